@@ -1,0 +1,587 @@
+//! Settings: which store to use and the authentication policies.
+//!
+//! Each setting comes from an environment variable or from the settings file
+//! (`settings.toml` in the per-user config folder, or the file `MULTIPASS_CONFIG` names),
+//! the variable winning. With no database configured at all, the embedded SQLite store in
+//! the per-user data folder is used. A malformed value is an error naming the setting; a
+//! password never appears in an error, a log line or the UI.
+
+use crate::Policies;
+use chrono::Duration;
+use multipass_domain::{LockoutPolicy, SessionPolicy};
+use serde::Deserialize;
+use sqlx::postgres::PgConnectOptions;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub const DEFAULT_HOST: &str = "localhost";
+pub const DEFAULT_PORT: u16 = 5432;
+pub const DEFAULT_NAME: &str = "enterprise_db";
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+const STORE_FILE_NAME: &str = "multipass.db";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct ConfigError {
+    /// The variable or settings-file key to fix, e.g. `DATABASE_PORT` or `database.port in /path/settings.toml`.
+    pub setting: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where the data lives.
+#[derive(Clone)]
+pub enum DatabaseSettings {
+    /// The embedded store file.
+    Embedded { path: PathBuf },
+    /// The enterprise PostgreSQL.
+    Postgres {
+        options: Box<PgConnectOptions>,
+        max_connections: u32,
+    },
+}
+
+// Written by hand because `PgConnectOptions`' own `Debug` prints the password.
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Embedded { path } => f.debug_struct("Embedded").field("path", path).finish(),
+            Self::Postgres {
+                options,
+                max_connections,
+            } => f
+                .debug_struct("Postgres")
+                .field("host", &options.get_host())
+                .field("port", &options.get_port())
+                .field("database", &options.get_database())
+                .field("user", &options.get_username())
+                .field("password", &"[redacted]")
+                .field("max_connections", max_connections)
+                .finish(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub lockout: LockoutPolicy,
+    pub session: SessionPolicy,
+    /// Where the settings file was looked for (it need not exist).
+    pub settings_file: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn policies(&self) -> Policies {
+        Policies {
+            lockout: self.lockout,
+            session: self.session,
+            ..Policies::default()
+        }
+    }
+
+    /// Reads the real environment and settings file.
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        let settings_file = env
+            .get("MULTIPASS_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| dirs::config_dir().map(|d| d.join("multipass").join("settings.toml")));
+        let file_text = match &settings_file {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => Some(text),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        && !env.contains_key("MULTIPASS_CONFIG") =>
+                {
+                    None
+                }
+                Err(e) => {
+                    return Err(ConfigError::new(
+                        format!("settings file {}", path.display()),
+                        format!("cannot be read: {e}"),
+                    ));
+                }
+            },
+            None => None,
+        };
+        let data_dir = dirs::data_dir().map(|d| d.join("multipass"));
+        Self::from_sources(
+            &env,
+            settings_file.as_deref().zip(file_text.as_deref()),
+            data_dir,
+        )
+    }
+
+    /// Builds settings from an environment snapshot and the settings file's text, without
+    /// touching the machine, so every combination can be tested.
+    pub fn from_sources(
+        env: &BTreeMap<String, String>,
+        file: Option<(&Path, &str)>,
+        default_data_dir: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let parsed: SettingsFile = match file {
+            Some((path, text)) => toml::from_str(text).map_err(|e| {
+                // toml's message quotes the offending line, which may hold a password:
+                // report only where the problem is.
+                let at = e
+                    .span()
+                    .map(|span| {
+                        let line = text[..span.start.min(text.len())].lines().count().max(1);
+                        format!(" near line {line}")
+                    })
+                    .unwrap_or_default();
+                ConfigError::new(
+                    format!("settings file {}", path.display()),
+                    format!("is not valid TOML for Multipass{at}: {}", e.message()),
+                )
+            })?,
+            None => SettingsFile::default(),
+        };
+        let file_name = file
+            .map(|(p, _)| p.display().to_string())
+            .unwrap_or_default();
+        let source = Sources {
+            env,
+            file_name: &file_name,
+        };
+
+        let database = database_settings(
+            &source,
+            &parsed.database,
+            parsed.store.path,
+            default_data_dir,
+        )?;
+        let lockout = lockout_policy(&source, &parsed.auth)?;
+        let session = session_policy(&source, &parsed.auth)?;
+        Ok(Self {
+            database,
+            lockout,
+            session,
+            settings_file: file.map(|(p, _)| p.to_owned()),
+        })
+    }
+}
+
+/// The settings file's shape. Unknown keys are errors, so a typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    #[serde(default)]
+    database: DatabaseSection,
+    #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
+    auth: AuthSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    name: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthSection {
+    max_failed_attempts: Option<u32>,
+    lockout_minutes: Option<u32>,
+    session_hours: Option<u32>,
+}
+
+struct Sources<'a> {
+    env: &'a BTreeMap<String, String>,
+    file_name: &'a str,
+}
+
+impl Sources<'_> {
+    /// The environment's value if set (and not blank), else the file's, each tagged with
+    /// the name to report if it is malformed.
+    fn text(&self, var: &str, key: &str, from_file: Option<&String>) -> Option<(String, String)> {
+        if let Some(value) = self.env.get(var).filter(|v| !v.trim().is_empty()) {
+            return Some((value.clone(), var.to_owned()));
+        }
+        from_file.map(|v| (v.clone(), format!("{key} in {}", self.file_name)))
+    }
+
+    fn number<T: FromStr + Copy>(
+        &self,
+        var: &str,
+        key: &str,
+        from_file: Option<T>,
+        expected: &str,
+    ) -> Result<Option<(T, String)>, ConfigError> {
+        if let Some(raw) = self.env.get(var).filter(|v| !v.trim().is_empty()) {
+            let value = raw
+                .trim()
+                .parse::<T>()
+                .map_err(|_| ConfigError::new(var, format!("expected {expected}, got {raw:?}")))?;
+            return Ok(Some((value, var.to_owned())));
+        }
+        Ok(from_file.map(|v| (v, format!("{key} in {}", self.file_name))))
+    }
+}
+
+fn database_settings(
+    source: &Sources<'_>,
+    file: &DatabaseSection,
+    store_path: Option<PathBuf>,
+    default_data_dir: Option<PathBuf>,
+) -> Result<DatabaseSettings, ConfigError> {
+    let url = source.text("DATABASE_URL", "database.url", file.url.as_ref());
+    let host = source.text("DATABASE_HOST", "database.host", file.host.as_ref());
+    let port = source.number(
+        "DATABASE_PORT",
+        "database.port",
+        file.port,
+        "a port number from 1 to 65535",
+    )?;
+    let name = source.text("DATABASE_NAME", "database.name", file.name.as_ref());
+    let user = source.text("DATABASE_USER", "database.user", file.user.as_ref());
+    let password = source.text(
+        "DATABASE_PASSWORD",
+        "database.password",
+        file.password.as_ref(),
+    );
+    let max_connections = source.number(
+        "DATABASE_MAX_CONNECTIONS",
+        "database.max_connections",
+        file.max_connections,
+        "a whole number of connections from 1 to 1000",
+    )?;
+    let max_connections = match max_connections {
+        Some((n, _)) if (1..=1000).contains(&n) => n,
+        Some((n, setting)) => {
+            return Err(ConfigError::new(
+                setting,
+                format!("expected 1 to 1000 connections, got {n}"),
+            ));
+        }
+        None => DEFAULT_MAX_CONNECTIONS,
+    };
+    if let Some((0, setting)) = port {
+        return Err(ConfigError::new(
+            setting,
+            "expected a port number from 1 to 65535, got 0",
+        ));
+    }
+
+    let any_part =
+        host.is_some() || port.is_some() || name.is_some() || user.is_some() || password.is_some();
+    if url.is_none() && !any_part {
+        let path = match (store_path, default_data_dir) {
+            (Some(path), _) => path,
+            (None, Some(dir)) => dir.join(STORE_FILE_NAME),
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "store.path",
+                    "this system has no per-user data folder; set store.path in the settings file",
+                ));
+            }
+        };
+        return Ok(DatabaseSettings::Embedded { path });
+    }
+
+    let mut options = match &url {
+        Some((url, setting)) => parse_database_url(url, setting)?,
+        None => PgConnectOptions::new_without_pgpass()
+            .host(DEFAULT_HOST)
+            .port(DEFAULT_PORT)
+            .database(DEFAULT_NAME),
+    };
+    if url.is_some() && any_part {
+        tracing::warn!(
+            "DATABASE_URL is set, so DATABASE_HOST/PORT/NAME/USER/PASSWORD only override its parts"
+        );
+    }
+    if let Some((host, _)) = host {
+        options = options.host(&host);
+    }
+    if let Some((port, _)) = port {
+        options = options.port(port);
+    }
+    if let Some((name, _)) = name {
+        options = options.database(&name);
+    }
+    if let Some((user, _)) = user {
+        options = options.username(&user);
+    }
+    if let Some((password, _)) = password {
+        options = options.password(&password);
+    }
+    Ok(DatabaseSettings::Postgres {
+        options: Box::new(options.application_name("multipass-desktop")),
+        max_connections,
+    })
+}
+
+/// Parses a `postgresql://` URL without ever echoing it: it may carry a password.
+fn parse_database_url(raw: &str, setting: &str) -> Result<PgConnectOptions, ConfigError> {
+    let parsed = url::Url::parse(raw.trim()).map_err(|e| {
+        ConfigError::new(
+            setting,
+            format!(
+                "is not a valid URL ({e}); expected postgresql://user:password@host:port/database"
+            ),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "must start with postgresql:// (found a {}:// URL)",
+                parsed.scheme()
+            ),
+        ));
+    }
+    PgConnectOptions::from_str(raw.trim()).map_err(|_| {
+        ConfigError::new(
+            setting,
+            "is not a PostgreSQL connection URL that can be used; expected postgresql://user:password@host:port/database",
+        )
+    })
+}
+
+fn lockout_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<LockoutPolicy, ConfigError> {
+    let defaults = LockoutPolicy::default();
+    let max = source.number(
+        "MULTIPASS_MAX_FAILED_SIGN_INS",
+        "auth.max_failed_attempts",
+        auth.max_failed_attempts,
+        "a whole number from 1 to 100",
+    )?;
+    let max_failed_attempts = match max {
+        Some((n, _)) if (1..=100).contains(&n) => n,
+        Some((n, setting)) => {
+            return Err(ConfigError::new(
+                setting,
+                format!("expected 1 to 100, got {n}"),
+            ));
+        }
+        None => defaults.max_failed_attempts,
+    };
+    let minutes = source.number(
+        "MULTIPASS_LOCKOUT_MINUTES",
+        "auth.lockout_minutes",
+        auth.lockout_minutes,
+        "a whole number of minutes (0 keeps accounts locked until an administrator unlocks them)",
+    )?;
+    let unlock_after = match minutes {
+        Some((0, _)) => None,
+        Some((m, _)) => Some(Duration::minutes(i64::from(m))),
+        None => defaults.unlock_after,
+    };
+    Ok(LockoutPolicy {
+        max_failed_attempts,
+        unlock_after,
+    })
+}
+
+fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPolicy, ConfigError> {
+    let hours = source.number(
+        "MULTIPASS_SESSION_HOURS",
+        "auth.session_hours",
+        auth.session_hours,
+        "a whole number of hours from 1 to 720",
+    )?;
+    match hours {
+        Some((h, _)) if (1..=720).contains(&h) => Ok(SessionPolicy {
+            absolute_lifetime: Duration::hours(i64::from(h)),
+        }),
+        Some((h, setting)) => Err(ConfigError::new(
+            setting,
+            format!("expected 1 to 720 hours, got {h}"),
+        )),
+        None => Ok(SessionPolicy::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn data_dir() -> Option<PathBuf> {
+        Some(PathBuf::from("/home/ada/.local/share/multipass"))
+    }
+
+    fn load(pairs: &[(&str, &str)], file: Option<&str>) -> Result<Settings, ConfigError> {
+        let path = Path::new("/etc/multipass/settings.toml");
+        Settings::from_sources(&env(pairs), file.map(|text| (path, text)), data_dir())
+    }
+
+    fn pg(settings: &Settings) -> (&PgConnectOptions, u32) {
+        match &settings.database {
+            DatabaseSettings::Postgres {
+                options,
+                max_connections,
+            } => (options, *max_connections),
+            DatabaseSettings::Embedded { path } => panic!(
+                "expected PostgreSQL, got embedded store at {}",
+                path.display()
+            ),
+        }
+    }
+
+    #[test]
+    fn nothing_configured_means_the_embedded_store_in_the_data_folder() {
+        let settings = load(&[], None).unwrap();
+        match settings.database {
+            DatabaseSettings::Embedded { path } => {
+                assert_eq!(
+                    path,
+                    PathBuf::from("/home/ada/.local/share/multipass/multipass.db")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(settings.lockout, LockoutPolicy::default());
+    }
+
+    #[test]
+    fn store_path_in_the_file_overrides_the_data_folder() {
+        let settings = load(&[], Some("[store]\npath = \"/srv/mp/store.db\"\n")).unwrap();
+        assert!(
+            matches!(settings.database, DatabaseSettings::Embedded { path } if path == Path::new("/srv/mp/store.db"))
+        );
+    }
+
+    #[test]
+    fn database_url_selects_postgres() {
+        let settings = load(
+            &[("DATABASE_URL", "postgresql://ada:pw@db.corp:6543/ent")],
+            None,
+        )
+        .unwrap();
+        let (options, max) = pg(&settings);
+        assert_eq!(
+            (
+                options.get_host(),
+                options.get_port(),
+                options.get_database()
+            ),
+            ("db.corp", 6543, Some("ent"))
+        );
+        assert_eq!(options.get_username(), "ada");
+        assert_eq!(max, DEFAULT_MAX_CONNECTIONS);
+    }
+
+    #[test]
+    fn parts_use_the_seed_defaults() {
+        let settings = load(&[("DATABASE_USER", "multipass")], None).unwrap();
+        let (options, _) = pg(&settings);
+        assert_eq!(
+            (
+                options.get_host(),
+                options.get_port(),
+                options.get_database(),
+                options.get_username()
+            ),
+            ("localhost", 5432, Some("enterprise_db"), "multipass")
+        );
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let file = "[database]\nhost = \"file-host\"\nport = 1111\nmax_connections = 3\n";
+        let settings = load(
+            &[
+                ("DATABASE_HOST", "env-host"),
+                ("DATABASE_MAX_CONNECTIONS", "20"),
+            ],
+            Some(file),
+        )
+        .unwrap();
+        let (options, max) = pg(&settings);
+        assert_eq!(
+            (options.get_host(), options.get_port(), max),
+            ("env-host", 1111, 20)
+        );
+    }
+
+    #[rstest]
+    #[case::port_not_a_number(&[("DATABASE_PORT", "fifty")], "DATABASE_PORT")]
+    #[case::port_zero(&[("DATABASE_PORT", "0")], "DATABASE_PORT")]
+    #[case::port_too_big(&[("DATABASE_PORT", "70000")], "DATABASE_PORT")]
+    #[case::pool_zero(&[("DATABASE_MAX_CONNECTIONS", "0")], "DATABASE_MAX_CONNECTIONS")]
+    #[case::pool_garbage(&[("DATABASE_MAX_CONNECTIONS", "ten")], "DATABASE_MAX_CONNECTIONS")]
+    #[case::url_garbage(&[("DATABASE_URL", "not a url")], "DATABASE_URL")]
+    #[case::url_wrong_scheme(&[("DATABASE_URL", "mysql://root:pw@db/x")], "DATABASE_URL")]
+    #[case::lockout_zero_attempts(&[("MULTIPASS_MAX_FAILED_SIGN_INS", "0")], "MULTIPASS_MAX_FAILED_SIGN_INS")]
+    #[case::session_hours_too_long(&[("MULTIPASS_SESSION_HOURS", "10000")], "MULTIPASS_SESSION_HOURS")]
+    fn bad_values_name_the_setting(#[case] pairs: &[(&str, &str)], #[case] setting: &str) {
+        let err = load(pairs, None).unwrap_err();
+        assert_eq!(err.setting, setting, "{err}");
+    }
+
+    #[test]
+    fn a_password_never_appears_in_an_error() {
+        for url in [
+            "postgresql://ada:S3cr3t-pw@db.corp:notaport/ent",
+            "mysql://ada:S3cr3t-pw@db/x",
+            "S3cr3t-pw",
+        ] {
+            let err = load(&[("DATABASE_URL", url)], None).unwrap_err();
+            assert!(!err.to_string().contains("S3cr3t"), "{err}");
+        }
+        let file = "[database]\npassword = S3cr3t-pw-unquoted\n";
+        let err = load(&[], Some(file)).unwrap_err();
+        assert!(!err.to_string().contains("S3cr3t"), "{err}");
+        assert!(err.setting.contains("settings.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_password_is_kept_out_of_debug_output() {
+        let settings = load(
+            &[("DATABASE_URL", "postgresql://ada:S3cr3t-pw@db.corp/ent")],
+            None,
+        )
+        .unwrap();
+        assert!(!format!("{settings:?}").contains("S3cr3t"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let err = load(&[], Some("[database]\nhots = \"typo\"\n")).unwrap_err();
+        assert!(err.problem.contains("hots"), "{err}");
+    }
+
+    #[test]
+    fn auth_settings_come_from_the_file() {
+        let file = "[auth]\nmax_failed_attempts = 3\nlockout_minutes = 0\nsession_hours = 2\n";
+        let settings = load(&[], Some(file)).unwrap();
+        assert_eq!(settings.lockout.max_failed_attempts, 3);
+        assert_eq!(settings.lockout.unlock_after, None);
+        assert_eq!(settings.session.absolute_lifetime, Duration::hours(2));
+    }
+}

@@ -1,0 +1,175 @@
+//! Transport types: what crosses to the UI (as JSON, mirrored in `ui/src/lib/bindings.ts`,
+//! generated from these definitions) and to the CLI's `--json` output.
+
+use multipass_store::{Backend, Identity, StoreStatus};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    pub backend: StoreBackend,
+    pub schema_version: i32,
+    pub healthy: bool,
+    /// File path, or `host:port/database as user` (never a password).
+    pub location: String,
+}
+
+impl From<StoreStatus> for StatusView {
+    fn from(status: StoreStatus) -> Self {
+        Self {
+            backend: match status.backend {
+                Backend::Sqlite => StoreBackend::Sqlite,
+                Backend::Postgres => StoreBackend::Postgres,
+            },
+            schema_version: i32::try_from(status.schema_version).unwrap_or(i32::MAX),
+            healthy: status.healthy,
+            location: status.location,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityView {
+    pub id: String,
+    pub full_name: String,
+    pub email: String,
+    pub username: String,
+    pub kyc_level: i16,
+    pub verification_status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+impl From<Identity> for IdentityView {
+    fn from(identity: Identity) -> Self {
+        Self {
+            id: identity.id.to_string(),
+            full_name: identity.full_name,
+            email: identity.email,
+            username: identity.username,
+            kyc_level: identity.kyc_level,
+            verification_status: identity.verification_status,
+            created_at: identity
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+/// The password is a plain `String` only for the hop from the UI; it becomes a redacting
+/// `Password` at once, and `Debug` here does not print it.
+#[derive(Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignUpRequest {
+    pub full_name: String,
+    pub email: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpRequest")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedIn {
+    pub identity: IdentityView,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+}
+
+/// Every type the UI sees, in the order they appear in the generated bindings file.
+pub fn typescript_bindings() -> String {
+    use crate::error::{ApiError, ErrorCode};
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        ErrorCode::decl(&cfg),
+        ApiError::decl(&cfg),
+        StoreBackend::decl(&cfg),
+        StatusView::decl(&cfg),
+        IdentityView::decl(&cfg),
+        SignUpRequest::decl(&cfg),
+        SignInRequest::decl(&cfg),
+        SignedIn::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/multipass-api (dto.rs, error.rs) by `make bindings`. Do not edit by hand:\n\
+         // the test `bindings_file_is_current` fails when this file and the Rust types disagree.\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_do_not_print_passwords() {
+        let req = SignInRequest {
+            username: "ada".into(),
+            password: "very secret words".into(),
+        };
+        assert!(!format!("{req:?}").contains("very secret"));
+        let req = SignUpRequest {
+            full_name: "Ada".into(),
+            email: "ada@example.com".into(),
+            username: "ada".into(),
+            password: "very secret words".into(),
+        };
+        assert!(!format!("{req:?}").contains("very secret"));
+    }
+
+    #[test]
+    fn bindings_file_is_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+        let generated = typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &generated).expect("write bindings");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "ui/src/lib/bindings.ts is stale; run `make bindings` and commit the result.\n--- generated ---\n{generated}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! What the UI and the CLI receive when something fails: a code from a closed set, which the
+//! TypeScript side mirrors, and a message written for people. Raw database or library text
+//! never reaches them; it goes to the log.
+
+use multipass_domain::ValidationError;
+use multipass_store::{Conflict, StoreError};
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// An input was refused; `field` names it.
+    InvalidInput,
+    /// Wrong username, wrong password, or locked account: deliberately indistinguishable.
+    InvalidCredentials,
+    /// The change collides with existing data (a taken email or username).
+    Conflict,
+    NotFound,
+    /// No valid session: signed out, expired or revoked.
+    Unauthenticated,
+    /// The database cannot be reached.
+    Unavailable,
+    /// The database was migrated by a newer Multipass.
+    SchemaTooNew,
+    /// A setting is malformed.
+    Config,
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// For `invalid_input` and `conflict`: the form field to correct.
+    pub field: Option<String>,
+}
+
+/// The one message for every failed sign-in, so an attacker learns nothing about which
+/// usernames exist or are locked.
+pub(crate) const SIGN_IN_FAILED: &str = "Sign-in failed. Check your username and password. After several failed attempts the account is locked for a while.";
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub(crate) fn invalid_credentials() -> Self {
+        Self::new(ErrorCode::InvalidCredentials, SIGN_IN_FAILED)
+    }
+
+    pub(crate) fn unauthenticated() -> Self {
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "You are signed out. Sign in to continue.",
+        )
+    }
+
+    pub(crate) fn internal(context: &str, detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%detail, "{context}");
+        Self::new(
+            ErrorCode::Internal,
+            format!("{context}. The details are in the application log."),
+        )
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        Self::new(ErrorCode::InvalidInput, err.message).with_field(err.field)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::new(ErrorCode::NotFound, "That record does not exist."),
+            StoreError::Conflict(Conflict::EmailTaken) => Self::new(
+                ErrorCode::Conflict,
+                "An account with this email address already exists.",
+            )
+            .with_field("email"),
+            StoreError::Conflict(Conflict::UsernameTaken) => Self::new(
+                ErrorCode::Conflict,
+                "That username is taken. Choose another one.",
+            )
+            .with_field("username"),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "The database cannot be reached. Check the connection or the database settings, then try again.",
+                )
+            }
+            StoreError::SchemaTooNew { found, known } => Self::new(
+                ErrorCode::SchemaTooNew,
+                format!(
+                    "The database has schema version {found}, but this version of Multipass knows only up to {known}. \
+                     Nothing was changed. Update Multipass to use this database."
+                ),
+            ),
+            err @ StoreError::Migration(_) => {
+                Self::internal("The database schema could not be brought up to date", &err)
+            }
+            err @ StoreError::ConstraintViolated { .. } => {
+                Self::internal("The database refused the change", &err)
+            }
+            err @ (StoreError::Corrupt(_) | StoreError::Unexpected(_)) => {
+                Self::internal("The store failed", &err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_snake_case_strings() {
+        let err = ApiError::new(ErrorCode::SchemaTooNew, "x");
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["code"], "schema_too_new");
+        assert_eq!(json["field"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn store_details_never_reach_the_message() {
+        let err: ApiError =
+            StoreError::Unexpected("relation \"secret_table\" does not exist".into()).into();
+        assert_eq!(err.code, ErrorCode::Internal);
+        assert!(!err.message.contains("secret_table"));
+        let err: ApiError =
+            StoreError::Unavailable("connection refused to 10.0.0.5:5432".into()).into();
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert!(!err.message.contains("10.0.0.5"));
+    }
+
+    #[test]
+    fn conflicts_name_the_field() {
+        let err: ApiError = StoreError::Conflict(Conflict::UsernameTaken).into();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::Conflict, Some("username"))
+        );
+    }
+}

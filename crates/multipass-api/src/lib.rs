@@ -1,0 +1,76 @@
+//! The application API of Multipass: the only entry point the desktop shell and the CLI use.
+//!
+//! It picks and opens the store from [`Settings`], runs each use case against the
+//! [`multipass_store::Store`] interface with the rules from `multipass-domain`, and answers
+//! with transport types ([`dto`]) or an [`ApiError`] carrying a closed [`ErrorCode`].
+
+mod auth;
+pub mod clock;
+pub mod config;
+pub mod dto;
+mod error;
+mod open;
+
+pub use auth::SignInOutcome;
+pub use clock::{Clock, SystemClock};
+pub use config::{ConfigError, DatabaseSettings, Settings};
+pub use error::{ApiError, ErrorCode};
+pub use multipass_store::{OpenMode, SessionKind};
+pub use open::open_store;
+
+/// The newest schema versions this build knows, per backend.
+pub mod schema {
+    pub const LATEST_POSTGRES: i64 = multipass_store_postgres::LATEST_SCHEMA_VERSION;
+    pub const LATEST_SQLITE: i64 = multipass_store_sqlite::LATEST_SCHEMA_VERSION;
+}
+
+use multipass_domain::{LockoutPolicy, PasswordHasher, PasswordPolicy, SessionPolicy};
+use multipass_store::Store;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Rules the use cases apply; all come from [`Settings`] or their defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    pub password: PasswordPolicy,
+    pub lockout: LockoutPolicy,
+    pub session: SessionPolicy,
+    pub hasher: PasswordHasher,
+}
+
+#[derive(Debug, Clone)]
+pub struct MultipassApi {
+    store: Arc<dyn Store>,
+    policies: Policies,
+    clock: Arc<dyn Clock>,
+    /// Argon2id needs 19 MiB and tens of milliseconds per hash; a burst of sign-ins must
+    /// queue here rather than allocate without bound.
+    hashing_slots: Arc<Semaphore>,
+}
+
+impl MultipassApi {
+    /// Opens the store that `settings` select (migrating it) and builds the API over it.
+    pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
+        let store = open_store(&settings.database, OpenMode::Migrate).await?;
+        Ok(Self::new(store, settings.policies(), Arc::new(SystemClock)))
+    }
+
+    pub fn new(store: Arc<dyn Store>, policies: Policies, clock: Arc<dyn Clock>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self {
+            store,
+            policies,
+            clock,
+            hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub async fn status(&self) -> Result<dto::StatusView, ApiError> {
+        let status = self.store.status().await?;
+        Ok(status.into())
+    }
+}

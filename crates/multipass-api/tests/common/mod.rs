@@ -1,0 +1,253 @@
+//! Scenarios run against both stores: each takes a freshly migrated store.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, Utc};
+use multipass_api::dto::{SignInRequest, SignUpRequest};
+use multipass_api::{
+    ApiError, Clock, ErrorCode, MultipassApi, Policies, SessionKind, SignInOutcome,
+};
+use multipass_domain::LockoutPolicy;
+use multipass_store::Store;
+use std::sync::{Arc, Mutex};
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Utc::now())))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn api(store: Arc<dyn Store>, clock: Arc<ManualClock>, lockout: LockoutPolicy) -> MultipassApi {
+    // Shows the logged details behind `internal` errors in a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
+    let policies = Policies {
+        lockout,
+        ..Policies::default()
+    };
+    MultipassApi::new(store, policies, clock)
+}
+
+pub fn sign_up_request(name: &str) -> SignUpRequest {
+    SignUpRequest {
+        full_name: format!("{name} Lovelace"),
+        email: format!("{name}@example.com"),
+        username: name.to_owned(),
+        password: PASSWORD.to_owned(),
+    }
+}
+
+pub fn sign_in_request(username: &str, password: &str) -> SignInRequest {
+    SignInRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    }
+}
+
+pub async fn sign_up(api: &MultipassApi, name: &str) -> SignInOutcome {
+    api.sign_up(sign_up_request(name), SessionKind::Desktop)
+        .await
+        .expect("sign-up")
+}
+
+pub async fn sign_up_sign_out_sign_in(store: Arc<dyn Store>) {
+    let api = api(store, ManualClock::new(), LockoutPolicy::default());
+    let first = sign_up(&api, "ada").await;
+    assert_eq!(first.signed_in.identity.username, "ada");
+    assert_eq!(first.signed_in.identity.email, "ada@example.com");
+    assert_eq!(first.signed_in.identity.kyc_level, 0);
+    assert_eq!(first.signed_in.identity.verification_status, "unverified");
+    assert_eq!(
+        api.identity_for(&first.token).await.unwrap().username,
+        "ada"
+    );
+
+    api.sign_out(&first.token).await.unwrap();
+    let err = api.identity_for(&first.token).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthenticated);
+    // Signing out twice is harmless.
+    api.sign_out(&first.token).await.unwrap();
+
+    let second = api
+        .sign_in(sign_in_request("ADA", PASSWORD), SessionKind::Desktop)
+        .await
+        .expect("sign-in is case-insensitive in the username");
+    assert_ne!(second.token, first.token);
+    assert_eq!(
+        api.identity_for(&second.token).await.unwrap().id,
+        first.signed_in.identity.id
+    );
+}
+
+pub async fn duplicates_are_conflicts_naming_the_field(store: Arc<dyn Store>) {
+    let api = api(store, ManualClock::new(), LockoutPolicy::default());
+    sign_up(&api, "ada").await;
+    let mut same_email = sign_up_request("grace");
+    same_email.email = "ADA@Example.com".into();
+    let err = api
+        .sign_up(same_email, SessionKind::Desktop)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::Conflict, Some("email"))
+    );
+
+    let mut same_username = sign_up_request("grace");
+    same_username.username = "Ada".into();
+    let err = api
+        .sign_up(same_username, SessionKind::Desktop)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::Conflict, Some("username"))
+    );
+    // The failed sign-up left no half-created identity behind.
+    api.sign_up(sign_up_request("grace"), SessionKind::Desktop)
+        .await
+        .expect("grace signs up");
+}
+
+pub async fn invalid_input_names_the_field(store: Arc<dyn Store>) {
+    let api = api(store, ManualClock::new(), LockoutPolicy::default());
+    let cases: [(fn(&mut SignUpRequest), &str); 4] = [
+        (|r| r.full_name = "  ".into(), "fullName"),
+        (|r| r.email = "not-an-email".into(), "email"),
+        (|r| r.username = "a b".into(), "username"),
+        (|r| r.password = "short".into(), "password"),
+    ];
+    for (spoil, field) in cases {
+        let mut request = sign_up_request("ada");
+        spoil(&mut request);
+        let err = api
+            .sign_up(request, SessionKind::Desktop)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidInput, Some(field))
+        );
+    }
+}
+
+fn same_failure(a: &ApiError, b: &ApiError) {
+    assert_eq!(a, b, "sign-in failures must be indistinguishable");
+    assert_eq!(a.code, ErrorCode::InvalidCredentials);
+}
+
+pub async fn failures_are_indistinguishable_and_lock_the_account(
+    store: Arc<dyn Store>,
+) -> Arc<ManualClock> {
+    let clock = ManualClock::new();
+    let lockout = LockoutPolicy {
+        max_failed_attempts: 3,
+        unlock_after: Some(Duration::minutes(15)),
+    };
+    let api = api(store, clock.clone(), lockout);
+    let session = sign_up(&api, "ada").await;
+
+    let wrong = api
+        .sign_in(
+            sign_in_request("ada", "wrong password!"),
+            SessionKind::Desktop,
+        )
+        .await
+        .unwrap_err();
+    let unknown = api
+        .sign_in(sign_in_request("nobody", PASSWORD), SessionKind::Desktop)
+        .await
+        .unwrap_err();
+    let malformed = api
+        .sign_in(
+            sign_in_request("no such name!", PASSWORD),
+            SessionKind::Desktop,
+        )
+        .await
+        .unwrap_err();
+    same_failure(&wrong, &unknown);
+    same_failure(&wrong, &malformed);
+
+    for _ in 0..2 {
+        api.sign_in(
+            sign_in_request("ada", "wrong password!"),
+            SessionKind::Desktop,
+        )
+        .await
+        .unwrap_err();
+    }
+    // Three failures: locked. The right password now fails exactly like a wrong one...
+    let locked = api
+        .sign_in(sign_in_request("ada", PASSWORD), SessionKind::Desktop)
+        .await
+        .unwrap_err();
+    same_failure(&wrong, &locked);
+    // ...and locking revoked the sessions that were open.
+    assert_eq!(
+        api.identity_for(&session.token).await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+
+    clock.advance(Duration::minutes(14));
+    api.sign_in(sign_in_request("ada", PASSWORD), SessionKind::Desktop)
+        .await
+        .unwrap_err();
+    clock.advance(Duration::minutes(1));
+    let unlocked = api
+        .sign_in(sign_in_request("ada", PASSWORD), SessionKind::Desktop)
+        .await;
+    assert!(
+        unlocked.is_ok(),
+        "the lock lapses after 15 minutes: {:?}",
+        unlocked.err()
+    );
+    clock
+}
+
+/// Parallel wrong passwords: every one is counted. Returns the username used.
+pub async fn parallel_failures(store: Arc<dyn Store>, attempts: usize) -> MultipassApi {
+    let api = api(
+        store,
+        ManualClock::new(),
+        LockoutPolicy {
+            max_failed_attempts: 5,
+            unlock_after: None,
+        },
+    );
+    sign_up(&api, "ada").await;
+    let tasks: Vec<_> = (0..attempts)
+        .map(|i| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                api.sign_in(
+                    sign_in_request("ada", &format!("wrong password {i}")),
+                    SessionKind::Desktop,
+                )
+                .await
+            })
+        })
+        .collect();
+    for result in futures::future::join_all(tasks).await {
+        let err = result.expect("task").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials, "{err:?}");
+    }
+    api
+}

@@ -1,0 +1,174 @@
+//! `multipass`: the command line for administrators and desk staff. It uses the same
+//! settings (environment and settings file) and the same application API as the desktop app.
+
+use clap::{Parser, Subcommand};
+use multipass_api::{ApiError, DatabaseSettings, ErrorCode, OpenMode, Settings, open_store};
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "multipass", version, about = "Multipass administration from the command line")]
+struct Cli {
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bring the configured store's schema up to date (creating the embedded store if needed).
+    Migrate,
+    /// Show which store is configured, its schema version and whether it answers. Changes nothing.
+    Status,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusReport {
+    backend: &'static str,
+    location: String,
+    /// 0 when the store has no schema yet.
+    schema_version: i64,
+    latest_known_version: i64,
+    /// The store answered.
+    healthy: bool,
+    /// `migrate` would change something.
+    migration_pending: bool,
+    /// Why the store is unhealthy, when it is.
+    error: Option<ApiError>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Logs go to stderr so stdout stays parseable with --json.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(std::env::var("MULTIPASS_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+
+    let outcome = match Settings::load() {
+        Err(e) => Err(ApiError::new(ErrorCode::Config, e.to_string())),
+        Ok(settings) => match cli.command {
+            Command::Migrate => migrate(&settings).await,
+            Command::Status => Ok(status(&settings).await),
+        },
+    };
+    match outcome {
+        Ok(report) => {
+            let healthy = report.healthy;
+            print_report(&report, cli.json);
+            if healthy { ExitCode::SUCCESS } else { ExitCode::from(2) }
+        }
+        Err(err) => {
+            if cli.json {
+                println!("{}", serde_json::json!({ "error": err }));
+            } else {
+                eprintln!("error ({}): {}", serde_json::to_value(err.code).unwrap_or_default().as_str().unwrap_or("internal"), err.message);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn backend_and_location(settings: &DatabaseSettings) -> (&'static str, String) {
+    match settings {
+        DatabaseSettings::Embedded { path } => ("sqlite", path.display().to_string()),
+        DatabaseSettings::Postgres { options, .. } => (
+            "postgres",
+            format!(
+                "{}:{}/{} as {}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or_default(),
+                options.get_username()
+            ),
+        ),
+    }
+}
+
+async fn migrate(settings: &Settings) -> Result<StatusReport, ApiError> {
+    let store = open_store(&settings.database, OpenMode::Migrate).await?;
+    let status = store.status().await?;
+    Ok(report_from(status, None))
+}
+
+async fn status(settings: &Settings) -> StatusReport {
+    let (backend, location) = backend_and_location(&settings.database);
+    let unhealthy = |error: Option<ApiError>, latest: i64| StatusReport {
+        backend,
+        location: location.clone(),
+        schema_version: 0,
+        latest_known_version: latest,
+        healthy: false,
+        migration_pending: true,
+        error,
+    };
+    let latest = match settings.database {
+        DatabaseSettings::Embedded { .. } => multipass_store_sqlite_latest(),
+        DatabaseSettings::Postgres { .. } => multipass_store_postgres_latest(),
+    };
+    if let DatabaseSettings::Embedded { path } = &settings.database
+        && !path.exists()
+    {
+        // Not an error: the app creates the store on first start.
+        return StatusReport {
+            healthy: true,
+            ..unhealthy(None, latest)
+        };
+    }
+    let store = match open_store(&settings.database, OpenMode::Inspect).await {
+        Ok(store) => store,
+        Err(e) => return unhealthy(Some(e), latest),
+    };
+    match store.status().await {
+        Ok(status) => report_from(status, None),
+        Err(e) => unhealthy(Some(e.into()), latest),
+    }
+}
+
+fn multipass_store_sqlite_latest() -> i64 {
+    multipass_api::schema::LATEST_SQLITE
+}
+
+fn multipass_store_postgres_latest() -> i64 {
+    multipass_api::schema::LATEST_POSTGRES
+}
+
+fn report_from(status: multipass_store::StoreStatus, error: Option<ApiError>) -> StatusReport {
+    StatusReport {
+        backend: match status.backend {
+            multipass_store::Backend::Sqlite => "sqlite",
+            multipass_store::Backend::Postgres => "postgres",
+        },
+        location: status.location,
+        schema_version: status.schema_version,
+        latest_known_version: status.latest_known_version,
+        healthy: status.healthy,
+        migration_pending: status.schema_version < status.latest_known_version,
+        error,
+    }
+}
+
+fn print_report(report: &StatusReport, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+        return;
+    }
+    println!("store:          {} ({})", report.location, report.backend);
+    let schema = if report.schema_version == 0 {
+        "none yet".to_owned()
+    } else {
+        report.schema_version.to_string()
+    };
+    println!("schema version: {schema} (this build knows {})", report.latest_known_version);
+    println!("connection:     {}", if report.healthy { "ok" } else { "failing" });
+    if report.migration_pending {
+        println!("                run `multipass migrate` to bring the schema up to date");
+    }
+    if let Some(err) = &report.error {
+        println!("error:          {}", err.message);
+    }
+}

@@ -1,0 +1,18 @@
+//! The rules of Multipass that need no I/O: parsing inputs into domain types, password and
+//! token hashing, and the lockout and session policies. Everything here is deterministic
+//! given its inputs (randomness is passed in), so the storage and application layers can
+//! rely on it and tests can check it with tables of cases.
+
+pub mod identity;
+pub mod ids;
+pub mod lockout;
+pub mod password;
+pub mod secret;
+pub mod session;
+
+pub use identity::{Email, FullName, Username, ValidationError};
+pub use ids::{CredentialId, IdentityId, SessionId};
+pub use lockout::LockoutPolicy;
+pub use password::{Password, PasswordHash, PasswordHasher, PasswordPolicy};
+pub use secret::Secret;
+pub use session::{SessionPolicy, SessionToken, TokenHash};

@@ -1,0 +1,14 @@
+//! Embedded SQLite implementation of [`multipass_store::Store`]: the standalone, offline
+//! store, which also serves as the sync cache. One file per user, in WAL mode.
+//!
+//! SQLite has one writer at a time, so every read-modify-write opens its transaction with
+//! `BEGIN IMMEDIATE`: the write lock is taken up front and two desktops' processes (or two
+//! tasks) can never both read a row and then race to update it.
+
+mod errors;
+pub mod migrations;
+mod store;
+mod time;
+
+pub use migrations::{LATEST_SCHEMA_VERSION, migrator};
+pub use store::SqliteStore;

@@ -1,0 +1,36 @@
+use thiserror::Error;
+
+/// A uniqueness rule that an insert or update ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    EmailTaken,
+    UsernameTaken,
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    /// A CHECK or foreign-key constraint refused a write: a bug above the store, since the
+    /// domain layer validates first, but reported with the constraint's name, never as a panic.
+    #[error("the database refused the change (constraint {constraint})")]
+    ConstraintViolated { constraint: String },
+    /// The database is unreachable or the connection dropped.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The database holds a schema newer than this build knows; nothing was changed.
+    #[error(
+        "the database schema is version {found}, newer than the {known} this version of Multipass knows"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    /// Migrating failed, e.g. because the schema was changed by hand.
+    #[error("migrating the database failed: {0}")]
+    Migration(String),
+    /// A stored value does not decode into its domain type.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unexpected database error: {0}")]
+    Unexpected(String),
+}

@@ -1,0 +1,80 @@
+//! The storage interface of Multipass.
+//!
+//! One trait, [`Store`], implemented by `multipass-store-postgres` (the enterprise's shared
+//! database) and `multipass-store-sqlite` (the embedded offline store). The application
+//! layer is written against the trait only. Every method that reads and then writes does
+//! so atomically inside the backend, because many desktops share one PostgreSQL.
+
+mod error;
+mod records;
+
+pub use error::{Conflict, StoreError};
+pub use records::*;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use multipass_domain::{CredentialId, IdentityId, TokenHash, Username};
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which backend this is and where it lives (password-free), plus schema version and health.
+    async fn status(&self) -> Result<StoreStatus, StoreError>;
+
+    /// Creates an identity and its credentials in one transaction.
+    async fn create_identity(
+        &self,
+        identity: NewIdentity,
+        credentials: NewCredentials,
+    ) -> Result<Identity, StoreError>;
+
+    async fn identity(&self, id: IdentityId) -> Result<Identity, StoreError>;
+
+    async fn credentials_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<CredentialRecord>, StoreError>;
+
+    /// Counts one failed sign-in in a single atomic statement, locking the account when the
+    /// count reaches `max_failed_attempts`. A lock set at or before `stale_lock_cutoff` has
+    /// lapsed and counting starts again. Newly locking revokes the identity's open sessions.
+    async fn record_failed_sign_in(
+        &self,
+        credential: CredentialId,
+        max_failed_attempts: u32,
+        stale_lock_cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<FailedSignIn, StoreError>;
+
+    /// After a verified password: under a row lock on the credentials, refuses if the
+    /// account is locked (a lock newer than `stale_lock_cutoff`), otherwise clears the
+    /// failure count and inserts the session.
+    async fn open_session(
+        &self,
+        credential: CredentialId,
+        session: NewSession,
+        stale_lock_cutoff: DateTime<Utc>,
+    ) -> Result<SessionOpened, StoreError>;
+
+    /// The session whose token hashes to `token_hash`, if it exists, is not revoked and has
+    /// not expired at `now`.
+    async fn active_session(
+        &self,
+        token_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Revokes one session; returns false if it was unknown or already revoked.
+    async fn revoke_session(
+        &self,
+        token_hash: &TokenHash,
+        reason: RevocationReason,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces a password hash (used to upgrade hashes made with weaker parameters).
+    async fn replace_password_hash(
+        &self,
+        credential: CredentialId,
+        new_hash: &str,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,1 @@
+../002_rollback_enterprise_tables.sql

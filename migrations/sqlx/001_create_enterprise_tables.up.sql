@@ -1,0 +1,1 @@
+../001_create_enterprise_tables.sql

@@ -1,0 +1,13 @@
+-- This file is a guard, not a migration, and psql can run it harmlessly.
+--
+-- `sqlx migrate run` reads every `<number>_<name>.sql` in its source folder as a forward
+-- migration. Run on this folder it would apply 001 and then the rollback in 002, leaving
+-- an empty database that looks migrated. Because this file's name has no numeric prefix,
+-- sqlx-cli stops on it with "error parsing migration filename ...; expected integer
+-- version prefix" before touching the database, and the name tells you the fix:
+--
+--     sqlx migrate run --source migrations/sqlx
+--     sqlx migrate revert --source migrations/sqlx
+--
+-- migrations/sqlx/ links 001 as the up half and 002 as the down half of migration 1.
+SELECT 1 WHERE FALSE;

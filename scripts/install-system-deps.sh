@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building, launching and testing Multipass Desktop needs on Debian 12.
+# Idempotent: packages already present are skipped, cargo tools already at the pinned version too.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  build-essential pkg-config curl file
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libudev-dev libssl-dev libxdo-dev
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
+  postgresql postgresql-client fonts-dejavu-core
+)
+
+# Versions are pinned so a fresh machine builds the same tools the last green run used.
+TAURI_DRIVER_VERSION=2.1.0
+SQLX_CLI_VERSION=0.9.0
+
+need_apt=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if ((${#need_apt[@]})); then
+  echo "==> installing Debian packages: ${need_apt[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+cargo_tool() { # name version install-args...
+  local name=$1 version=$2; shift 2
+  if ! cargo install --list | grep -q "^$name v$version:"; then
+    echo "==> installing $name $version"
+    cargo install --locked --version "$version" "$@"
+  fi
+}
+cargo_tool tauri-driver "$TAURI_DRIVER_VERSION" tauri-driver
+# The seed's own install command, with a pinned version.
+cargo_tool sqlx-cli "$SQLX_CLI_VERSION" sqlx-cli --no-default-features --features postgres

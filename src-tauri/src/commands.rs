@@ -1,0 +1,72 @@
+//! The commands the web UI may call. Each is a thin translation to `multipass-api`; the
+//! result or `{code, message, field}` error is what the UI receives.
+
+use crate::state::DesktopState;
+use multipass_api::dto::{IdentityView, SignInRequest, SignUpRequest, SignedIn, StatusView};
+use multipass_api::{ApiError, ErrorCode, SessionKind};
+use tauri::State;
+
+#[tauri::command]
+pub async fn app_status(state: State<'_, DesktopState>) -> Result<StatusView, ApiError> {
+    state.api().await?.status().await
+}
+
+#[tauri::command]
+pub async fn sign_up(state: State<'_, DesktopState>, request: SignUpRequest) -> Result<SignedIn, ApiError> {
+    let api = state.api().await?;
+    let outcome = api.sign_up(request, SessionKind::Desktop).await?;
+    end_previous_session(&api, state.replace_session(Some(outcome.token))).await;
+    Ok(outcome.signed_in)
+}
+
+#[tauri::command]
+pub async fn sign_in(state: State<'_, DesktopState>, request: SignInRequest) -> Result<SignedIn, ApiError> {
+    let api = state.api().await?;
+    let outcome = api.sign_in(request, SessionKind::Desktop).await?;
+    end_previous_session(&api, state.replace_session(Some(outcome.token))).await;
+    Ok(outcome.signed_in)
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, DesktopState>) -> Result<(), ApiError> {
+    let api = state.api().await?;
+    end_previous_session(&api, state.replace_session(None)).await;
+    Ok(())
+}
+
+/// The signed-in identity, or `None` when there is no active session.
+#[tauri::command]
+pub async fn current_identity(state: State<'_, DesktopState>) -> Result<Option<IdentityView>, ApiError> {
+    let Some(token) = state.session() else {
+        return Ok(None);
+    };
+    match state.api().await?.identity_for(&token).await {
+        Ok(identity) => Ok(Some(identity)),
+        Err(e) if e.code == ErrorCode::Unauthenticated => {
+            state.replace_session(None);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Called once by the UI when the sign-in screen is interactive. The start-up benchmark
+/// sets `MULTIPASS_EXIT_WHEN_READY` to time launch-to-interactive and then quit.
+#[tauri::command]
+pub fn ui_ready(app: tauri::AppHandle) {
+    tracing::info!("sign-in screen ready");
+    if std::env::var_os("MULTIPASS_EXIT_WHEN_READY").is_some() {
+        println!("multipass-ready");
+        app.exit(0);
+    }
+}
+
+/// Revokes a session the window no longer uses. The token is already gone from memory,
+/// so a failure here leaves a session nobody can present; it is logged and expires on its own.
+async fn end_previous_session(api: &multipass_api::MultipassApi, previous: Option<multipass_domain::SessionToken>) {
+    if let Some(token) = previous
+        && let Err(e) = api.sign_out(&token).await
+    {
+        tracing::warn!(code = ?e.code, "could not revoke the previous session");
+    }
+}

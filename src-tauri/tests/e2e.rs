@@ -1,0 +1,198 @@
+//! End-to-end: the real app binary in a real window, driven through WebDriver
+//! (tauri-driver in front of WebKitWebDriver). Needs an X display (Xvfb), `tauri-driver` on
+//! PATH and WebKitWebDriver; `scripts/test.sh` provides all three and runs these ignored
+//! tests explicitly. Each test gets its own home folder, so the user's data is never touched.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // tauri-driver starts WebKitWebDriver, which outlives it if only tauri-driver is
+        // killed; the driver runs in its own process group, so end the whole group.
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").args(["-TERM", "--", &format!("-{pid}")]).status();
+        }
+        let _ = self.child.start_kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn native_driver() -> PathBuf {
+    std::env::var_os("WEBKIT_WEBDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/WebKitWebDriver"))
+}
+
+async fn start_driver(home: &Path) -> Driver {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no DISPLAY: run the end-to-end tests under Xvfb (scripts/test.sh does)"
+    );
+    let port = free_port();
+    let child = Command::new("tauri-driver")
+        .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+        .arg("--native-driver")
+        .arg(native_driver())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .process_group(0)
+        .spawn()
+        .expect("tauri-driver on PATH (cargo install tauri-driver)");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "tauri-driver did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver { child, port }
+}
+
+async fn launch(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": env!("CARGO_BIN_EXE_multipass-desktop") }),
+    );
+    caps.insert("browserName".into(), "wry".into());
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with the app")
+}
+
+async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = wait_for(client, css).await;
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click(client: &Client, css: &str) {
+    wait_for(client, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+    std::fs::create_dir_all(&dir).expect("target/e2e");
+    let path = dir.join(name);
+    // WebKit's snapshot is the last painted frame: let two frames paint first.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(null)));",
+            vec![],
+        )
+        .await
+        .expect("wait for paint");
+    std::fs::write(&path, client.screenshot().await.expect("screenshot")).expect("write screenshot");
+    path
+}
+
+const PASSWORD: &str = "a long and memorable passphrase";
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
+async fn sign_up_sign_out_and_sign_in_through_the_window() {
+    let home = tempfile::tempdir().expect("temp home");
+    let driver = start_driver(home.path()).await;
+    let client = launch(&driver).await;
+
+    // First start: the store is created and the sign-in screen shows.
+    wait_for(&client, "[data-testid=signin-form]").await;
+    screenshot(&client, "01-sign-in.png").await;
+
+    click(&client, "[data-testid=goto-signup]").await;
+    type_into(&client, "#signup-fullname", "Ada Lovelace").await;
+    type_into(&client, "#signup-email", "Ada@Example.com").await;
+    type_into(&client, "#signup-username", "ada").await;
+    type_into(&client, "#signup-password", PASSWORD).await;
+    type_into(&client, "#signup-password-confirm", PASSWORD).await;
+    click(&client, "[data-testid=signup-submit]").await;
+
+    let shown = wait_for(&client, "[data-testid=home-username]").await.text().await.expect("username text");
+    assert_eq!(shown.trim(), "ada");
+    screenshot(&client, "02-signed-up.png").await;
+
+    click(&client, "[data-testid=signout]").await;
+    wait_for(&client, "[data-testid=signin-form]").await;
+
+    // A wrong password is refused with the one sign-in failure message.
+    type_into(&client, "#signin-username", "ada").await;
+    type_into(&client, "#signin-password", "not the passphrase").await;
+    click(&client, "[data-testid=signin-submit]").await;
+    let error = wait_for(&client, "[data-testid=form-error]").await;
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::XPath("//*[@data-testid='form-error' and contains(., 'Sign-in failed')]"))
+        .await
+        .expect("the sign-in failure message");
+    assert!(error.text().await.expect("error text").contains("Sign-in failed"));
+
+    // The password field was cleared; the right password signs in, pressing Enter.
+    let enter = char::from(fantoccini::key::Key::Enter);
+    type_into(&client, "#signin-password", &format!("{PASSWORD}{enter}")).await;
+    let shown = wait_for(&client, "[data-testid=home-username]").await.text().await.expect("username text");
+    assert_eq!(shown.trim(), "ada");
+    let path = screenshot(&client, "03-signed-in.png").await;
+    assert!(std::fs::metadata(&path).expect("screenshot file").len() > 1000);
+
+    client.close().await.expect("end the WebDriver session");
+    drop(driver);
+
+    // What the window did is in the embedded store: one identity, a session revoked by
+    // sign-out and an active one, stored as SHA3-256 hashes only; one failure counted then cleared.
+    let db = home.path().join("data/multipass/multipass.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .expect("the store file the app created");
+    let email: String = sqlx::query_scalar("SELECT email FROM identity_profiles")
+        .fetch_one(&pool)
+        .await
+        .expect("one identity");
+    assert_eq!(email, "ada@example.com");
+    let sessions: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT token_hash, revocation_reason FROM multipass_sessions ORDER BY created_at")
+            .fetch_all(&pool)
+            .await
+            .expect("sessions");
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions[0].1.as_deref(), Some("sign_out"));
+    assert_eq!(sessions[1].1, None);
+    assert!(sessions.iter().all(|(hash, _)| hash.len() == 64));
+    let failed: i64 = sqlx::query_scalar("SELECT failed_attempts FROM multipass_credentials")
+        .fetch_one(&pool)
+        .await
+        .expect("credentials");
+    assert_eq!(failed, 0, "a successful sign-in clears the failure count");
+}

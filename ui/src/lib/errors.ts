@@ -1,0 +1,42 @@
+import type { ApiError, ErrorCode } from "./bindings";
+
+export const INTERNAL_MESSAGE =
+  "Something unexpected went wrong. Please try again, and restart Multipass if it keeps happening.";
+
+// Used when the server sends a known code with no usable message.
+const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
+  invalid_input: "Some of the details you entered aren't valid.",
+  invalid_credentials: "That username and password don't match.",
+  conflict: "That account already exists.",
+  not_found: "We couldn't find what you were looking for.",
+  unauthenticated: "Your session has ended. Please sign in again.",
+  unavailable: "Multipass can't reach its database right now. Please try again in a moment.",
+  schema_too_new:
+    "This database was last opened by a newer version of Multipass. Update Multipass to keep using it.",
+  config: "Multipass isn't configured correctly.",
+  internal: INTERNAL_MESSAGE,
+};
+
+export function startupErrorTitle(code: ErrorCode): string {
+  switch (code) {
+    case "schema_too_new":
+      return "This database was upgraded by a newer Multipass";
+    case "unavailable":
+      return "Can't reach the database";
+    case "config":
+      return "Configuration problem";
+    default:
+      return "Multipass couldn't start";
+  }
+}
+
+/**
+ * The text to show a person for an error. Messages from the Rust side are
+ * written for people, except for internal errors, whose text may carry
+ * implementation detail, so those always get the generic sentence.
+ */
+export function errorMessage(error: ApiError): string {
+  if (error.code === "internal") return INTERNAL_MESSAGE;
+  // Shown as given (not trimmed or rewritten): the server words these itself.
+  return error.message.trim() === "" ? FALLBACK_MESSAGES[error.code] : error.message;
+}

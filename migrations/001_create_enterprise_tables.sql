@@ -12,7 +12,9 @@
 
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 
-CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger
+-- Prefixed so that it cannot replace, or be dropped with, another schema's function of a
+-- common name in the same database.
+CREATE OR REPLACE FUNCTION multipass_set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     NEW.updated_at = now();
@@ -30,7 +32,7 @@ CREATE TABLE identity_profiles (
     -- Stored lower-cased so that the unique constraint is case-insensitive.
     email               TEXT NOT NULL CHECK (email = lower(email) AND email LIKE '_%@_%' AND length(email) <= 254),
     phone               TEXT CHECK (phone ~ '^\+[1-9][0-9]{1,14}$'),
-    country             CHAR(2) CHECK (country ~ '^[A-Z]{2}$'),
+    country             TEXT CHECK (country ~ '^[A-Z]{2}$'),
     date_of_birth       DATE,
     verification_status TEXT NOT NULL DEFAULT 'unverified'
                         CHECK (verification_status IN ('unverified', 'pending', 'verified', 'rejected', 'suspended')),
@@ -57,13 +59,15 @@ CREATE TABLE kyc_verifications (
     status            TEXT NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
     kyc_level         SMALLINT NOT NULL CHECK (kyc_level BETWEEN 1 AND 3),
-    reviewed_by       UUID REFERENCES identity_profiles (id),
+    reviewed_by       UUID REFERENCES identity_profiles (id) ON DELETE SET NULL,
     reviewed_at       TIMESTAMPTZ,
     rejection_reason  TEXT,
     expires_at        TIMESTAMPTZ,
     metadata          JSONB NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(metadata) = 'object'),
     created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
-    CHECK ((status = 'pending') = (reviewed_at IS NULL))
+    -- Reviewed verifications carry a review time; a pending one may still expire unreviewed.
+    CHECK (status IN ('pending', 'expired') OR reviewed_at IS NOT NULL),
+    CHECK (status <> 'pending' OR reviewed_at IS NULL)
 );
 CREATE INDEX idx_kyc_verifications_identity_id ON kyc_verifications (identity_id);
 CREATE INDEX idx_kyc_verifications_reviewed_by ON kyc_verifications (reviewed_by);
@@ -132,7 +136,7 @@ CREATE INDEX idx_wallet_balances_wallet_id ON wallet_balances (wallet_id);
 CREATE TABLE wallet_transactions (
     id                     UUID PRIMARY KEY DEFAULT uuid_generate_v4(),
     wallet_id              UUID NOT NULL REFERENCES wallet_accounts (id) ON DELETE CASCADE,
-    counterparty_wallet_id UUID REFERENCES wallet_accounts (id),
+    counterparty_wallet_id UUID REFERENCES wallet_accounts (id) ON DELETE SET NULL,
     -- Both legs of one transfer share a transfer_id.
     transfer_id            UUID NOT NULL,
     direction              TEXT NOT NULL CHECK (direction IN ('credit', 'debit')),
@@ -430,7 +434,7 @@ CREATE INDEX idx_generated_reports_created_at ON generated_reports (created_at);
 CREATE TABLE hardware_passes (
     id            UUID PRIMARY KEY DEFAULT uuid_generate_v4(),
     identity_id   UUID NOT NULL REFERENCES identity_profiles (id) ON DELETE CASCADE,
-    enrolled_by   UUID REFERENCES identity_profiles (id),
+    enrolled_by   UUID REFERENCES identity_profiles (id) ON DELETE SET NULL,
     device_type   TEXT NOT NULL CHECK (device_type IN ('fido2_usb', 'fido2_nfc', 'software_pass')),
     label         TEXT NOT NULL DEFAULT '' CHECK (length(label) <= 100),
     -- FIDO2 credential ID (base64url) and COSE public key (base64url).
@@ -449,7 +453,7 @@ CREATE TABLE hardware_passes (
     updated_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     -- A credential belongs to one identity: enrolling a pass twice is refused.
     CONSTRAINT hardware_passes_credential_id_key UNIQUE (credential_id),
-    CHECK ((status = 'active') = (revoked_at IS NULL))
+    CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
 );
 CREATE INDEX idx_hardware_passes_identity_id ON hardware_passes (identity_id);
 CREATE INDEX idx_hardware_passes_enrolled_by ON hardware_passes (enrolled_by);
@@ -475,18 +479,18 @@ CREATE INDEX idx_hardware_challenges_expires_at ON hardware_challenges (expires_
 -- ---------------------------------------------------------------------------------------
 
 CREATE TRIGGER trg_identity_profiles_updated_at BEFORE UPDATE ON identity_profiles
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_wallet_accounts_updated_at BEFORE UPDATE ON wallet_accounts
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_multipass_credentials_updated_at BEFORE UPDATE ON multipass_credentials
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_application_modules_updated_at BEFORE UPDATE ON application_modules
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_asset_definitions_updated_at BEFORE UPDATE ON asset_definitions
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_market_orders_updated_at BEFORE UPDATE ON market_orders
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_report_definitions_updated_at BEFORE UPDATE ON report_definitions
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();
 CREATE TRIGGER trg_hardware_passes_updated_at BEFORE UPDATE ON hardware_passes
-    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+    FOR EACH ROW EXECUTE FUNCTION multipass_set_updated_at();

@@ -27,4 +27,4 @@ DROP TABLE IF EXISTS attestations;
 DROP TABLE IF EXISTS kyc_verifications;
 DROP TABLE IF EXISTS identity_profiles;
 
-DROP FUNCTION IF EXISTS set_updated_at();
+DROP FUNCTION IF EXISTS multipass_set_updated_at();

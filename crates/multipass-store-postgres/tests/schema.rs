@@ -79,12 +79,12 @@ const SAME_PARENT_EXTRAS: [(&str, &str); 3] = [
 #[rustfmt::skip]
 const FOREIGN_KEYS: [(&str, &str, &str, &str); 24] = [
     ("kyc_verifications", "identity_id", "identity_profiles", "CASCADE"),
-    ("kyc_verifications", "reviewed_by", "identity_profiles", "NO ACTION"),
+    ("kyc_verifications", "reviewed_by", "identity_profiles", "SET NULL"),
     ("attestations", "identity_id", "identity_profiles", "CASCADE"),
     ("wallet_accounts", "identity_id", "identity_profiles", "CASCADE"),
     ("wallet_balances", "wallet_id", "wallet_accounts", "CASCADE"),
     ("wallet_transactions", "wallet_id", "wallet_accounts", "CASCADE"),
-    ("wallet_transactions", "counterparty_wallet_id", "wallet_accounts", "NO ACTION"),
+    ("wallet_transactions", "counterparty_wallet_id", "wallet_accounts", "SET NULL"),
     ("multipass_credentials", "identity_id", "identity_profiles", "CASCADE"),
     ("multipass_sessions", "identity_id", "identity_profiles", "CASCADE"),
     ("application_events", "identity_id", "identity_profiles", "CASCADE"),
@@ -100,7 +100,7 @@ const FOREIGN_KEYS: [(&str, &str, &str, &str); 24] = [
     ("generated_reports", "report_definition_id", "report_definitions", "CASCADE"),
     ("generated_reports", "identity_id", "identity_profiles", "CASCADE"),
     ("hardware_passes", "identity_id", "identity_profiles", "CASCADE"),
-    ("hardware_passes", "enrolled_by", "identity_profiles", "NO ACTION"),
+    ("hardware_passes", "enrolled_by", "identity_profiles", "SET NULL"),
     ("hardware_challenges", "hardware_pass_id", "hardware_passes", "CASCADE"),
 ];
 
@@ -700,7 +700,7 @@ async fn updated_at_triggers_are_on_exactly_the_eight_seed_tables(pool: PgPool) 
     assert_eq!(rows.len(), UPDATED_AT_TABLES.len());
     for (table, trigger, function, before_update_each_row) in rows {
         assert_eq!(trigger, format!("trg_{table}_updated_at"));
-        assert_eq!(function, "set_updated_at");
+        assert_eq!(function, "multipass_set_updated_at");
         assert!(before_update_each_row, "{trigger}");
     }
     Ok(())
@@ -779,19 +779,23 @@ async fn generated_columns_follow_their_inputs(pool: PgPool) -> TestResult {
 }
 
 #[sqlx::test(migrations = false)]
-async fn deleting_an_identity_cascades_but_a_reviewer_is_protected(pool: PgPool) -> TestResult {
+async fn deleting_an_identity_cascades_and_clears_references_to_it(pool: PgPool) -> TestResult {
     with_fixture(&pool).await?;
-    let err = sqlx::query("DELETE FROM identity_profiles WHERE id = $1::uuid")
+    // Deleting the reviewer keeps the verification they reviewed (it is someone else's
+    // record) and only clears the pointer to them.
+    let (kyc_before,): (i64,) = sqlx::query_as("SELECT count(*) FROM kyc_verifications")
+        .fetch_one(&pool)
+        .await?;
+    sqlx::query("DELETE FROM identity_profiles WHERE id = $1::uuid")
         .bind(REVIEWER)
         .execute(&pool)
-        .await
-        .err()
-        .ok_or("deleting a reviewer who is still referenced must fail")?;
-    assert!(
-        err.as_database_error()
-            .is_some_and(|e| e.is_foreign_key_violation()),
-        "{err}"
-    );
+        .await?;
+    let (kyc_after, reviewer_cleared): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE reviewed_by IS NULL) FROM kyc_verifications",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!((kyc_after, reviewer_cleared), (kyc_before, kyc_before));
 
     sqlx::query("DELETE FROM identity_profiles WHERE id = $1::uuid")
         .bind(IDENTITY)
@@ -803,11 +807,9 @@ async fn deleting_an_identity_cascades_but_a_reviewer_is_protected(pool: PgPool)
                 .fetch_one(&pool)
                 .await?;
         let expected = match table {
-            // Roots other than the identity, the reviewer and the reviewer's wallet, and a
-            // trade, which names wallets and orders without referencing them.
-            "identity_profiles"
-            | "wallet_accounts"
-            | "application_modules"
+            // Roots other than the two deleted identities, and a trade, which names
+            // wallets and orders without referencing them.
+            "application_modules"
             | "asset_definitions"
             | "report_definitions"
             | "trades" => 1,
@@ -825,10 +827,10 @@ async fn reverts_completely_and_applies_again(pool: PgPool) -> TestResult {
 
     assert!(enterprise_tables(&pool).await?.is_empty());
     let (functions,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM pg_proc WHERE proname = 'set_updated_at'")
+        sqlx::query_as("SELECT count(*) FROM pg_proc WHERE proname = 'multipass_set_updated_at'")
             .fetch_one(&pool)
             .await?;
-    assert_eq!(functions, 0, "set_updated_at() must be dropped");
+    assert_eq!(functions, 0, "multipass_set_updated_at() must be dropped");
     let (recorded,): (i64,) = sqlx::query_as("SELECT count(*) FROM _sqlx_migrations")
         .fetch_one(&pool)
         .await?;

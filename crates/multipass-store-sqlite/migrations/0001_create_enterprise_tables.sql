@@ -41,7 +41,7 @@
 --   * updated_at is maintained by AFTER UPDATE triggers that rewrite the row only when the
 --     UPDATE left updated_at unchanged, so an explicit value is kept and the trigger's own
 --     UPDATE never fires it again, whatever PRAGMA recursive_triggers says.
---   * There is no uuid-ossp extension and no set_updated_at() function to create or drop.
+--   * There is no uuid-ossp extension and no multipass_set_updated_at() function to create or drop.
 --
 -- Foreign keys are enforced only with PRAGMA foreign_keys = ON, which the app sets in its
 -- connection options. sqlx runs this file inside a transaction, so it contains no
@@ -88,14 +88,15 @@ CREATE TABLE kyc_verifications (
     status            TEXT NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
     kyc_level         INTEGER NOT NULL CHECK (kyc_level BETWEEN 1 AND 3),
-    reviewed_by       TEXT REFERENCES identity_profiles (id)
+    reviewed_by       TEXT REFERENCES identity_profiles (id) ON DELETE SET NULL
                       CHECK (length(reviewed_by) = 36 AND reviewed_by = lower(reviewed_by)),
     reviewed_at       TEXT,
     rejection_reason  TEXT,
     expires_at        TEXT,
     metadata          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata) AND json_type(metadata) = 'object'),
     created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    CHECK ((status = 'pending') = (reviewed_at IS NULL))
+    CHECK (status IN ('pending', 'expired') OR reviewed_at IS NOT NULL),
+    CHECK (status <> 'pending' OR reviewed_at IS NULL)
 ) STRICT;
 CREATE INDEX idx_kyc_verifications_identity_id ON kyc_verifications (identity_id);
 CREATE INDEX idx_kyc_verifications_reviewed_by ON kyc_verifications (reviewed_by);
@@ -169,7 +170,7 @@ CREATE TABLE wallet_transactions (
     id                     TEXT NOT NULL PRIMARY KEY CHECK (length(id) = 36 AND id = lower(id)),
     wallet_id              TEXT NOT NULL REFERENCES wallet_accounts (id) ON DELETE CASCADE
                            CHECK (length(wallet_id) = 36 AND wallet_id = lower(wallet_id)),
-    counterparty_wallet_id TEXT REFERENCES wallet_accounts (id)
+    counterparty_wallet_id TEXT REFERENCES wallet_accounts (id) ON DELETE SET NULL
                            CHECK (length(counterparty_wallet_id) = 36 AND counterparty_wallet_id = lower(counterparty_wallet_id)),
     -- Both legs of one transfer share a transfer_id.
     transfer_id            TEXT NOT NULL CHECK (length(transfer_id) = 36 AND transfer_id = lower(transfer_id)),
@@ -488,7 +489,7 @@ CREATE TABLE hardware_passes (
     id            TEXT NOT NULL PRIMARY KEY CHECK (length(id) = 36 AND id = lower(id)),
     identity_id   TEXT NOT NULL REFERENCES identity_profiles (id) ON DELETE CASCADE
                   CHECK (length(identity_id) = 36 AND identity_id = lower(identity_id)),
-    enrolled_by   TEXT REFERENCES identity_profiles (id)
+    enrolled_by   TEXT REFERENCES identity_profiles (id) ON DELETE SET NULL
                   CHECK (length(enrolled_by) = 36 AND enrolled_by = lower(enrolled_by)),
     device_type   TEXT NOT NULL CHECK (device_type IN ('fido2_usb', 'fido2_nfc', 'software_pass')),
     label         TEXT NOT NULL DEFAULT '' CHECK (length(label) <= 100),
@@ -508,7 +509,7 @@ CREATE TABLE hardware_passes (
     updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     -- A credential belongs to one identity: enrolling a pass twice is refused.
     CONSTRAINT hardware_passes_credential_id_key UNIQUE (credential_id),
-    CHECK ((status = 'active') = (revoked_at IS NULL))
+    CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
 ) STRICT;
 CREATE INDEX idx_hardware_passes_identity_id ON hardware_passes (identity_id);
 CREATE INDEX idx_hardware_passes_enrolled_by ON hardware_passes (enrolled_by);

@@ -67,17 +67,17 @@ const SEED_FK_TREE: [(&str, &str); 21] = [
     ("generated_reports", "report_definitions"),
 ];
 
-/// Every foreign key column: (child, column, parent, ON DELETE). The three NO ACTION ones
+/// Every foreign key column: (child, column, parent, ON DELETE). The three SET NULL ones
 /// repeat a parent the child already hangs from, so they add no pair to the tree.
 #[rustfmt::skip]
 const FOREIGN_KEYS: [(&str, &str, &str, &str); 24] = [
     ("kyc_verifications", "identity_id", "identity_profiles", "CASCADE"),
-    ("kyc_verifications", "reviewed_by", "identity_profiles", "NO ACTION"),
+    ("kyc_verifications", "reviewed_by", "identity_profiles", "SET NULL"),
     ("attestations", "identity_id", "identity_profiles", "CASCADE"),
     ("wallet_accounts", "identity_id", "identity_profiles", "CASCADE"),
     ("wallet_balances", "wallet_id", "wallet_accounts", "CASCADE"),
     ("wallet_transactions", "wallet_id", "wallet_accounts", "CASCADE"),
-    ("wallet_transactions", "counterparty_wallet_id", "wallet_accounts", "NO ACTION"),
+    ("wallet_transactions", "counterparty_wallet_id", "wallet_accounts", "SET NULL"),
     ("multipass_credentials", "identity_id", "identity_profiles", "CASCADE"),
     ("multipass_sessions", "identity_id", "identity_profiles", "CASCADE"),
     ("application_events", "identity_id", "identity_profiles", "CASCADE"),
@@ -93,7 +93,7 @@ const FOREIGN_KEYS: [(&str, &str, &str, &str); 24] = [
     ("generated_reports", "report_definition_id", "report_definitions", "CASCADE"),
     ("generated_reports", "identity_id", "identity_profiles", "CASCADE"),
     ("hardware_passes", "identity_id", "identity_profiles", "CASCADE"),
-    ("hardware_passes", "enrolled_by", "identity_profiles", "NO ACTION"),
+    ("hardware_passes", "enrolled_by", "identity_profiles", "SET NULL"),
     ("hardware_challenges", "hardware_pass_id", "hardware_passes", "CASCADE"),
 ];
 
@@ -750,17 +750,21 @@ async fn foreign_keys_are_enforced_and_cascade() -> TestResult {
         "{err}"
     );
 
-    let err = sqlx::query("DELETE FROM identity_profiles WHERE id = ?")
+    // Deleting the reviewer keeps the verification they reviewed (it is someone else's
+    // record) and only clears the pointer to them.
+    let (kyc_before,): (i64,) = sqlx::query_as("SELECT count(*) FROM kyc_verifications")
+        .fetch_one(pool)
+        .await?;
+    sqlx::query("DELETE FROM identity_profiles WHERE id = ?")
         .bind(REVIEWER)
         .execute(pool)
-        .await
-        .err()
-        .ok_or("deleting a reviewer who is still referenced must fail")?;
-    assert!(
-        err.as_database_error()
-            .is_some_and(|e| e.is_foreign_key_violation()),
-        "{err}"
-    );
+        .await?;
+    let (kyc_after, reviewer_cleared): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE reviewed_by IS NULL) FROM kyc_verifications",
+    )
+    .fetch_one(pool)
+    .await?;
+    assert_eq!((kyc_after, reviewer_cleared), (kyc_before, kyc_before));
 
     sqlx::query("DELETE FROM identity_profiles WHERE id = ?")
         .bind(IDENTITY)
@@ -772,11 +776,9 @@ async fn foreign_keys_are_enforced_and_cascade() -> TestResult {
                 .fetch_one(pool)
                 .await?;
         let expected = match table {
-            // Roots other than the identity, the reviewer and the reviewer's wallet, and a
-            // trade, which names wallets and orders without referencing them.
-            "identity_profiles"
-            | "wallet_accounts"
-            | "application_modules"
+            // Roots other than the two deleted identities, and a trade, which names
+            // wallets and orders without referencing them.
+            "application_modules"
             | "asset_definitions"
             | "report_definitions"
             | "trades" => 1,

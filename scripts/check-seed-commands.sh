@@ -81,7 +81,7 @@ has_no_tables_at_all() {
   [[ "$(q enterprise_db "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" == 0 ]]
 }
 function_count() {
-  q enterprise_db "SELECT count(*) FROM pg_proc WHERE proname = 'set_updated_at'"
+  q enterprise_db "SELECT count(*) FROM pg_proc WHERE proname = 'multipass_set_updated_at'"
 }
 has_updated_at_triggers() {
   [[ "$(q enterprise_db "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
@@ -249,20 +249,20 @@ for block in "${blocks[@]}"; do
       ;;
     applied)
       check "psql apply: 20 tables" has_tables 20
-      check "psql apply: set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
+      check "psql apply: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
       ;;
     rolled_back)
       check "psql rollback: 0 tables" has_tables 0
-      check "psql rollback: set_updated_at() dropped" has_no_updated_at_function
+      check "psql rollback: multipass_set_updated_at() dropped" has_no_updated_at_function
       ;;
     sqlx_run)
       check "sqlx migrate run: _sqlx_migrations records version 1 as successful" sqlx_recorded_version_1
       check "sqlx migrate run: 20 tables" has_tables 20
-      check "sqlx migrate run: set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
+      check "sqlx migrate run: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
       ;;
     sqlx_reverted)
       check "sqlx migrate revert: no enterprise tables" has_tables 0
-      check "sqlx migrate revert: set_updated_at() dropped" has_no_updated_at_function
+      check "sqlx migrate revert: multipass_set_updated_at() dropped" has_no_updated_at_function
       check "sqlx migrate revert: _sqlx_migrations records nothing" sqlx_recorded_nothing
       ;;
     tested)

@@ -19,7 +19,10 @@ fn main() {
         std::process::exit(1);
     }
     if let Err(e) = std::env::set_current_dir(&root) {
-        eprintln!("error: cannot enter the repository root {}: {e}", root.display());
+        eprintln!(
+            "error: cannot enter the repository root {}: {e}",
+            root.display()
+        );
         std::process::exit(1);
     }
     tauri_build::build();

@@ -12,7 +12,10 @@ pub async fn app_status(state: State<'_, DesktopState>) -> Result<StatusView, Ap
 }
 
 #[tauri::command]
-pub async fn sign_up(state: State<'_, DesktopState>, request: SignUpRequest) -> Result<SignedIn, ApiError> {
+pub async fn sign_up(
+    state: State<'_, DesktopState>,
+    request: SignUpRequest,
+) -> Result<SignedIn, ApiError> {
     let api = state.api().await?;
     let outcome = api.sign_up(request, SessionKind::Desktop).await?;
     end_previous_session(&api, state.replace_session(Some(outcome.token))).await;
@@ -20,7 +23,10 @@ pub async fn sign_up(state: State<'_, DesktopState>, request: SignUpRequest) -> 
 }
 
 #[tauri::command]
-pub async fn sign_in(state: State<'_, DesktopState>, request: SignInRequest) -> Result<SignedIn, ApiError> {
+pub async fn sign_in(
+    state: State<'_, DesktopState>,
+    request: SignInRequest,
+) -> Result<SignedIn, ApiError> {
     let api = state.api().await?;
     let outcome = api.sign_in(request, SessionKind::Desktop).await?;
     end_previous_session(&api, state.replace_session(Some(outcome.token))).await;
@@ -36,7 +42,9 @@ pub async fn sign_out(state: State<'_, DesktopState>) -> Result<(), ApiError> {
 
 /// The signed-in identity, or `None` when there is no active session.
 #[tauri::command]
-pub async fn current_identity(state: State<'_, DesktopState>) -> Result<Option<IdentityView>, ApiError> {
+pub async fn current_identity(
+    state: State<'_, DesktopState>,
+) -> Result<Option<IdentityView>, ApiError> {
     let Some(token) = state.session() else {
         return Ok(None);
     };
@@ -69,7 +77,10 @@ pub fn ui_ready(app: tauri::AppHandle) {
 
 /// Revokes a session the window no longer uses. The token is already gone from memory,
 /// so a failure here leaves a session nobody can present; it is logged and expires on its own.
-async fn end_previous_session(api: &multipass_api::MultipassApi, previous: Option<multipass_domain::SessionToken>) {
+async fn end_previous_session(
+    api: &multipass_api::MultipassApi,
+    previous: Option<multipass_domain::SessionToken>,
+) {
     if let Some(token) = previous
         && let Err(e) = api.sign_out(&token).await
     {

@@ -18,17 +18,30 @@ fn log_file() -> Option<(PathBuf, File)> {
     if std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
         let _ = std::fs::rename(&path, dir.join("desktop.log.1"));
     }
-    let file = OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     Some((path, file))
 }
 
 pub fn init() {
-    let filter = EnvFilter::try_from_env("MULTIPASS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("MULTIPASS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let file = log_file();
     let file_path = file.as_ref().map(|(p, _)| p.clone());
-    let file_layer = file.map(|(_, f)| tracing_subscriber::fmt::layer().with_ansi(false).with_writer(Mutex::new(f)));
-    let _ = tracing_subscriber::registry().with(filter).with(stderr).with(file_layer).try_init();
+    let file_layer = file.map(|(_, f)| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(Mutex::new(f))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file_layer)
+        .try_init();
     match file_path {
         Some(path) => tracing::info!(log = %path.display(), "logging to file"),
         None => tracing::warn!("no log file could be opened; logging to stderr only"),

@@ -39,7 +39,10 @@ impl DesktopState {
     }
 
     pub fn replace_session(&self, token: Option<SessionToken>) -> Option<SessionToken> {
-        let mut guard = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         std::mem::replace(&mut *guard, token)
     }
 

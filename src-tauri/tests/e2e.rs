@@ -21,7 +21,9 @@ impl Drop for Driver {
         // tauri-driver starts WebKitWebDriver, which outlives it if only tauri-driver is
         // killed; the driver runs in its own process group, so end the whole group.
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").args(["-TERM", "--", &format!("-{pid}")]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status();
         }
         let _ = self.child.start_kill();
     }
@@ -47,7 +49,12 @@ async fn start_driver(home: &Path) -> Driver {
     );
     let port = free_port();
     let child = Command::new("tauri-driver")
-        .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &free_port().to_string(),
+        ])
         .arg("--native-driver")
         .arg(native_driver())
         .env("HOME", home)
@@ -62,8 +69,14 @@ async fn start_driver(home: &Path) -> Driver {
         .spawn()
         .expect("tauri-driver on PATH (cargo install tauri-driver)");
     let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "tauri-driver did not listen on {port}");
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tauri-driver did not listen on {port}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Driver { child, port }
@@ -99,7 +112,11 @@ async fn type_into(client: &Client, css: &str, text: &str) {
 }
 
 async fn click(client: &Client, css: &str) {
-    wait_for(client, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    wait_for(client, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 async fn screenshot(client: &Client, name: &str) -> PathBuf {
@@ -114,7 +131,8 @@ async fn screenshot(client: &Client, name: &str) -> PathBuf {
         )
         .await
         .expect("wait for paint");
-    std::fs::write(&path, client.screenshot().await.expect("screenshot")).expect("write screenshot");
+    std::fs::write(&path, client.screenshot().await.expect("screenshot"))
+        .expect("write screenshot");
     path
 }
 
@@ -139,7 +157,11 @@ async fn sign_up_sign_out_and_sign_in_through_the_window() {
     type_into(&client, "#signup-password-confirm", PASSWORD).await;
     click(&client, "[data-testid=signup-submit]").await;
 
-    let shown = wait_for(&client, "[data-testid=home-username]").await.text().await.expect("username text");
+    let shown = wait_for(&client, "[data-testid=home-username]")
+        .await
+        .text()
+        .await
+        .expect("username text");
     assert_eq!(shown.trim(), "ada");
     screenshot(&client, "02-signed-up.png").await;
 
@@ -154,15 +176,27 @@ async fn sign_up_sign_out_and_sign_in_through_the_window() {
     client
         .wait()
         .at_most(TIMEOUT)
-        .for_element(Locator::XPath("//*[@data-testid='form-error' and contains(., 'Sign-in failed')]"))
+        .for_element(Locator::XPath(
+            "//*[@data-testid='form-error' and contains(., 'Sign-in failed')]",
+        ))
         .await
         .expect("the sign-in failure message");
-    assert!(error.text().await.expect("error text").contains("Sign-in failed"));
+    assert!(
+        error
+            .text()
+            .await
+            .expect("error text")
+            .contains("Sign-in failed")
+    );
 
     // The password field was cleared; the right password signs in, pressing Enter.
     let enter = char::from(fantoccini::key::Key::Enter);
     type_into(&client, "#signin-password", &format!("{PASSWORD}{enter}")).await;
-    let shown = wait_for(&client, "[data-testid=home-username]").await.text().await.expect("username text");
+    let shown = wait_for(&client, "[data-testid=home-username]")
+        .await
+        .text()
+        .await
+        .expect("username text");
     assert_eq!(shown.trim(), "ada");
     let path = screenshot(&client, "03-signed-in.png").await;
     assert!(std::fs::metadata(&path).expect("screenshot file").len() > 1000);
@@ -181,11 +215,12 @@ async fn sign_up_sign_out_and_sign_in_through_the_window() {
         .await
         .expect("one identity");
     assert_eq!(email, "ada@example.com");
-    let sessions: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT token_hash, revocation_reason FROM multipass_sessions ORDER BY created_at")
-            .fetch_all(&pool)
-            .await
-            .expect("sessions");
+    let sessions: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT token_hash, revocation_reason FROM multipass_sessions ORDER BY created_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("sessions");
     assert_eq!(sessions.len(), 2, "{sessions:?}");
     assert_eq!(sessions[0].1.as_deref(), Some("sign_out"));
     assert_eq!(sessions[1].1, None);

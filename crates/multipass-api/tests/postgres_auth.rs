@@ -1,6 +1,8 @@
 //! Sign-up and sign-in on real PostgreSQL, a fresh database per test. Needs DATABASE_URL
 //! pointing at a server (the project's test runner starts one if none answers).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
 mod common;
 
 use common::*;

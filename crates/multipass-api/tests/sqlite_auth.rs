@@ -1,5 +1,7 @@
 //! Sign-up and sign-in on the embedded store, on a real file.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
 mod common;
 
 use common::*;

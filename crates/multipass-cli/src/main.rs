@@ -7,7 +7,11 @@ use serde::Serialize;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "multipass", version, about = "Multipass administration from the command line")]
+#[command(
+    name = "multipass",
+    version,
+    about = "Multipass administration from the command line"
+)]
 struct Cli {
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
@@ -60,13 +64,24 @@ async fn main() -> ExitCode {
         Ok(report) => {
             let healthy = report.healthy;
             print_report(&report, cli.json);
-            if healthy { ExitCode::SUCCESS } else { ExitCode::from(2) }
+            if healthy {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
         }
         Err(err) => {
             if cli.json {
                 println!("{}", serde_json::json!({ "error": err }));
             } else {
-                eprintln!("error ({}): {}", serde_json::to_value(err.code).unwrap_or_default().as_str().unwrap_or("internal"), err.message);
+                eprintln!(
+                    "error ({}): {}",
+                    serde_json::to_value(err.code)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("internal"),
+                    err.message
+                );
             }
             ExitCode::FAILURE
         }
@@ -154,7 +169,10 @@ fn report_from(status: multipass_store::StoreStatus, error: Option<ApiError>) ->
 
 fn print_report(report: &StatusReport, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        );
         return;
     }
     println!("store:          {} ({})", report.location, report.backend);
@@ -163,8 +181,14 @@ fn print_report(report: &StatusReport, json: bool) {
     } else {
         report.schema_version.to_string()
     };
-    println!("schema version: {schema} (this build knows {})", report.latest_known_version);
-    println!("connection:     {}", if report.healthy { "ok" } else { "failing" });
+    println!(
+        "schema version: {schema} (this build knows {})",
+        report.latest_known_version
+    );
+    println!(
+        "connection:     {}",
+        if report.healthy { "ok" } else { "failing" }
+    );
     if report.migration_pending {
         println!("                run `multipass migrate` to bring the schema up to date");
     }

@@ -809,10 +809,7 @@ async fn deleting_an_identity_cascades_and_clears_references_to_it(pool: PgPool)
         let expected = match table {
             // Roots other than the two deleted identities, and a trade, which names
             // wallets and orders without referencing them.
-            "application_modules"
-            | "asset_definitions"
-            | "report_definitions"
-            | "trades" => 1,
+            "application_modules" | "asset_definitions" | "report_definitions" | "trades" => 1,
             _ => 0,
         };
         assert_eq!(count, expected, "{table}");

@@ -778,10 +778,7 @@ async fn foreign_keys_are_enforced_and_cascade() -> TestResult {
         let expected = match table {
             // Roots other than the two deleted identities, and a trade, which names
             // wallets and orders without referencing them.
-            "application_modules"
-            | "asset_definitions"
-            | "report_definitions"
-            | "trades" => 1,
+            "application_modules" | "asset_definitions" | "report_definitions" | "trades" => 1,
             _ => 0,
         };
         assert_eq!(count, expected, "{table}");

@@ -129,7 +129,8 @@ pub async fn duplicates_are_conflicts_naming_the_field(store: Arc<dyn Store>) {
 
 pub async fn invalid_input_names_the_field(store: Arc<dyn Store>) {
     let api = api(store, ManualClock::new(), LockoutPolicy::default());
-    let cases: [(fn(&mut SignUpRequest), &str); 4] = [
+    type Spoil = fn(&mut SignUpRequest);
+    let cases: [(Spoil, &str); 4] = [
         (|r| r.full_name = "  ".into(), "fullName"),
         (|r| r.email = "not-an-email".into(), "email"),
         (|r| r.username = "a b".into(), "username"),

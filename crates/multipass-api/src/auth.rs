@@ -5,8 +5,8 @@ use crate::dto::{IdentityView, SignInRequest, SignUpRequest, SignedIn};
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use multipass_domain::{
-    CredentialId, Email, FullName, IdentityId, Password, PasswordHash, SessionId, SessionToken,
-    Username,
+    CredentialId, Email, FullName, IdentityId, Password, PasswordHash, PasswordHasher, SessionId,
+    SessionToken, Username,
 };
 use multipass_store::{
     AuthMethod, NewCredentials, NewIdentity, NewSession, RevocationReason, SessionKind,
@@ -170,17 +170,28 @@ impl MultipassApi {
         })
     }
 
-    async fn hash_password(&self, password: Password) -> Result<PasswordHash, ApiError> {
+    /// Runs Argon2 work on a blocking thread once a hashing slot is free.
+    async fn with_hasher<T: Send + 'static>(
+        &self,
+        context: &str,
+        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _slot = self
             .hashing_slots
             .acquire()
             .await
-            .map_err(|e| ApiError::internal("Hashing is unavailable", &e))?;
+            .map_err(|e| ApiError::internal(context, &e))?;
         let hasher = self.policies.hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(&password, &mut rand::rng()))
+        tokio::task::spawn_blocking(move || work(&hasher))
             .await
-            .map_err(|e| ApiError::internal("Hashing the password failed", &e))?
-            .map_err(|e| ApiError::internal("Hashing the password failed", &e))
+            .map_err(|e| ApiError::internal(context, &e))
+    }
+
+    async fn hash_password(&self, password: Password) -> Result<PasswordHash, ApiError> {
+        const CONTEXT: &str = "Hashing the password failed";
+        self.with_hasher(CONTEXT, move |h| h.hash(&password, &mut rand::rng()))
+            .await?
+            .map_err(|e| ApiError::internal(CONTEXT, &e))
     }
 
     async fn verify_password(
@@ -188,15 +199,10 @@ impl MultipassApi {
         password: Password,
         stored: Option<PasswordHash>,
     ) -> Result<bool, ApiError> {
-        let _slot = self
-            .hashing_slots
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal("Hashing is unavailable", &e))?;
-        let hasher = self.policies.hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.verify(&password, stored.as_ref()))
-            .await
-            .map_err(|e| ApiError::internal("Checking the password failed", &e))
+        self.with_hasher("Checking the password failed", move |h| {
+            h.verify(&password, stored.as_ref())
+        })
+        .await
     }
 
     /// Re-hashes a password made with weaker parameters. Best effort: the user is already

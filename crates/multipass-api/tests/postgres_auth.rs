@@ -188,3 +188,12 @@ async fn an_unreachable_server_is_unavailable_not_a_hang() {
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
     assert!(!err.to_string().contains("pw"));
 }
+
+#[sqlx::test(migrations = false)]
+async fn weak_password_hashes_are_upgraded(pool: PgPool) {
+    let upgraded = weak_hashes_are_upgraded_on_sign_in(migrated(pool).await).await;
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{upgraded}"
+    );
+}

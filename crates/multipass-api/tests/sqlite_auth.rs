@@ -150,3 +150,13 @@ async fn an_unwritable_location_is_a_clear_unavailable_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn weak_password_hashes_are_upgraded() {
+    let (_dir, store) = fresh_store().await;
+    let upgraded = weak_hashes_are_upgraded_on_sign_in(store).await;
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{upgraded}"
+    );
+}

@@ -1,6 +1,8 @@
 //! Memory after start: proportional set size of the program and all its helper processes.
 
-use crate::process::{Home, OnReady, Program, detached_group_members, launch, process_tree, pss_kib};
+use crate::process::{
+    Home, OnReady, Program, detached_group_members, launch, process_tree, pss_kib,
+};
 use crate::stats::{Summary, ratio};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -37,8 +39,12 @@ fn measure_once(program: &Program, bus: Option<&str>) -> Result<Sample> {
     let mut total_kib = 0;
     let mut by_process: BTreeMap<String, u64> = BTreeMap::new();
     for process in &tree {
-        let kib = pss_kib(process.pid)
-            .with_context(|| format!("{} (pid {}) of {}", process.comm, process.pid, program.label))?;
+        let kib = pss_kib(process.pid).with_context(|| {
+            format!(
+                "{} (pid {}) of {}",
+                process.comm, process.pid, program.label
+            )
+        })?;
         total_kib += kib;
         *by_process.entry(process.comm.clone()).or_default() += kib;
     }
@@ -70,7 +76,8 @@ pub fn run(app: &Program, empty: &Program, runs: usize, bus: Option<&str>) -> Re
     }
     let totals = |samples: &[Sample]| samples.iter().map(|s| mib(s.total_kib)).collect::<Vec<_>>();
     let app_mib = Summary::of(&totals(&app_samples)).context("no app runs were recorded")?;
-    let empty_mib = Summary::of(&totals(&empty_samples)).context("no empty-window runs were recorded")?;
+    let empty_mib =
+        Summary::of(&totals(&empty_samples)).context("no empty-window runs were recorded")?;
     let ratio_of_medians = ratio(app_mib.median, empty_mib.median);
     Ok(MemoryReport {
         settle_ms: SETTLE.as_millis(),

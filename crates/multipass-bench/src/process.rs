@@ -108,7 +108,12 @@ pub struct Running {
     stderr_path: PathBuf,
 }
 
-pub fn launch(program: &Program, home: &Home, on_ready: OnReady, session_bus: Option<&str>) -> Result<Running> {
+pub fn launch(
+    program: &Program,
+    home: &Home,
+    on_ready: OnReady,
+    session_bus: Option<&str>,
+) -> Result<Running> {
     let stderr = File::create(home.stderr_path())
         .with_context(|| format!("cannot create {}", home.stderr_path().display()))?;
     let mut command = Command::new(&program.path);
@@ -185,7 +190,10 @@ impl Running {
                 self.end();
                 let why = match (e, status) {
                     (mpsc::RecvTimeoutError::Timeout, _) => {
-                        format!("did not print `{READY_LINE}` within {} s", READY_TIMEOUT.as_secs())
+                        format!(
+                            "did not print `{READY_LINE}` within {} s",
+                            READY_TIMEOUT.as_secs()
+                        )
                     }
                     (mpsc::RecvTimeoutError::Disconnected, Some(status)) => {
                         format!("exited ({status}) without printing `{READY_LINE}`")
@@ -194,7 +202,10 @@ impl Running {
                         format!("closed its stdout without printing `{READY_LINE}`")
                     }
                 };
-                bail!("{label} {why}. Its stderr ends with:\n{}", self.stderr_tail())
+                bail!(
+                    "{label} {why}. Its stderr ends with:\n{}",
+                    self.stderr_tail()
+                )
             }
         }
     }
@@ -207,13 +218,19 @@ impl Running {
             if let Some(status) = self.child.try_wait().context("cannot wait for the child")? {
                 self.end();
                 if !status.success() {
-                    bail!("{label} exited with {status} after reporting ready. Its stderr ends with:\n{}", self.stderr_tail());
+                    bail!(
+                        "{label} exited with {status} after reporting ready. Its stderr ends with:\n{}",
+                        self.stderr_tail()
+                    );
                 }
                 return Ok(());
             }
             if Instant::now() > deadline {
                 self.end();
-                bail!("{label} did not exit within {} s of reporting ready", EXIT_TIMEOUT.as_secs());
+                bail!(
+                    "{label} did not exit within {} s of reporting ready",
+                    EXIT_TIMEOUT.as_secs()
+                );
             }
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -239,7 +256,11 @@ impl Running {
         let lines: Vec<&str> = text.lines().collect();
         let start = lines.len().saturating_sub(20);
         let tail = lines[start..].join("\n");
-        if tail.is_empty() { "(nothing)".to_owned() } else { tail }
+        if tail.is_empty() {
+            "(nothing)".to_owned()
+        } else {
+            tail
+        }
     }
 }
 
@@ -375,8 +396,14 @@ pub struct SessionBus {
 
 impl SessionBus {
     pub fn ensure() -> Result<Self> {
-        if let Some(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS").ok().filter(|a| !a.is_empty()) {
-            return Ok(Self { child: None, address });
+        if let Some(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS")
+            .ok()
+            .filter(|a| !a.is_empty())
+        {
+            return Ok(Self {
+                child: None,
+                address,
+            });
         }
         let mut child = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])

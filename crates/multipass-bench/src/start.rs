@@ -68,7 +68,11 @@ pub struct WarmUp {
 }
 
 /// The millisecond figures of one launch that reported ready and exited.
-fn start_once(program: &Program, home: &Home, bus: Option<&str>) -> Result<(f64, Option<[f64; 3]>)> {
+fn start_once(
+    program: &Program,
+    home: &Home,
+    bus: Option<&str>,
+) -> Result<(f64, Option<[f64; 3]>)> {
     let mut running = launch(program, home, OnReady::Exit, bus)?;
     let ready = running.wait_ready(program.label)?;
     let spawned_wall = running.spawned_at_wall;
@@ -98,7 +102,12 @@ pub fn run(app: &Program, empty: &Program, runs: usize, bus: Option<&str>) -> Re
         first_phases.extend(phases);
         let (t, _) = start_once(empty, &Home::new()?, bus)?;
         first_empty.push(t);
-        eprintln!("start: first start {}/{runs}: app {:.0} ms, empty {:.0} ms", i + 1, first_app[i], first_empty[i]);
+        eprintln!(
+            "start: first start {}/{runs}: app {:.0} ms, empty {:.0} ms",
+            i + 1,
+            first_app[i],
+            first_empty[i]
+        );
     }
 
     let app_home = Home::new()?;
@@ -115,7 +124,12 @@ pub fn run(app: &Program, empty: &Program, runs: usize, bus: Option<&str>) -> Re
         second_phases.extend(phases);
         let (t, _) = start_once(empty, &empty_home, bus)?;
         second_empty.push(t);
-        eprintln!("start: second start {}/{runs}: app {:.0} ms, empty {:.0} ms", i + 1, second_app[i], second_empty[i]);
+        eprintln!(
+            "start: second start {}/{runs}: app {:.0} ms, empty {:.0} ms",
+            i + 1,
+            second_app[i],
+            second_empty[i]
+        );
     }
 
     Ok(StartReport {

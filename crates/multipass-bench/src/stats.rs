@@ -43,7 +43,11 @@ impl Summary {
 fn nearest_rank(sorted: &[f64], fraction: f64) -> f64 {
     let n = sorted.len();
     // `n` is at most a few thousand, so the float round trip is exact.
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
     let rank = ((fraction * n as f64).ceil() as usize).clamp(1, n);
     sorted[rank - 1]
 }

@@ -8,7 +8,7 @@ use multipass_store::{
     OpenMode, RevocationReason, SessionOpened, SessionRecord, Store, StoreError, StoreStatus,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Row};
+use sqlx::{Connection, PgConnection, Row};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -45,6 +45,21 @@ impl PgStore {
     #[tracing::instrument(skip_all)]
     pub async fn open(options: PgStoreOptions, mode: OpenMode) -> Result<Self, StoreError> {
         let location = describe(&options.connect);
+        // One direct attempt first: the pool retries refused connections until its
+        // acquire timeout, which would make a mistyped host look like a hang.
+        let probe = tokio::time::timeout(
+            options.acquire_timeout,
+            PgConnection::connect_with(&options.connect),
+        )
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable(format!(
+                "no answer from {location} within {:?}",
+                options.acquire_timeout
+            ))
+        })?
+        .map_err(map_err)?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)

@@ -252,3 +252,58 @@ pub async fn parallel_failures(store: Arc<dyn Store>, attempts: usize) -> Multip
     }
     api
 }
+
+/// An account whose hash was made with weaker Argon2 parameters gets a hash at the current
+/// parameters after its next successful sign-in, and the old password keeps working.
+pub async fn weak_hashes_are_upgraded_on_sign_in(store: Arc<dyn Store>) -> String {
+    use multipass_domain::password::Argon2Cost;
+    use multipass_domain::{
+        CredentialId, Email, FullName, IdentityId, Password, PasswordHasher, Username,
+    };
+    use multipass_store::{NewCredentials, NewIdentity};
+
+    let weak = PasswordHasher::with_cost(Argon2Cost {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap();
+    let password = Password::for_sign_in(PASSWORD.into()).unwrap();
+    let credential = CredentialId::new_random();
+    store
+        .create_identity(
+            NewIdentity {
+                id: IdentityId::new_random(),
+                full_name: FullName::parse("Old Timer").unwrap(),
+                email: Email::parse("old@example.com").unwrap(),
+                created_at: Utc::now(),
+            },
+            NewCredentials {
+                id: credential,
+                username: Username::parse("old").unwrap(),
+                password_hash: weak.hash(&password, &mut rand::rng()).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let api = api(store.clone(), ManualClock::new(), LockoutPolicy::default());
+    api.sign_in(sign_in_request("old", PASSWORD), SessionKind::Desktop)
+        .await
+        .expect("the weak hash still verifies");
+    let record = store
+        .credentials_by_username(&Username::parse("old").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!PasswordHasher::default().needs_rehash(&record.password_hash));
+    api.sign_in(sign_in_request("old", PASSWORD), SessionKind::Desktop)
+        .await
+        .expect("the upgraded hash verifies");
+    assert!(matches!(
+        store
+            .replace_password_hash(CredentialId::new_random(), "$argon2id$x")
+            .await,
+        Err(multipass_store::StoreError::NotFound)
+    ));
+    record.password_hash.as_str().to_owned()
+}

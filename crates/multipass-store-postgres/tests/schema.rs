@@ -377,14 +377,7 @@ async fn unique_constraints_refuse_duplicates(pool: PgPool) -> TestResult {
         ),
     ];
     for (sql, constraint) in duplicates {
-        let err = sqlx::raw_sql(sql)
-            .execute(&pool)
-            .await
-            .err()
-            .ok_or_else(|| format!("accepted: {sql}"))?;
-        let db = err
-            .as_database_error()
-            .ok_or_else(|| format!("{sql}: {err}"))?;
+        let db = refused(&pool, sql).await?;
         assert!(db.is_unique_violation(), "{sql}: {db}");
         assert_eq!(db.constraint(), Some(constraint), "{sql}");
     }
@@ -437,14 +430,7 @@ async fn an_update_advances_updated_at(pool: PgPool) -> TestResult {
 async fn check_constraints_refuse_invalid_rows(pool: PgPool) -> TestResult {
     with_fixture(&pool).await?;
     for (sql, constraint) in REJECTED {
-        let err = sqlx::raw_sql(*sql)
-            .execute(&pool)
-            .await
-            .err()
-            .ok_or_else(|| format!("accepted: {sql}"))?;
-        let db = err
-            .as_database_error()
-            .ok_or_else(|| format!("{sql}: {err}"))?;
+        let db = refused(&pool, sql).await?;
         assert!(db.is_check_violation(), "{sql}: {db}");
         if let Some(constraint) = constraint {
             assert_eq!(db.constraint(), Some(*constraint), "{sql}");
@@ -502,18 +488,7 @@ async fn deleting_an_identity_cascades_and_clears_references_to_it(pool: PgPool)
         .bind(IDENTITY)
         .execute(&pool)
         .await?;
-    for table in TABLES {
-        let (count,): (i64,) =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(&pool)
-                .await?;
-        assert_eq!(
-            count,
-            rows_left_after_deleting_both_identities(table),
-            "{table}"
-        );
-    }
-    Ok(())
+    assert_rows_left_after_deleting_both_identities(&pool).await
 }
 
 #[sqlx::test(migrations = false)]

@@ -180,14 +180,45 @@ INSERT INTO hardware_challenges (id, hardware_pass_id, purpose, challenge, expir
     };
 }
 
-/// How many rows each table keeps once IDENTITY and REVIEWER are deleted from the fixture.
-fn rows_left_after_deleting_both_identities(table: &str) -> i64 {
-    match table {
-        // Roots other than the two deleted identities, and a trade, which names
-        // wallets and orders without referencing them.
-        "application_modules" | "asset_definitions" | "report_definitions" | "trades" => 1,
-        _ => 0,
+/// Checks every table once IDENTITY and REVIEWER are deleted from the fixture: only the rows
+/// that hang from neither of them may be left.
+async fn assert_rows_left_after_deleting_both_identities<'e, E>(
+    executor: E,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    E: sqlx::Executor<'e> + Copy,
+    (i64,): for<'r> sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
+    <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
+{
+    for table in TABLES {
+        let (count,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(executor)
+                .await?;
+        let expected = match table {
+            // Roots other than the two deleted identities, and a trade, which names
+            // wallets and orders without referencing them.
+            "application_modules" | "asset_definitions" | "report_definitions" | "trades" => 1,
+            _ => 0,
+        };
+        assert_eq!(count, expected, "{table}");
     }
+    Ok(())
+}
+
+/// Runs `sql`, which the schema must refuse, and returns the database's error for the
+/// caller to check the reason.
+async fn refused<'e, E: sqlx::Executor<'e>>(
+    executor: E,
+    sql: &'static str,
+) -> Result<Box<dyn sqlx::error::DatabaseError>, Box<dyn std::error::Error>> {
+    let err = sqlx::raw_sql(sql)
+        .execute(executor)
+        .await
+        .err()
+        .ok_or_else(|| format!("accepted: {sql}"))?;
+    let context = format!("{sql}: {err}");
+    Ok(err.into_database_error().ok_or(context)?)
 }
 
 /// Updates each refused by a CHECK constraint, with the constraint's name where the schema
@@ -293,8 +324,8 @@ struct Column {
 /// lines indented further and table constraints in upper case, which is all this relies on.
 /// The PostgreSQL schema tests check this reading of the file against that database's
 /// catalog.
-fn columns_in_file(sql: &str) -> BTreeMap<String, Vec<Column>> {
-    let mut tables = BTreeMap::new();
+fn columns_in_file(sql: &str) -> std::collections::BTreeMap<String, Vec<Column>> {
+    let mut tables = std::collections::BTreeMap::new();
     let mut current: Option<(String, Vec<Column>)> = None;
     for line in sql.lines() {
         if let Some(rest) = line.strip_prefix("CREATE TABLE ") {

@@ -27,8 +27,8 @@ fn log_file() -> Option<(PathBuf, File)> {
 }
 
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_env("MULTIPASS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_env("MULTIPASS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let file = log_file();
     let file_path = file.as_ref().map(|(p, _)| p.clone());

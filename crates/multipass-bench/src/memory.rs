@@ -1,7 +1,7 @@
 //! Memory after start: proportional set size of the program and all its helper processes.
 
 use crate::process::{
-    Home, OnReady, Program, detached_group_members, launch, process_tree, pss_kib,
+    Home, OnReady, Program, detached_group_members, launch, process_tree, program_name, pss_kib,
 };
 use crate::stats::{Summary, ratio};
 use anyhow::{Context as _, Result};
@@ -46,7 +46,7 @@ fn measure_once(program: &Program, bus: Option<&str>) -> Result<Sample> {
             )
         })?;
         total_kib += kib;
-        *by_process.entry(process.comm.clone()).or_default() += kib;
+        *by_process.entry(program_name(process)).or_default() += kib;
     }
     for stray in detached_group_members(root, &tree) {
         eprintln!(

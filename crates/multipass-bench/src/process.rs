@@ -284,6 +284,7 @@ fn kill_group(pgid: u32) {
 #[derive(Debug, Clone)]
 pub struct ProcStat {
     pub pid: u32,
+    /// The kernel's name for the process, cut to 15 bytes (`WebKitWebProces`).
     pub comm: String,
     pub state: char,
     pub ppid: u32,
@@ -368,6 +369,20 @@ pub fn detached_group_members(pgid: u32, tree: &[ProcStat]) -> Vec<ProcStat> {
         .collect()
 }
 
+/// The executable's file name from the command line, as `comm` is truncated; `comm` if
+/// the command line cannot be read.
+pub fn program_name(process: &ProcStat) -> String {
+    std::fs::read(format!("/proc/{}/cmdline", process.pid))
+        .ok()
+        .and_then(|cmdline| {
+            let argv0 = cmdline.split(|b| *b == 0).next()?;
+            let name = Path::new(std::str::from_utf8(argv0).ok()?).file_name()?;
+            Some(name.to_string_lossy().into_owned())
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| process.comm.clone())
+}
+
 /// Proportional set size in KiB: private pages in full, shared pages divided by the number
 /// of processes mapping them, so summing it over processes does not count a library twice.
 pub fn pss_kib(pid: u32) -> Result<u64> {
@@ -409,7 +424,8 @@ impl SessionBus {
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // It reports every service it activates; a failure to start shows as no address.
+            .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .context("no DBUS_SESSION_BUS_ADDRESS and `dbus-daemon` could not be started (install the dbus package or run under dbus-run-session)")?;
@@ -437,7 +453,9 @@ impl SessionBus {
 impl Drop for SessionBus {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            let _ = child.kill();
+            // The whole group: the bus activates services (the accessibility bus) as its
+            // own children, and they would outlive it.
+            kill_group(child.id());
             let _ = child.wait();
         }
     }

@@ -163,6 +163,11 @@ fn app_phases_from_log(home: &Home, spawned: std::time::SystemTime) -> Option<[f
         let line = text.lines().rev().find(|l| l.contains(needle))?;
         let stamp = DateTime::parse_from_rfc3339(line.split_whitespace().next()?).ok()?;
         let micros = (stamp.with_timezone(&Utc) - spawned).num_microseconds()?;
+        // A line from before the spawn belongs to an earlier run in the same home: this run
+        // did not log that milestone, and a stale figure would be worse than none.
+        if micros < 0 {
+            return None;
+        }
         // Microseconds over a few seconds fit f64 exactly.
         #[allow(clippy::cast_precision_loss)]
         Some(micros as f64 / 1000.0)

@@ -3,16 +3,21 @@
 //! given its inputs (randomness is passed in), so the storage and application layers can
 //! rely on it and tests can check it with tables of cases.
 
+pub mod backup_codes;
 pub mod identity;
 pub mod ids;
 pub mod lockout;
+pub mod market;
 pub mod password;
 pub mod secret;
 pub mod session;
+pub mod totp;
 
+pub use backup_codes::BackupCode;
 pub use identity::{Email, FullName, Username, ValidationError};
 pub use ids::{CredentialId, IdentityId, SessionId};
 pub use lockout::LockoutPolicy;
 pub use password::{Password, PasswordHash, PasswordHasher, PasswordPolicy};
 pub use secret::Secret;
 pub use session::{SessionPolicy, SessionToken, TokenHash};
+pub use totp::{TotpError, TotpSecret, TotpSetupError};

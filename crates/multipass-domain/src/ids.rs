@@ -45,3 +45,12 @@ uuid_id!(
     /// Primary key of `multipass_sessions`.
     SessionId
 );
+uuid_id!(
+    /// Primary key of `market_orders`.
+    OrderId
+);
+uuid_id!(
+    /// Primary key of `wallet_accounts`: whose funds an order locks, and the party that
+    /// self-trade prevention keeps from trading with itself.
+    WalletId
+);

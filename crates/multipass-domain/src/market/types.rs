@@ -7,51 +7,13 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::num::NonZeroU64;
-use uuid::Uuid;
 
 /// The largest price, quantity or locked amount the engine accepts: every one of them is
 /// stored in a `BIGINT` column, so anything above `i64::MAX` could be matched here and then
 /// refused by the database.
 pub const MAX_AMOUNT: u64 = i64::MAX.unsigned_abs();
 
-macro_rules! uuid_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(Uuid);
-
-        impl $name {
-            pub fn new_random() -> Self {
-                Self(Uuid::new_v4())
-            }
-
-            pub const fn from_uuid(id: Uuid) -> Self {
-                Self(id)
-            }
-
-            pub const fn as_uuid(&self) -> Uuid {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
-
-uuid_id!(
-    /// Primary key of `market_orders`.
-    OrderId
-);
-uuid_id!(
-    /// Primary key of `wallet_accounts`: whose funds an order locks, and the party that
-    /// self-trade prevention keeps from trading with itself.
-    WalletId
-);
+pub use crate::ids::{OrderId, WalletId};
 
 /// A price or quantity outside `1..=MAX_AMOUNT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

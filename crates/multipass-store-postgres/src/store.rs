@@ -306,30 +306,18 @@ impl Store for PgStore {
         session: NewSession,
         stale_lock_cutoff: DateTime<Utc>,
     ) -> Result<SessionOpened, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let locked_at: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT locked_at FROM multipass_credentials WHERE id = $1 FOR UPDATE",
-        )
-        .bind(credential.as_uuid())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if locked_at.is_some_and(|at| at > stale_lock_cutoff) {
-            tx.rollback().await.map_err(map_err)?;
-            return Ok(SessionOpened::AccountLocked);
-        }
-        sqlx::query(
-            "UPDATE multipass_credentials SET failed_attempts = 0, locked_at = NULL, last_sign_in_at = $2 \
-             WHERE id = $1",
-        )
-        .bind(credential.as_uuid())
-        .bind(session.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO multipass_sessions (id, identity_id, token_hash, kind, auth_method, device_info, \
-             created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+        // One statement, so one round trip: the UPDATE takes the credentials row lock and
+        // only matches an unlocked account (PostgreSQL re-checks the condition against a
+        // concurrent lock), and the session is inserted only if it matched.
+        let inserted = sqlx::query(
+            "WITH cleared AS ( \
+               UPDATE multipass_credentials \
+               SET failed_attempts = 0, locked_at = NULL, last_sign_in_at = $7 \
+               WHERE id = $9 AND (locked_at IS NULL OR locked_at <= $10) \
+               RETURNING identity_id) \
+             INSERT INTO multipass_sessions (id, identity_id, token_hash, kind, auth_method, device_info, \
+               created_at, last_seen_at, expires_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $7, $8 FROM cleared WHERE cleared.identity_id = $2",
         )
         .bind(session.id.as_uuid())
         .bind(session.identity_id.as_uuid())
@@ -339,10 +327,14 @@ impl Store for PgStore {
         .bind(&session.device_info)
         .bind(session.created_at)
         .bind(session.expires_at)
-        .execute(&mut *tx)
+        .bind(credential.as_uuid())
+        .bind(stale_lock_cutoff)
+        .execute(&self.pool)
         .await
         .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(SessionOpened::AccountLocked);
+        }
         Ok(SessionOpened::Opened)
     }
 

@@ -1,27 +1,21 @@
 //! A wrapper for values that must never reach a log, an error message or the UI.
 
 use std::fmt;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 /// Holds a secret string. `Debug` and `Display` print `[redacted]`, and the memory is
 /// wiped on drop so a password does not linger in freed heap pages.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Zeroizing::new(value.into()))
     }
 
     /// The only way to read the value; the name makes every use easy to audit.
     pub fn expose(&self) -> &str {
         &self.0
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        self.0.zeroize();
     }
 }
 
@@ -39,7 +33,7 @@ impl fmt::Display for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self(Zeroizing::new(value))
     }
 }
 

@@ -17,7 +17,7 @@ use qrcode::render::svg;
 use rand::CryptoRng;
 use sha1::Sha1;
 use std::fmt;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// Length of a code.
 pub const DIGITS: usize = 6;
@@ -35,17 +35,17 @@ pub const ACCEPTED_DRIFT_STEPS: u64 = 1;
 
 /// A shared TOTP secret. `Debug` is redacted and the bytes are wiped on drop.
 #[derive(Clone)]
-pub struct TotpSecret([u8; SECRET_BYTES]);
+pub struct TotpSecret(Zeroizing<[u8; SECRET_BYTES]>);
 
 impl TotpSecret {
     pub fn generate(rng: &mut impl CryptoRng) -> Self {
         let mut bytes = [0u8; SECRET_BYTES];
         rng.fill_bytes(&mut bytes);
-        Self(bytes)
+        Self(Zeroizing::new(bytes))
     }
 
     pub fn from_bytes(bytes: [u8; SECRET_BYTES]) -> Self {
-        Self(bytes)
+        Self(Zeroizing::new(bytes))
     }
 
     /// Parses a secret written in base32, as shown to users and stored. Case and white space
@@ -66,24 +66,18 @@ impl TotpSecret {
             .as_slice()
             .try_into()
             .map_err(|_| TotpSetupError::InvalidSecret)?;
-        Ok(Self(bytes))
+        Ok(Self(Zeroizing::new(bytes)))
     }
 
     /// Base32 without padding (32 characters for 160 bits), the form authenticator apps
     /// accept when a secret is typed instead of scanned.
     pub fn to_base32(&self) -> Secret {
-        Secret::new(BASE32_NOPAD.encode(&self.0))
+        Secret::new(BASE32_NOPAD.encode(&*self.0))
     }
 
     /// The raw key; the name makes every use easy to audit.
     pub fn expose(&self) -> &[u8; SECRET_BYTES] {
         &self.0
-    }
-}
-
-impl Drop for TotpSecret {
-    fn drop(&mut self) {
-        self.0.zeroize();
     }
 }
 
@@ -158,7 +152,7 @@ pub fn step_of(time: DateTime<Utc>) -> u64 {
 
 /// The code for `step`, zero-padded to [`DIGITS`] digits.
 pub fn code_at(secret: &TotpSecret, step: u64) -> String {
-    hotp_digits(&secret.0, step, DIGITS)
+    hotp_digits(secret.expose(), step, DIGITS)
 }
 
 /// Decides whether `code` is acceptable at `now`, and if so returns the step it belongs to,

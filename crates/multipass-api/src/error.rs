@@ -25,6 +25,26 @@ pub enum ErrorCode {
     SchemaTooNew,
     /// A setting is malformed.
     Config,
+    /// Signed in, but the role or scopes do not allow this.
+    Forbidden,
+    /// The balance that would pay for this is too small.
+    InsufficientFunds,
+    /// An idempotency key was reused for a different request.
+    IdempotencyMismatch,
+    /// The record is not in a state that allows this (e.g. a revoked pass, a closed wallet).
+    InvalidState,
+    /// A code, challenge, token or verification has expired.
+    Expired,
+    /// A single-use code or challenge was already used.
+    AlreadyUsed,
+    /// The password was right; a second factor (TOTP or backup code) is now needed.
+    SecondFactorRequired,
+    /// The work took longer than allowed and was stopped.
+    Timeout,
+    /// A size or count limit was reached (e.g. a report's row cap).
+    LimitExceeded,
+    /// The operating system's keyring refused or is not running.
+    KeyringUnavailable,
     Internal,
 }
 

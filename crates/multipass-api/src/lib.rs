@@ -5,6 +5,7 @@
 //! with transport types ([`dto`]) or an [`ApiError`] carrying a closed [`ErrorCode`].
 
 mod auth;
+mod caller;
 pub mod clock;
 pub mod config;
 pub mod dto;
@@ -12,6 +13,7 @@ mod error;
 mod open;
 
 pub use auth::SignInOutcome;
+pub use caller::Caller;
 pub use clock::{Clock, SystemClock};
 pub use config::{ConfigError, DatabaseSettings, Settings};
 pub use error::{ApiError, ErrorCode};

@@ -1,8 +1,14 @@
 //! `multipass`: the command line for administrators and desk staff. It uses the same
 //! settings (environment and settings file) and the same application API as the desktop app.
 
+mod output;
+mod session;
+
 use clap::{Parser, Subcommand};
-use multipass_api::{ApiError, DatabaseSettings, ErrorCode, OpenMode, Settings, open_store};
+use multipass_api::{
+    ApiError, DatabaseSettings, ErrorCode, MultipassApi, OpenMode, Settings, open_store,
+};
+use output::Output;
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -26,6 +32,14 @@ enum Command {
     Migrate,
     /// Show which store is configured, its schema version and whether it answers. Changes nothing.
     Status,
+    /// Create an account and sign the command line in as it (password from MULTIPASS_PASSWORD or stdin).
+    SignUp(session::SignUpArgs),
+    /// Sign the command line in (password from MULTIPASS_PASSWORD or stdin).
+    SignIn(session::SignInArgs),
+    /// End the command line's session.
+    SignOut,
+    /// Show who the command line is signed in as.
+    Whoami,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,12 +67,22 @@ async fn main() -> ExitCode {
         .with_env_filter(std::env::var("MULTIPASS_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
 
-    let outcome = match Settings::load() {
-        Err(e) => Err(ApiError::new(ErrorCode::Config, e.to_string())),
-        Ok(settings) => match cli.command {
-            Command::Migrate => migrate(&settings).await,
-            Command::Status => Ok(status(&settings).await),
-        },
+    let settings = match Settings::load() {
+        Err(e) => return fail(&ApiError::new(ErrorCode::Config, e.to_string()), cli.json),
+        Ok(settings) => settings,
+    };
+    let outcome = match cli.command {
+        Command::Migrate => migrate(&settings).await,
+        Command::Status => Ok(status(&settings).await),
+        command => {
+            return match run_service(command, &settings).await {
+                Ok(output) => {
+                    output.print(cli.json);
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(&err, cli.json),
+            };
+        }
     };
     match outcome {
         Ok(report) => {
@@ -70,21 +94,44 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         }
-        Err(err) => {
-            if cli.json {
-                println!("{}", serde_json::json!({ "error": err }));
-            } else {
-                eprintln!(
-                    "error ({}): {}",
-                    serde_json::to_value(err.code)
-                        .unwrap_or_default()
-                        .as_str()
-                        .unwrap_or("internal"),
-                    err.message
-                );
-            }
-            ExitCode::FAILURE
-        }
+        Err(err) => fail(&err, cli.json),
+    }
+}
+
+/// Commands that act through the application API, most of them as the signed-in user.
+async fn run_service(command: Command, settings: &Settings) -> Result<Output, ApiError> {
+    let api = MultipassApi::open(settings).await?;
+    match command {
+        Command::Migrate | Command::Status => Err(ApiError::new(
+            ErrorCode::Internal,
+            "This command does not use the application API.",
+        )),
+        Command::SignUp(args) => session::sign_up(&api, args).await,
+        Command::SignIn(args) => session::sign_in(&api, args).await,
+        Command::SignOut => session::sign_out(&api).await,
+        Command::Whoami => session::whoami(&api).await,
+    }
+}
+
+/// Prints an error (as `{"error": {code, message, field}}` with `--json`) and picks the exit
+/// code: 1 for a refused request, 2 when the store cannot be reached.
+fn fail(err: &ApiError, json: bool) -> ExitCode {
+    if json {
+        println!("{}", serde_json::json!({ "error": err }));
+    } else {
+        eprintln!(
+            "error ({}): {}",
+            serde_json::to_value(err.code)
+                .unwrap_or_default()
+                .as_str()
+                .unwrap_or("internal"),
+            err.message
+        );
+    }
+    if err.code == ErrorCode::Unavailable {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -2,9 +2,17 @@
 //! many desktops share. Read-modify-write paths take row locks (`FOR UPDATE`) or are single
 //! atomic statements, so they hold under concurrent clients, not just within one process.
 
+mod apps;
+mod audit;
 mod errors;
+mod factors;
+mod identity;
+mod market;
 pub mod migrations;
+mod passes;
+mod reporting;
 mod store;
+mod wallet;
 
 pub use migrations::{LATEST_SCHEMA_VERSION, migrator};
 pub use store::{PgStore, PgStoreOptions};

@@ -13,26 +13,44 @@ const CREATE_ENTERPRISE_TABLES: &str =
     include_str!("../../../migrations/001_create_enterprise_tables.sql");
 const ROLLBACK_ENTERPRISE_TABLES: &str =
     include_str!("../../../migrations/002_rollback_enterprise_tables.sql");
+const CREATE_SECURITY_EVENTS: &str =
+    include_str!("../../../migrations/003_create_security_events_and_sso_keys.sql");
+const ROLLBACK_SECURITY_EVENTS: &str =
+    include_str!("../../../migrations/004_rollback_security_events_and_sso_keys.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 1;
+pub const LATEST_SCHEMA_VERSION: i64 = 2;
 
 pub fn migrator() -> Migrator {
-    let description = "create enterprise tables";
-    Migrator::with_migrations(vec![
-        Migration::new(
+    let mut migrations = Vec::new();
+    for (version, description, up, down) in [
+        (
             1,
+            "create enterprise tables",
+            CREATE_ENTERPRISE_TABLES,
+            ROLLBACK_ENTERPRISE_TABLES,
+        ),
+        (
+            2,
+            "create security events and sso keys",
+            CREATE_SECURITY_EVENTS,
+            ROLLBACK_SECURITY_EVENTS,
+        ),
+    ] {
+        migrations.push(Migration::new(
+            version,
             description.into(),
             MigrationType::ReversibleUp,
-            CREATE_ENTERPRISE_TABLES.into_sql_str(),
+            up.into_sql_str(),
             false,
-        ),
-        Migration::new(
-            1,
+        ));
+        migrations.push(Migration::new(
+            version,
             description.into(),
             MigrationType::ReversibleDown,
-            ROLLBACK_ENTERPRISE_TABLES.into_sql_str(),
+            down.into_sql_str(),
             false,
-        ),
-    ])
+        ));
+    }
+    Migrator::with_migrations(migrations)
 }

@@ -23,7 +23,7 @@ pub struct PgStoreOptions {
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
     location: String,
 }
 

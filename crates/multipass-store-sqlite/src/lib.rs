@@ -5,10 +5,18 @@
 //! `BEGIN IMMEDIATE`: the write lock is taken up front and two desktops' processes (or two
 //! tasks) can never both read a row and then race to update it.
 
+mod apps;
+mod audit;
 mod errors;
+mod factors;
+mod identity;
+mod market;
 pub mod migrations;
+mod passes;
+mod reporting;
 mod store;
 mod time;
+mod wallet;
 
 pub use migrations::{LATEST_SCHEMA_VERSION, migrator};
 pub use store::SqliteStore;

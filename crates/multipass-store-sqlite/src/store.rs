@@ -19,11 +19,11 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     path: PathBuf,
 }
 
-fn uuid_text(id: Uuid) -> String {
+pub(crate) fn uuid_text(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 

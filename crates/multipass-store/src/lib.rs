@@ -5,18 +5,48 @@
 //! layer is written against the trait only. Every method that reads and then writes does
 //! so atomically inside the backend, because many desktops share one PostgreSQL.
 
+pub mod apps;
+pub mod audit;
 mod error;
+pub mod factors;
+pub mod identity;
+pub mod market;
+pub mod passes;
 mod records;
+pub mod reporting;
+pub mod wallet;
 
+pub use apps::AppStore;
+pub use audit::AuditStore;
 pub use error::{Conflict, StoreError};
+pub use factors::FactorStore;
+pub use identity::IdentityStore;
+pub use market::MarketStore;
+pub use passes::PassStore;
 pub use records::*;
+pub use reporting::ReportStore;
+pub use wallet::WalletStore;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use multipass_domain::{CredentialId, IdentityId, TokenHash, Username};
 
+/// Everything the application layer may ask of a store. Each service's operations live in a
+/// trait of their own module; this one keeps sign-up and sign-in.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store:
+    IdentityStore
+    + WalletStore
+    + FactorStore
+    + AppStore
+    + MarketStore
+    + ReportStore
+    + PassStore
+    + AuditStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+{
     /// Which backend this is and where it lives (password-free), plus schema version and health.
     async fn status(&self) -> Result<StoreStatus, StoreError>;
 

@@ -1,0 +1,62 @@
+//! Who is calling: every use case after sign-in starts by turning the presented session
+//! token into a [`Caller`], and checks the role it needs on it.
+
+use crate::MultipassApi;
+use crate::error::{ApiError, ErrorCode};
+use multipass_domain::{IdentityId, Role, SessionId, SessionToken};
+
+/// The identity behind an active session, with the role it held when the call began.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub identity_id: IdentityId,
+    pub session_id: SessionId,
+    pub role: Role,
+}
+
+impl Caller {
+    /// Refuses with `forbidden` unless the caller's role allows `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), ApiError> {
+        if self.role.allows(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "This needs the {needed} role; your account has the {} role.",
+                    self.role
+                ),
+            ))
+        }
+    }
+
+    /// Refuses unless the caller is `owner` or holds `override_role` (e.g. an admin acting
+    /// on someone else's record).
+    pub fn require_self_or(&self, owner: IdentityId, override_role: Role) -> Result<(), ApiError> {
+        if self.identity_id == owner {
+            Ok(())
+        } else {
+            self.require(override_role)
+        }
+    }
+}
+
+impl MultipassApi {
+    /// The caller behind `token`, or `unauthenticated` when the session is unknown, revoked
+    /// or expired.
+    pub async fn caller(&self, token: &SessionToken) -> Result<Caller, ApiError> {
+        let session = self
+            .store
+            .active_session(&token.hash(), self.clock.now())
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let identity = self.store.identity(session.identity_id).await?;
+        let role = Role::parse(&identity.role).map_err(|e| {
+            ApiError::internal("A stored role is not one Multipass knows", &e.message)
+        })?;
+        Ok(Caller {
+            identity_id: session.identity_id,
+            session_id: session.id,
+            role,
+        })
+    }
+}

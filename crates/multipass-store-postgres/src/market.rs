@@ -1,0 +1,6 @@
+use crate::store::PgStore;
+use async_trait::async_trait;
+use multipass_store::MarketStore;
+
+#[async_trait]
+impl MarketStore for PgStore {}

@@ -1,0 +1,6 @@
+use crate::store::SqliteStore;
+use async_trait::async_trait;
+use multipass_store::IdentityStore;
+
+#[async_trait]
+impl IdentityStore for SqliteStore {}

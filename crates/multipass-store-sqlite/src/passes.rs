@@ -1,0 +1,6 @@
+use crate::store::SqliteStore;
+use async_trait::async_trait;
+use multipass_store::PassStore;
+
+#[async_trait]
+impl PassStore for SqliteStore {}

@@ -1,0 +1,6 @@
+use crate::store::SqliteStore;
+use async_trait::async_trait;
+use multipass_store::ReportStore;
+
+#[async_trait]
+impl ReportStore for SqliteStore {}

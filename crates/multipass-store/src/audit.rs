@@ -1,0 +1,6 @@
+//! Storage of the security audit trail.
+
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {}

@@ -1,0 +1,6 @@
+//! Storage of profiles, KYC verifications and attestations.
+
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait IdentityStore: Send + Sync {}

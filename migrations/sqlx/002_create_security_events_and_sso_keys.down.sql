@@ -1,0 +1,1 @@
+../004_rollback_security_events_and_sso_keys.sql

@@ -1,0 +1,1 @@
+../003_create_security_events_and_sso_keys.sql

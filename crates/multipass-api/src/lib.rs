@@ -11,6 +11,7 @@ pub mod config;
 pub mod dto;
 mod error;
 mod open;
+pub mod vault;
 
 pub use auth::SignInOutcome;
 pub use caller::Caller;
@@ -45,6 +46,8 @@ pub struct MultipassApi {
     store: Arc<dyn Store>,
     policies: Policies,
     clock: Arc<dyn Clock>,
+    /// Where private keys live; never the database.
+    vault: Arc<dyn vault::SecretVault>,
     /// Argon2id needs 19 MiB and tens of milliseconds per hash; a burst of sign-ins must
     /// queue here rather than allocate without bound.
     hashing_slots: Arc<Semaphore>,
@@ -63,8 +66,16 @@ impl MultipassApi {
             store,
             policies,
             clock,
+            vault: Arc::new(vault::KeyringVault::default()),
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
         }
+    }
+
+    /// Keeps secrets in `vault` instead of the default OS keyring entry (tests give each
+    /// run its own keyring service name).
+    pub fn with_vault(mut self, vault: Arc<dyn vault::SecretVault>) -> Self {
+        self.vault = vault;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -95,7 +95,7 @@ sqlx_versions() { # "version|success" per applied migration, or nothing
   fi
 }
 sqlx_recorded_version_1() { [[ "$(sqlx_versions)" == "1|true" ]]; }
-sqlx_recorded_nothing() { [[ -z "$(sqlx_versions)" ]]; }
+sqlx_recorded_versions_1_and_2() { [[ "$(sqlx_versions)" == $'1|true\n2|true' ]]; }
 
 # --- preconditions --------------------------------------------------------------------------
 
@@ -256,14 +256,15 @@ for block in "${blocks[@]}"; do
       check "psql rollback: multipass_set_updated_at() dropped" has_no_updated_at_function
       ;;
     sqlx_run)
-      check "sqlx migrate run: _sqlx_migrations records version 1 as successful" sqlx_recorded_version_1
-      check "sqlx migrate run: 20 tables" has_tables 20
+      check "sqlx migrate run: _sqlx_migrations records versions 1 and 2 as successful" sqlx_recorded_versions_1_and_2
+      check "sqlx migrate run: 22 tables (the seed's 20, security_events, sso_signing_keys)" has_tables 22
       check "sqlx migrate run: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
       ;;
     sqlx_reverted)
-      check "sqlx migrate revert: no enterprise tables" has_tables 0
-      check "sqlx migrate revert: multipass_set_updated_at() dropped" has_no_updated_at_function
-      check "sqlx migrate revert: _sqlx_migrations records nothing" sqlx_recorded_nothing
+      # "Revert last migration": version 2 goes, the seed's schema (version 1) stays.
+      check "sqlx migrate revert: the seed's 20 tables remain" has_tables 20
+      check "sqlx migrate revert: multipass_set_updated_at() and 8 updated_at triggers remain" has_updated_at_triggers
+      check "sqlx migrate revert: _sqlx_migrations records version 1 only" sqlx_recorded_version_1
       ;;
     tested)
       check "Testing: \\dt listed the 20 tables" \

@@ -7,7 +7,7 @@ DEBIAN_PACKAGES=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libudev-dev libssl-dev libxdo-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
-  postgresql postgresql-client fonts-dejavu-core
+  postgresql postgresql-client fonts-dejavu-core poppler-utils
 )
 
 # Versions are pinned so a fresh machine builds the same tools the last green run used.

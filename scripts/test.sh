@@ -41,8 +41,8 @@ export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME
   XDG_CACHE_HOME="$test_home/.cache"
 mkdir -p "$root/target/e2e"
 
-step "Rust: unit, integration and end-to-end tests (real PostgreSQL, SQLite, and the app window under Xvfb)"
-xvfb-run -a -s "-screen 0 1280x900x24" \
+step "Rust: unit, integration and end-to-end tests (real PostgreSQL, SQLite, the OS keyring, and the app window under Xvfb)"
+scripts/lib/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" \
   cargo nextest run --workspace --locked --run-ignored all --no-fail-fast --failure-output final
 
 if [ -e "$XDG_DATA_HOME/multipass" ] || [ -e "$XDG_CONFIG_HOME/multipass" ]; then

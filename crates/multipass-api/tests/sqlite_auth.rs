@@ -102,7 +102,7 @@ async fn a_newer_schema_is_refused_untouched() {
             err,
             multipass_store::StoreError::SchemaTooNew {
                 found: 99,
-                known: 1
+                known: 2
             }
         ),
         "{err}"
@@ -124,7 +124,7 @@ async fn opening_through_settings_creates_and_migrates_the_store_file() {
     let settings = Settings::from_sources(&BTreeMap::new(), None, Some(data_dir.clone())).unwrap();
     let api = MultipassApi::open(&settings).await.unwrap();
     let status = api.status().await.unwrap();
-    assert_eq!(status.schema_version, 1);
+    assert_eq!(status.schema_version, 2);
     assert_eq!(
         status.location,
         data_dir.join("multipass.db").display().to_string()
@@ -132,7 +132,7 @@ async fn opening_through_settings_creates_and_migrates_the_store_file() {
     assert!(data_dir.join("multipass.db").exists());
     // A second open of the same file finds it migrated and changes nothing.
     let again = MultipassApi::open(&settings).await.unwrap();
-    assert_eq!(again.status().await.unwrap().schema_version, 1);
+    assert_eq!(again.status().await.unwrap().schema_version, 2);
     let store: &Arc<dyn Store> = again.store();
     assert!(store.status().await.unwrap().healthy);
 }

@@ -48,7 +48,7 @@ fn status_changes_nothing_and_migrate_creates_the_embedded_store() {
 
     let migrated = multipass(home.path(), &["migrate", "--json"], &[]);
     assert!(migrated.status.success(), "{migrated:?}");
-    assert_eq!(json(&migrated)["schemaVersion"], 1);
+    assert_eq!(json(&migrated)["schemaVersion"], 2);
     assert!(store.exists());
 
     let after = json(&multipass(home.path(), &["status", "--json"], &[]));
@@ -57,13 +57,13 @@ fn status_changes_nothing_and_migrate_creates_the_embedded_store() {
             after["schemaVersion"].clone(),
             after["migrationPending"].clone()
         ),
-        (1.into(), false.into())
+        (2.into(), false.into())
     );
     assert_eq!(after["healthy"], true);
 
     let text = multipass(home.path(), &["status"], &[]);
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("schema version: 1"), "{text}");
+    assert!(text.contains("schema version: 2"), "{text}");
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn an_unreachable_database_is_unhealthy_and_keeps_its_password() {
         &["migrate", "--json"],
         &[("DATABASE_URL", url)],
     );
-    assert_eq!(migrate.status.code(), Some(1));
+    assert_eq!(migrate.status.code(), Some(2));
     assert_eq!(json(&migrate)["error"]["code"], "unavailable");
 }
 
@@ -151,7 +151,7 @@ fn migrate_and_status_on_postgres() {
         &[("DATABASE_URL", &url)],
     );
     assert!(migrated.status.success(), "{migrated:?}");
-    assert_eq!(json(&migrated)["schemaVersion"], 1);
+    assert_eq!(json(&migrated)["schemaVersion"], 2);
     let after = json(&multipass(
         home.path(),
         &["status", "--json"],

@@ -3,7 +3,9 @@
 //!
 //! Every test gets a fresh database from `#[sqlx::test]` (DATABASE_URL must point at a
 //! server, e.g. postgresql://postgres@127.0.0.1:5432/postgres) and applies the migrator the
-//! app uses, so what is checked is what the app and sqlx-cli create.
+//! app uses, so what is checked is what the app and sqlx-cli create. The seed's facts are
+//! checked on schema version 1 (the seed's own migration); what version 2 adds is checked
+//! on the full migrator.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
@@ -16,6 +18,11 @@ use sqlx::migrate::{MigrationType, Migrator};
 type TestResult = Result<(), Box<dyn Error>>;
 
 const SCHEMA_SQL: &str = include_str!("../../../migrations/001_create_enterprise_tables.sql");
+const VERSION_2_SQL: &str =
+    include_str!("../../../migrations/003_create_security_events_and_sso_keys.sql");
+
+/// Tables that schema version 2 adds to the seed's twenty.
+const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
 
 include!("../../multipass-store/testdata/seed_schema.rs");
 
@@ -69,7 +76,25 @@ const FIXTURE: &str = seed_fixture!(
      '66666666-6666-4666-8666-666666666666', 'buy', 10, 5, 50, '2000-01-01T00:00:00.000Z');"
 );
 
+/// The app's migrator cut to schema version 1: the seed's migration alone.
+fn seed_migrator() -> Migrator {
+    Migrator::with_migrations(
+        migrator()
+            .iter()
+            .filter(|m| m.version == 1)
+            .cloned()
+            .collect(),
+    )
+}
+
+/// The seed schema (version 1).
 async fn applied(pool: &PgPool) -> Result<(), Box<dyn Error>> {
+    seed_migrator().run(pool).await?;
+    Ok(())
+}
+
+/// Everything this build knows (the app's migrator).
+async fn fully_applied(pool: &PgPool) -> Result<(), Box<dyn Error>> {
     migrator().run(pool).await?;
     Ok(())
 }
@@ -125,7 +150,7 @@ async fn records_version_one_as_sqlx_cli_does(pool: PgPool) -> TestResult {
         sqlx::query_as("SELECT version, description, success, checksum FROM _sqlx_migrations")
             .fetch_one(&pool)
             .await?;
-    assert_eq!(version, LATEST_SCHEMA_VERSION);
+    assert_eq!(version, 1);
     assert_eq!(description, "create enterprise tables");
     assert!(success);
     let up = migrator()
@@ -494,6 +519,7 @@ async fn deleting_an_identity_cascades_and_clears_references_to_it(pool: PgPool)
 #[sqlx::test(migrations = false)]
 async fn reverts_completely_and_applies_again(pool: PgPool) -> TestResult {
     with_fixture(&pool).await?;
+    fully_applied(&pool).await?;
     migrator().undo(&pool, 0).await?;
 
     assert!(enterprise_tables(&pool).await?.is_empty());
@@ -507,9 +533,118 @@ async fn reverts_completely_and_applies_again(pool: PgPool) -> TestResult {
         .await?;
     assert_eq!(recorded, 0);
 
-    applied(&pool).await?;
-    assert_eq!(enterprise_tables(&pool).await?.len(), TABLES.len());
+    fully_applied(&pool).await?;
+    assert_eq!(
+        enterprise_tables(&pool).await?.len(),
+        TABLES.len() + VERSION_2_TABLES.len()
+    );
     sqlx::raw_sql(FIXTURE).execute(&pool).await?;
+    Ok(())
+}
+
+#[sqlx::test(migrations = false)]
+async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPool) -> TestResult {
+    with_fixture(&pool).await?;
+    fully_applied(&pool).await?;
+    let mut expected: BTreeSet<String> = TABLES.iter().map(|t| t.to_string()).collect();
+    expected.extend(VERSION_2_TABLES.iter().map(|t| t.to_string()));
+    assert_eq!(enterprise_tables(&pool).await?, expected);
+    let (version,): (i64,) = sqlx::query_as("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(version, LATEST_SCHEMA_VERSION);
+
+    // The columns are the ones the file declares.
+    let declared = columns_in_file(VERSION_2_SQL);
+    assert_eq!(
+        declared.keys().map(String::as_str).collect::<Vec<_>>(),
+        VERSION_2_TABLES
+    );
+
+    // Audit rows outlive the identity they name: deleting it clears the reference only.
+    sqlx::raw_sql(
+        "INSERT INTO security_events (identity_id, actor_id, event_type, detail)
+         VALUES ('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111',
+                 'sign_in', '{\"method\": \"password\"}');",
+    )
+    .execute(&pool)
+    .await?;
+    for refused in [
+        "INSERT INTO security_events (event_type) VALUES ('Sign In')",
+        "INSERT INTO security_events (event_type, detail) VALUES ('sign_in', '[]')",
+        "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('short', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')",
+        "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('key-00001', 'not base64url')",
+        "INSERT INTO sso_signing_keys (kid, public_key, created_at, retired_at)
+         VALUES ('key-00002', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', now(), now() - interval '1 day')",
+    ] {
+        assert!(
+            sqlx::raw_sql(sqlx::AssertSqlSafe(refused)).execute(&pool).await.is_err(),
+            "accepted: {refused}"
+        );
+    }
+    sqlx::raw_sql(
+        "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('key-00003', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+         DELETE FROM identity_profiles WHERE id = '11111111-1111-4111-8111-111111111111';",
+    )
+    .execute(&pool)
+    .await?;
+    let (events, named): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(identity_id) + count(actor_id) FROM security_events",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!((events, named), (1, 0));
+
+    // Reverting version 2 leaves the seed schema exactly, and it applies again.
+    migrator().undo(&pool, 1).await?;
+    let seed: BTreeSet<String> = TABLES.iter().map(|t| t.to_string()).collect();
+    assert_eq!(enterprise_tables(&pool).await?, seed);
+    fully_applied(&pool).await?;
+    assert_eq!(enterprise_tables(&pool).await?, expected);
+    Ok(())
+}
+
+#[sqlx::test(migrations = false)]
+async fn report_reader_role_reads_business_tables_only(pool: PgPool) -> TestResult {
+    with_fixture(&pool).await?;
+    fully_applied(&pool).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL ROLE multipass_report_reader")
+        .execute(&mut *tx)
+        .await?;
+    let (balances,): (i64,) = sqlx::query_as("SELECT count(*) FROM wallet_balances")
+        .fetch_one(&mut *tx)
+        .await?;
+    assert!(balances > 0);
+    sqlx::query("SELECT count(*) FROM security_events")
+        .execute(&mut *tx)
+        .await?;
+    tx.rollback().await?;
+
+    for secret in [
+        "SELECT password_hash FROM multipass_credentials",
+        "SELECT token_hash FROM multipass_sessions",
+        "SELECT public_key FROM sso_signing_keys",
+        "UPDATE wallet_balances SET total = total + 1",
+        "INSERT INTO notifications (identity_id, kind, title) SELECT id, 'system', 'x' FROM identity_profiles",
+        "DELETE FROM trades",
+    ] {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET LOCAL ROLE multipass_report_reader")
+            .execute(&mut *tx)
+            .await?;
+        let err = sqlx::query(sqlx::AssertSqlSafe(secret))
+            .execute(&mut *tx)
+            .await
+            .err()
+            .ok_or_else(|| format!("the reader role may run: {secret}"))?;
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some("42501"), "{secret}: {err}");
+        tx.rollback().await?;
+    }
     Ok(())
 }
 
@@ -534,9 +669,16 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
     let types: Vec<MigrationType> = embedded.iter().map(|m| m.migration_type).collect();
     assert_eq!(
         types,
-        [MigrationType::ReversibleUp, MigrationType::ReversibleDown]
+        [
+            MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown
+        ]
     );
-    assert!(embedded.iter().all(|m| m.version == LATEST_SCHEMA_VERSION));
+    let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [1, 1, 2, 2]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 2);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

@@ -17,6 +17,13 @@ type TestResult = Result<(), Box<dyn Error>>;
 
 const POSTGRES_SQL: &str = include_str!("../../../migrations/001_create_enterprise_tables.sql");
 const SQLITE_SQL: &str = include_str!("../migrations/0001_create_enterprise_tables.sql");
+const POSTGRES_VERSION_2_SQL: &str =
+    include_str!("../../../migrations/003_create_security_events_and_sso_keys.sql");
+const SQLITE_VERSION_2_SQL: &str =
+    include_str!("../migrations/0002_create_security_events_and_sso_keys.sql");
+
+/// Tables that schema version 2 adds to the seed's twenty.
+const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
 
 include!("../../multipass-store/testdata/seed_schema.rs");
 
@@ -57,6 +64,18 @@ struct Store {
     _dir: TempDir,
 }
 
+/// The app's migrator cut to schema version 1, the mirror of the seed's migration.
+fn seed_migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate::Migrator::with_migrations(
+        migrator()
+            .iter()
+            .filter(|m| m.version == 1)
+            .cloned()
+            .collect(),
+    )
+}
+
+/// A store at the seed's schema (version 1).
 async fn store() -> Result<Store, Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
     let options = SqliteConnectOptions::new()
@@ -68,7 +87,7 @@ async fn store() -> Result<Store, Box<dyn Error>> {
         .max_connections(1)
         .connect_with(options)
         .await?;
-    migrator().run(&pool).await?;
+    seed_migrator().run(&pool).await?;
     Ok(Store { pool, _dir: dir })
 }
 
@@ -207,19 +226,75 @@ async fn creates_exactly_the_twenty_seed_tables_as_strict_tables() -> TestResult
 #[tokio::test]
 async fn records_version_one_and_applies_once() -> TestResult {
     let store = store().await?;
-    migrator().run(&store.pool).await?;
+    seed_migrator().run(&store.pool).await?;
     let rows: Vec<(i64, String, bool)> =
         sqlx::query_as("SELECT version, description, success FROM _sqlx_migrations")
             .fetch_all(&store.pool)
             .await?;
+    assert_eq!(rows, [(1, "create enterprise tables".to_string(), true)]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn version_two_mirrors_the_postgres_migration() -> TestResult {
+    let store = store_with_fixture().await?;
+    migrator().run(&store.pool).await?;
+    migrator().run(&store.pool).await?;
+    let versions: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&store.pool)
+            .await?;
+    assert_eq!(versions, [(1,), (LATEST_SCHEMA_VERSION,)]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 2);
+
+    let postgres = columns_in_file(POSTGRES_VERSION_2_SQL);
     assert_eq!(
-        rows,
-        [(
-            LATEST_SCHEMA_VERSION,
-            "create enterprise tables".to_string(),
-            true
-        )]
+        postgres.keys().map(String::as_str).collect::<Vec<_>>(),
+        VERSION_2_TABLES
     );
+    for (table, columns) in postgres {
+        let rows: Vec<(String, bool)> =
+            sqlx::query_as("SELECT name, \"notnull\" FROM pragma_table_xinfo(?) ORDER BY cid")
+                .bind(&table)
+                .fetch_all(&store.pool)
+                .await?;
+        let expected: Vec<(String, bool)> =
+            columns.into_iter().map(|c| (c.name, c.not_null)).collect();
+        assert_eq!(rows, expected, "{table} differs between the two schemas");
+    }
+    assert_eq!(
+        indexes_in_file(SQLITE_VERSION_2_SQL),
+        indexes_in_file(POSTGRES_VERSION_2_SQL)
+    );
+
+    for refused in [
+        "INSERT INTO security_events (id, event_type) VALUES ('a0000000-0000-4000-8000-000000000001', 'Sign In')",
+        "INSERT INTO security_events (id, event_type, detail) VALUES ('a0000000-0000-4000-8000-000000000002', 'sign_in', '[]')",
+        "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('short', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')",
+        "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('key-00001', 'not base64url')",
+        "INSERT INTO sso_signing_keys (kid, public_key, created_at, retired_at)
+         VALUES ('key-00002', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '2026-01-02T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+    ] {
+        assert!(
+            sqlx::raw_sql(AssertSqlSafe(refused)).execute(&store.pool).await.is_err(),
+            "accepted: {refused}"
+        );
+    }
+    sqlx::raw_sql(
+        "INSERT INTO security_events (id, identity_id, actor_id, event_type, detail)
+         VALUES ('a0000000-0000-4000-8000-000000000003', '11111111-1111-4111-8111-111111111111',
+                 '11111111-1111-4111-8111-111111111111', 'sign_in', '{\"method\":\"password\"}');
+         INSERT INTO sso_signing_keys (kid, public_key) VALUES ('key-00003', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+         DELETE FROM identity_profiles WHERE id = '11111111-1111-4111-8111-111111111111';",
+    )
+    .execute(&store.pool)
+    .await?;
+    let (events, named): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(identity_id) + count(actor_id) FROM security_events",
+    )
+    .fetch_one(&store.pool)
+    .await?;
+    assert_eq!((events, named), (1, 0));
     Ok(())
 }
 

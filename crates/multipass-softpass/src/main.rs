@@ -1,0 +1,3 @@
+//! `multipass-softpass`: a FIDO2 security key in software, over CTAPHID-in-UDP.
+
+fn main() {}

@@ -9,8 +9,8 @@ use multipass_domain::{
     SessionToken, Username,
 };
 use multipass_store::{
-    AuthMethod, NewCredentials, NewIdentity, NewSession, RevocationReason, SessionKind,
-    SessionOpened,
+    AuthMethod, NewCredentials, NewIdentity, NewSession, NotificationKind, RevocationReason,
+    SecurityEventType, SessionKind, SessionOpened,
 };
 
 /// A successful sign-in: the bearer token (shown to nobody but the caller that keeps it)
@@ -77,6 +77,15 @@ impl MultipassApi {
             .await?;
         let Some(record) = record else {
             tracing::info!("sign-in failed: unknown username");
+            // Recorded without the name typed: people sometimes type their password there.
+            // The write also keeps this path as slow as a wrong password's.
+            self.audit(
+                None,
+                None,
+                SecurityEventType::SignInFailed,
+                serde_json::json!({ "reason": "unknown_username" }),
+            )
+            .await?;
             return Err(ApiError::invalid_credentials());
         };
         let now = self.clock.now();
@@ -90,8 +99,23 @@ impl MultipassApi {
                     now,
                 )
                 .await?;
+            let attempts = serde_json::json!({ "failed_attempts": failure.failed_attempts });
+            self.audit(
+                Some(record.identity_id),
+                None,
+                SecurityEventType::SignInFailed,
+                serde_json::json!({ "reason": "wrong_password", "failed_attempts": failure.failed_attempts }),
+            )
+            .await?;
             if failure.newly_locked {
                 tracing::warn!(identity = %record.identity_id, attempts = failure.failed_attempts, "account locked");
+                self.audit(
+                    Some(record.identity_id),
+                    None,
+                    SecurityEventType::AccountLocked,
+                    attempts,
+                )
+                .await?;
             } else {
                 tracing::info!(identity = %record.identity_id, attempts = failure.failed_attempts, "sign-in failed");
             }
@@ -100,6 +124,26 @@ impl MultipassApi {
         let outcome = self
             .start_session(record.id, record.identity_id, kind, now)
             .await?;
+        let device = device_info();
+        self.audit(
+            Some(record.identity_id),
+            None,
+            SecurityEventType::SignIn,
+            serde_json::json!({ "session_kind": kind.as_str(), "device": device }),
+        )
+        .await?;
+        self.notify(
+            record.identity_id,
+            NotificationKind::NewSignIn,
+            "New sign-in to your account",
+            format!(
+                "Signed in from {} ({}). If this was not you, change your password and revoke the session.",
+                device["os"].as_str().unwrap_or("an unknown system"),
+                kind.as_str()
+            ),
+            serde_json::json!({ "session_kind": kind.as_str() }),
+        )
+        .await;
         if let Some(stored) = stored.filter(|s| self.policies.hasher.needs_rehash(s)) {
             self.upgrade_hash(record.id, password, &stored).await;
         }

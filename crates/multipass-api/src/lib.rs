@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod dto;
 mod error;
+mod events;
 mod open;
 pub mod vault;
 

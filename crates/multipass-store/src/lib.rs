@@ -17,14 +17,14 @@ pub mod reporting;
 pub mod wallet;
 
 pub use apps::AppStore;
-pub use audit::AuditStore;
+pub use audit::{AuditStore, NewSecurityEvent, SecurityEventRecord, SecurityEventType};
 pub use error::{Conflict, StoreError};
 pub use factors::FactorStore;
 pub use identity::IdentityStore;
 pub use market::MarketStore;
 pub use passes::PassStore;
 pub use records::*;
-pub use reporting::ReportStore;
+pub use reporting::{NewNotification, NotificationKind, ReportStore};
 pub use wallet::WalletStore;
 
 use async_trait::async_trait;

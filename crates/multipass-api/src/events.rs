@@ -1,0 +1,57 @@
+//! What every use case records besides its own change: the security audit trail and the
+//! user's notifications. Services call these two functions instead of the store directly, so
+//! the policy below is kept in one place.
+
+use crate::MultipassApi;
+use crate::error::ApiError;
+use multipass_domain::IdentityId;
+use multipass_store::{NewNotification, NewSecurityEvent, NotificationKind, SecurityEventType};
+
+impl MultipassApi {
+    /// Appends to the security audit trail. A failure fails the operation: a security change
+    /// that cannot be recorded must not go unrecorded silently.
+    pub(crate) async fn audit(
+        &self,
+        identity: Option<IdentityId>,
+        actor: Option<IdentityId>,
+        event_type: SecurityEventType,
+        detail: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        self.store
+            .record_security_event(NewSecurityEvent {
+                identity_id: identity,
+                actor_id: actor,
+                event_type,
+                detail,
+                at: self.clock.now(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Tells `identity` about something that already happened (a transfer that is committed,
+    /// an order that filled). The event itself stands whatever happens here, so a failure to
+    /// notify is logged as a warning and not turned into a failure of the operation, which a
+    /// user would otherwise retry.
+    pub(crate) async fn notify(
+        &self,
+        identity: IdentityId,
+        kind: NotificationKind,
+        title: impl Into<String>,
+        body: impl Into<String>,
+        metadata: serde_json::Value,
+    ) {
+        let notification = NewNotification {
+            id: uuid::Uuid::new_v4(),
+            identity_id: identity,
+            kind,
+            title: title.into(),
+            body: body.into(),
+            metadata,
+            created_at: self.clock.now(),
+        };
+        if let Err(error) = self.store.create_notification(notification).await {
+            tracing::warn!(%error, kind = kind.as_str(), %identity, "a notification could not be stored");
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod ids;
 pub mod lockout;
 pub mod market;
+pub mod money;
 pub mod password;
 pub mod role;
 pub mod secret;

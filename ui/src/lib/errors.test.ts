@@ -53,6 +53,16 @@ describe("errorMessage", () => {
       "unavailable",
       "schema_too_new",
       "config",
+      "forbidden",
+      "insufficient_funds",
+      "idempotency_mismatch",
+      "invalid_state",
+      "expired",
+      "already_used",
+      "second_factor_required",
+      "timeout",
+      "limit_exceeded",
+      "keyring_unavailable",
       "internal",
     ];
     for (const code of codes) {

@@ -14,6 +14,17 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   schema_too_new:
     "This database was last opened by a newer version of Multipass. Update Multipass to keep using it.",
   config: "Multipass isn't configured correctly.",
+  forbidden: "Your account isn't allowed to do that.",
+  insufficient_funds: "The balance isn't enough for this.",
+  idempotency_mismatch: "This request was already sent with different details.",
+  invalid_state: "That can't be done in its current state.",
+  expired: "That has expired. Start again to get a new one.",
+  already_used: "That code has already been used.",
+  second_factor_required: "Enter the code from your authenticator app or a backup code.",
+  timeout: "That took too long and was stopped.",
+  limit_exceeded: "That is more than the allowed limit.",
+  keyring_unavailable:
+    "The system keyring isn't available. Make sure it is running and unlocked, then try again.",
   internal: INTERNAL_MESSAGE,
 };
 

@@ -247,8 +247,13 @@ impl MultipassApi {
     /// The identity behind a session token, if the session is active.
     #[tracing::instrument(skip_all)]
     pub async fn identity_for(&self, token: &SessionToken) -> Result<IdentityView, ApiError> {
-        let caller = self.caller(token).await?;
-        Ok(self.store.identity(caller.identity_id).await?.into())
+        let now = self.clock.now();
+        let session = self
+            .store
+            .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        Ok(self.store.identity(session.identity_id).await?.into())
     }
 
     async fn start_session(

@@ -87,3 +87,8 @@ async fn require_2fa_needs_totp_and_admins_can_set_it_pg(pool: PgPool) {
     require_2fa_needs_totp_and_admins_can_set_it(migrated(pool.clone()).await, make_admin(pool))
         .await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn single_use_guards_hold_under_contention_pg(pool: PgPool) {
+    single_use_guards_hold_under_contention(migrated(pool).await).await;
+}

@@ -100,3 +100,9 @@ async fn require_2fa_needs_totp_and_admins_can_set_it_sqlite() {
     let (_dir, store) = fresh_store().await;
     require_2fa_needs_totp_and_admins_can_set_it(store.clone(), make_admin(store)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn single_use_guards_hold_under_contention_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    single_use_guards_hold_under_contention(store).await;
+}

@@ -652,3 +652,71 @@ pub async fn require_2fa_needs_totp_and_admins_can_set_it(
         assert!(events.contains(&expected.to_owned()), "{events:?}");
     }
 }
+
+/// The store's single-use guards on their own, without Argon2 spacing the attempts out:
+/// many tasks race for one TOTP step and one backup code, and exactly one wins each.
+pub async fn single_use_guards_hold_under_contention(store: Arc<dyn Store>) {
+    use multipass_api::Clock;
+    let clock = ManualClock::new();
+    let api = api(store.clone(), clock.clone(), lockout(10));
+    let ada = sign_up(&api, "ada").await;
+    let credential = store.credentials_of(identity_of(&ada)).await.unwrap().id;
+    let secret = TotpSecret::generate(&mut rand::rng()).to_base32();
+    assert!(
+        store
+            .stage_totp_secret(credential, &secret, clock.now())
+            .await
+            .unwrap()
+    );
+    let step = totp::step_of(clock.now());
+    let hashes: Vec<String> = (0..3).map(|i| format!("$argon2id$fake-{i}")).collect();
+    store
+        .replace_backup_codes(credential, &hashes, clock.now())
+        .await
+        .unwrap();
+
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            let secret = secret.clone();
+            let now = clock.now();
+            tokio::spawn(async move {
+                let step_won = store
+                    .accept_totp_step(credential, &secret, step, true, now)
+                    .await
+                    .unwrap();
+                let code_left = store
+                    .consume_backup_code(credential, "$argon2id$fake-1", now)
+                    .await
+                    .unwrap();
+                (step_won, code_left)
+            })
+        })
+        .collect();
+    let results: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(results.iter().filter(|(won, _)| *won).count(), 1);
+    let consumed: Vec<usize> = results.iter().filter_map(|(_, left)| *left).collect();
+    assert_eq!(consumed, vec![2]);
+    let factors = store.second_factors(credential).await.unwrap();
+    assert!(factors.totp_enabled);
+    assert_eq!(factors.totp_last_step, Some(step));
+    assert_eq!(
+        factors.backup_code_hashes,
+        vec!["$argon2id$fake-0".to_owned(), "$argon2id$fake-2".to_owned()]
+    );
+    // An earlier or equal step never goes through again; a later one does.
+    for (offset, accepted) in [(0, false), (1, true), (1, false)] {
+        assert_eq!(
+            store
+                .accept_totp_step(credential, &secret, step + offset, false, clock.now())
+                .await
+                .unwrap(),
+            accepted,
+            "step + {offset}"
+        );
+    }
+}

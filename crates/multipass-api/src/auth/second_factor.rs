@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use multipass_domain::backup_codes::{self, BackupCode};
 use multipass_domain::totp::{self, TotpError, TotpSecret};
 use multipass_domain::{IdentityId, Password, Role, Secret, SessionToken};
-use multipass_store::{AuthMethod, CredentialRecord, SecondFactors, SecurityEventType};
+use multipass_store::{
+    AuthMethod, CredentialRecord, NotificationKind, SecondFactors, SecurityEventType,
+};
 
 /// The issuer authenticator apps show next to the account name.
 const TOTP_ISSUER: &str = "Multipass";
@@ -309,6 +311,14 @@ impl MultipassApi {
             serde_json::json!({ "proved_by": proved_by }),
         )
         .await?;
+        self.notify(
+            identity,
+            NotificationKind::SecurityAlert,
+            "Two-step sign-in was turned off",
+            "The authenticator app was removed from your account. If this was not you, change your password at once.",
+            serde_json::json!({ "proved_by": proved_by }),
+        )
+        .await;
         self.second_factor_status(token).await
     }
 

@@ -41,12 +41,13 @@ impl Caller {
 }
 
 impl MultipassApi {
-    /// The caller behind `token`, or `unauthenticated` when the session is unknown, revoked
-    /// or expired.
+    /// The caller behind `token`, or `unauthenticated` when the session is unknown, revoked,
+    /// expired or idle for longer than the idle timeout. Counts as activity on the session.
     pub async fn caller(&self, token: &SessionToken) -> Result<Caller, ApiError> {
+        let now = self.clock.now();
         let session = self
             .store
-            .active_session(&token.hash(), self.clock.now())
+            .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let identity = self.store.identity(session.identity_id).await?;

@@ -210,6 +210,7 @@ struct AuthSection {
     max_failed_attempts: Option<u32>,
     lockout_minutes: Option<u32>,
     session_hours: Option<u32>,
+    session_idle_minutes: Option<u32>,
 }
 
 struct Sources<'a> {
@@ -407,16 +408,38 @@ fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPol
         auth.session_hours,
         "a whole number of hours from 1 to 720",
     )?;
-    match hours {
-        Some((h, _)) if (1..=720).contains(&h) => Ok(SessionPolicy {
-            absolute_lifetime: Duration::hours(i64::from(h)),
-        }),
-        Some((h, setting)) => Err(ConfigError::new(
-            setting,
-            format!("expected 1 to 720 hours, got {h}"),
-        )),
-        None => Ok(SessionPolicy::default()),
-    }
+    let defaults = SessionPolicy::default();
+    let absolute_lifetime = match hours {
+        Some((h, _)) if (1..=720).contains(&h) => Duration::hours(i64::from(h)),
+        Some((h, setting)) => {
+            return Err(ConfigError::new(
+                setting,
+                format!("expected 1 to 720 hours, got {h}"),
+            ));
+        }
+        None => defaults.absolute_lifetime,
+    };
+    let idle = source.number(
+        "MULTIPASS_SESSION_IDLE_MINUTES",
+        "auth.session_idle_minutes",
+        auth.session_idle_minutes,
+        "a whole number of minutes from 0 to 1440 (0 turns the idle timeout off)",
+    )?;
+    let idle_timeout = match idle {
+        Some((0, _)) => None,
+        Some((m, _)) if m <= 1440 => Some(Duration::minutes(i64::from(m))),
+        Some((m, setting)) => {
+            return Err(ConfigError::new(
+                setting,
+                format!("expected 0 to 1440 minutes, got {m}"),
+            ));
+        }
+        None => defaults.idle_timeout,
+    };
+    Ok(SessionPolicy {
+        absolute_lifetime,
+        idle_timeout,
+    })
 }
 
 #[cfg(test)]
@@ -539,6 +562,8 @@ mod tests {
     #[case::url_wrong_scheme(&[("DATABASE_URL", "mysql://root:pw@db/x")], "DATABASE_URL")]
     #[case::lockout_zero_attempts(&[("MULTIPASS_MAX_FAILED_SIGN_INS", "0")], "MULTIPASS_MAX_FAILED_SIGN_INS")]
     #[case::session_hours_too_long(&[("MULTIPASS_SESSION_HOURS", "10000")], "MULTIPASS_SESSION_HOURS")]
+    #[case::idle_minutes_too_long(&[("MULTIPASS_SESSION_IDLE_MINUTES", "1441")], "MULTIPASS_SESSION_IDLE_MINUTES")]
+    #[case::idle_minutes_garbage(&[("MULTIPASS_SESSION_IDLE_MINUTES", "soon")], "MULTIPASS_SESSION_IDLE_MINUTES")]
     fn bad_values_name_the_setting(#[case] pairs: &[(&str, &str)], #[case] setting: &str) {
         let err = load(pairs, None).unwrap_err();
         assert_eq!(err.setting, setting, "{err}");
@@ -583,5 +608,23 @@ mod tests {
         assert_eq!(settings.lockout.max_failed_attempts, 3);
         assert_eq!(settings.lockout.unlock_after, None);
         assert_eq!(settings.session.absolute_lifetime, Duration::hours(2));
+        assert_eq!(settings.session.idle_timeout, Some(Duration::minutes(30)));
+    }
+
+    #[rstest]
+    #[case::default(&[], None, Some(30))]
+    #[case::from_the_file(&[], Some("[auth]\nsession_idle_minutes = 5\n"), Some(5))]
+    #[case::zero_turns_it_off(&[("MULTIPASS_SESSION_IDLE_MINUTES", "0")], None, None)]
+    #[case::environment_wins(&[("MULTIPASS_SESSION_IDLE_MINUTES", "60")], Some("[auth]\nsession_idle_minutes = 5\n"), Some(60))]
+    fn idle_timeout_setting(
+        #[case] pairs: &[(&str, &str)],
+        #[case] file: Option<&str>,
+        #[case] minutes: Option<i64>,
+    ) {
+        let settings = load(pairs, file).unwrap();
+        assert_eq!(
+            settings.session.idle_timeout,
+            minutes.map(Duration::minutes)
+        );
     }
 }

@@ -15,6 +15,7 @@ mod open;
 pub mod vault;
 
 pub use auth::SignInOutcome;
+pub use auth::views as auth_views;
 pub use caller::Caller;
 pub use clock::{Clock, SystemClock};
 pub use config::{ConfigError, DatabaseSettings, Settings};

@@ -1,6 +1,7 @@
 //! `multipass`: the command line for administrators and desk staff. It uses the same
 //! settings (environment and settings file) and the same application API as the desktop app.
 
+mod auth;
 mod output;
 mod session;
 
@@ -40,6 +41,9 @@ enum Command {
     SignOut,
     /// Show who the command line is signed in as.
     Whoami,
+    /// Second factors, sessions, password change, unlocking and security events.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +114,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignIn(args) => session::sign_in(&api, args).await,
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
+        Command::Auth(command) => auth::run(&api, command).await,
     }
 }
 

@@ -5,10 +5,13 @@
 //! can read (`<data dir>/multipass/cli-session`); `MULTIPASS_TOKEN` overrides the file, so
 //! scripts can hold a token without touching the disk. The password comes from
 //! `MULTIPASS_PASSWORD` or from the first line of standard input, never from an argument,
-//! which other users could read in the process list.
+//! which other users could read in the process list. A second factor (`--totp` or
+//! `--backup-code`) comes the same way: `MULTIPASS_TOTP_CODE` / `MULTIPASS_BACKUP_CODE`, or
+//! the next line of standard input.
 
 use crate::output::Output;
 use clap::Args;
+use multipass_api::auth_views::SecondFactor;
 use multipass_api::dto::{SignInRequest, SignUpRequest};
 use multipass_api::{ApiError, ErrorCode, MultipassApi, SessionKind};
 use multipass_domain::SessionToken;
@@ -19,6 +22,12 @@ use std::path::PathBuf;
 pub struct SignInArgs {
     #[arg(long)]
     pub username: String,
+    /// Also send the authenticator code (from MULTIPASS_TOTP_CODE or the next stdin line).
+    #[arg(long, conflicts_with = "backup_code")]
+    pub totp: bool,
+    /// Also send a backup code (from MULTIPASS_BACKUP_CODE or the next stdin line).
+    #[arg(long)]
+    pub backup_code: bool,
 }
 
 #[derive(Debug, Args)]
@@ -66,26 +75,31 @@ pub fn current_token() -> Result<SessionToken, ApiError> {
 }
 
 fn read_password() -> Result<String, ApiError> {
-    if let Ok(password) = std::env::var("MULTIPASS_PASSWORD") {
-        return Ok(password);
+    read_secret("MULTIPASS_PASSWORD", "password", "password")
+}
+
+/// A secret from `env_var`, or else the next line of standard input.
+pub fn read_secret(env_var: &str, what: &str, field: &str) -> Result<String, ApiError> {
+    if let Ok(value) = std::env::var(env_var) {
+        return Ok(value);
     }
     let stdin = std::io::stdin();
     let mut line = String::new();
     stdin.lock().read_line(&mut line).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidInput,
-            format!("Could not read the password from standard input: {e}"),
+            format!("Could not read the {what} from standard input: {e}"),
         )
     })?;
-    let password = line.trim_end_matches(['\n', '\r']).to_owned();
-    if password.is_empty() {
+    let value = line.trim_end_matches(['\n', '\r']).to_owned();
+    if value.is_empty() {
         return Err(ApiError::new(
             ErrorCode::InvalidInput,
-            "No password given: set MULTIPASS_PASSWORD or write it on standard input.",
+            format!("No {what} given: set {env_var} or write it on standard input."),
         )
-        .with_field("password"));
+        .with_field(field));
     }
-    Ok(password)
+    Ok(value)
 }
 
 fn save_token(token: &SessionToken) -> Result<PathBuf, ApiError> {
@@ -132,15 +146,41 @@ fn signed_in_output(outcome: multipass_api::SignInOutcome) -> Result<Output, Api
 
 pub async fn sign_in(api: &MultipassApi, args: SignInArgs) -> Result<Output, ApiError> {
     let password = read_password()?;
+    let factor = if args.totp {
+        Some(SecondFactor::Totp(read_secret(
+            "MULTIPASS_TOTP_CODE",
+            "authenticator code",
+            "totpCode",
+        )?))
+    } else if args.backup_code {
+        Some(SecondFactor::BackupCode(read_secret(
+            "MULTIPASS_BACKUP_CODE",
+            "backup code",
+            "backupCode",
+        )?))
+    } else {
+        None
+    };
     let outcome = api
-        .sign_in(
+        .sign_in_with(
             SignInRequest {
                 username: args.username,
                 password,
             },
+            factor,
             SessionKind::Cli,
         )
-        .await?;
+        .await
+        .map_err(|err| {
+            if err.code == ErrorCode::SecondFactorRequired {
+                ApiError {
+                    message: format!("{} Run again with --totp or --backup-code.", err.message),
+                    ..err
+                }
+            } else {
+                err
+            }
+        })?;
     signed_in_output(outcome)
 }
 

@@ -63,17 +63,25 @@ impl fmt::Debug for TokenHash {
     }
 }
 
+/// How often `last_seen_at` is written at most. Bumping it on every request would turn
+/// every read into a write on a row many requests share; a minute's precision is plenty for
+/// an idle timeout counted in minutes.
+pub const LAST_SEEN_GRANULARITY: Duration = Duration::seconds(60);
+
 /// How long sessions live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     /// Hard limit from sign-in, whatever the activity.
     pub absolute_lifetime: Duration,
+    /// A session unused for this long ends; `None` lets it live until its absolute limit.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for SessionPolicy {
     fn default() -> Self {
         Self {
             absolute_lifetime: Duration::hours(12),
+            idle_timeout: Some(Duration::minutes(30)),
         }
     }
 }
@@ -81,6 +89,31 @@ impl Default for SessionPolicy {
 impl SessionPolicy {
     pub fn expires_at(&self, signed_in_at: DateTime<Utc>) -> DateTime<Utc> {
         signed_in_at + self.absolute_lifetime
+    }
+
+    /// Sessions last seen at or before this instant are idle and no longer authenticate.
+    /// `None` when there is no idle timeout. The store applies it in its query.
+    pub fn idle_cutoff(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.idle_timeout.map(|idle| now - idle)
+    }
+
+    /// Whether a session last seen at `last_seen_at` should have that time moved to `now`.
+    pub fn needs_touch(last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now - last_seen_at >= LAST_SEEN_GRANULARITY
+    }
+
+    /// Whether a session is still usable at `now`, counting its idle time too.
+    pub fn is_usable(
+        &self,
+        expires_at: DateTime<Utc>,
+        last_seen_at: DateTime<Utc>,
+        revoked_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        Self::is_active(expires_at, revoked_at, now)
+            && self
+                .idle_cutoff(now)
+                .is_none_or(|cutoff| last_seen_at > cutoff)
     }
 
     /// Whether a stored session still authenticates its bearer at `now`.
@@ -142,5 +175,42 @@ mod tests {
         let revoked = revoked_after.map(|s| start + Duration::seconds(s));
         let now = start + Duration::seconds(seconds_after_sign_in);
         assert_eq!(SessionPolicy::is_active(expires, revoked, now), active);
+    }
+
+    #[rstest]
+    #[case::just_used(0, Some(30), true)]
+    #[case::idle_just_under(29, Some(30), true)]
+    #[case::idle_exactly(30, Some(30), false)]
+    #[case::idle_long(600, Some(30), false)]
+    #[case::no_idle_timeout(600, None, true)]
+    #[case::no_idle_timeout_but_expired(720, None, false)]
+    fn idle_timeout(
+        #[case] idle_minutes: i64,
+        #[case] timeout_minutes: Option<i64>,
+        #[case] usable: bool,
+    ) {
+        let policy = SessionPolicy {
+            absolute_lifetime: Duration::hours(12),
+            idle_timeout: timeout_minutes.map(Duration::minutes),
+        };
+        let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let now = start + Duration::minutes(idle_minutes);
+        assert_eq!(
+            policy.is_usable(policy.expires_at(start), start, None, now),
+            usable
+        );
+    }
+
+    #[rstest]
+    #[case::same_instant(0, false)]
+    #[case::under_a_minute(59, false)]
+    #[case::a_minute(60, true)]
+    #[case::later(3_600, true)]
+    fn last_seen_is_written_at_most_once_a_minute(#[case] seconds: i64, #[case] touch: bool) {
+        let seen = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        assert_eq!(
+            SessionPolicy::needs_touch(seen, seen + Duration::seconds(seconds)),
+            touch
+        );
     }
 }

@@ -140,6 +140,19 @@ fn identity_from_row(row: &sqlx::postgres::PgRow) -> Result<Identity, sqlx::Erro
     })
 }
 
+pub(crate) fn credential_from_row(
+    row: &sqlx::postgres::PgRow,
+) -> Result<CredentialRecord, sqlx::Error> {
+    let failed: i32 = row.try_get("failed_attempts")?;
+    Ok(CredentialRecord {
+        id: CredentialId::from_uuid(row.try_get("id")?),
+        identity_id: IdentityId::from_uuid(row.try_get("identity_id")?),
+        password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
+        failed_attempts: u32::try_from(failed).unwrap_or(0),
+        locked_at: row.try_get("locked_at")?,
+    })
+}
+
 const IDENTITY_BY_ID: &str = "SELECT p.id, p.full_name, p.email, c.username, p.verification_status, p.kyc_level, \
      p.role, p.created_at FROM identity_profiles p JOIN multipass_credentials c ON c.identity_id = p.id WHERE p.id = $1";
 
@@ -237,18 +250,10 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        row.map(|row| -> Result<CredentialRecord, sqlx::Error> {
-            let failed: i32 = row.try_get("failed_attempts")?;
-            Ok(CredentialRecord {
-                id: CredentialId::from_uuid(row.try_get("id")?),
-                identity_id: IdentityId::from_uuid(row.try_get("identity_id")?),
-                password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
-                failed_attempts: u32::try_from(failed).unwrap_or(0),
-                locked_at: row.try_get("locked_at")?,
-            })
-        })
-        .transpose()
-        .map_err(map_err)
+        row.as_ref()
+            .map(credential_from_row)
+            .transpose()
+            .map_err(map_err)
     }
 
     #[tracing::instrument(skip_all)]
@@ -316,8 +321,8 @@ impl Store for PgStore {
                WHERE id = $9 AND (locked_at IS NULL OR locked_at <= $10) \
                RETURNING identity_id) \
              INSERT INTO multipass_sessions (id, identity_id, token_hash, kind, auth_method, device_info, \
-               created_at, last_seen_at, expires_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $7, $8 FROM cleared WHERE cleared.identity_id = $2",
+               created_at, last_seen_at, expires_at, scopes, audience) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $7, $8, $11, $12 FROM cleared WHERE cleared.identity_id = $2",
         )
         .bind(session.id.as_uuid())
         .bind(session.identity_id.as_uuid())
@@ -329,6 +334,8 @@ impl Store for PgStore {
         .bind(session.expires_at)
         .bind(credential.as_uuid())
         .bind(stale_lock_cutoff)
+        .bind(&session.scopes)
+        .bind(&session.audience)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;

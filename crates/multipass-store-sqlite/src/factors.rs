@@ -1,6 +1,373 @@
-use crate::store::SqliteStore;
+//! Second factors, sessions and password changes on the embedded store. SQLite runs one
+//! writer at a time, so each single-use value is consumed by one conditional statement (or
+//! inside `BEGIN IMMEDIATE`) and a concurrent second attempt finds it gone.
+
+use crate::errors::map_err;
+use crate::store::{SqliteStore, credential_from_row, uuid_text};
+use crate::time::{from_text, to_text};
 use async_trait::async_trait;
-use multipass_store::FactorStore;
+use chrono::{DateTime, Utc};
+use multipass_domain::{
+    CredentialId, IdentityId, PasswordHash, Secret, SessionId, SessionPolicy, TokenHash,
+};
+use multipass_store::{
+    CredentialRecord, FactorStore, RevocationReason, SecondFactors, SessionRecord, SessionSummary,
+    StoreError,
+};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
+
+fn step_param(step: u64) -> Result<i64, StoreError> {
+    i64::try_from(step).map_err(|_| StoreError::Unexpected(format!("TOTP step {step} too large")))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(format!("{column}: {e}").into()))
+}
+
+fn id_from(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    Uuid::parse_str(&text)
+        .map_err(|e| sqlx::Error::Decode(format!("{column} {text:?}: {e}").into()))
+}
+
+fn time_from(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+    from_text(&row.try_get::<String, _>(column)?)
+}
 
 #[async_trait]
-impl FactorStore for SqliteStore {}
+impl FactorStore for SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn credentials_of(&self, identity: IdentityId) -> Result<CredentialRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, identity_id, password_hash, failed_attempts, locked_at FROM multipass_credentials \
+             WHERE identity_id = ?1",
+        )
+        .bind(uuid_text(identity.as_uuid()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        credential_from_row(&row).map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn second_factors(&self, credential: CredentialId) -> Result<SecondFactors, StoreError> {
+        let row = sqlx::query(
+            "SELECT totp_secret, totp_enabled, totp_last_step, require_2fa, backup_codes \
+             FROM multipass_credentials WHERE id = ?1",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let last_step: Option<i64> = row.try_get("totp_last_step").map_err(map_err)?;
+        let codes: String = row.try_get("backup_codes").map_err(map_err)?;
+        Ok(SecondFactors {
+            totp_secret: row
+                .try_get::<Option<String>, _>("totp_secret")
+                .map_err(map_err)?
+                .map(Secret::new),
+            totp_enabled: row.try_get("totp_enabled").map_err(map_err)?,
+            totp_last_step: last_step.and_then(|s| u64::try_from(s).ok()),
+            require_2fa: row.try_get("require_2fa").map_err(map_err)?,
+            backup_code_hashes: decode("backup_codes", &codes).map_err(map_err)?,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn stage_totp_secret(
+        &self,
+        credential: CredentialId,
+        secret: &Secret,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET totp_secret = ?2, totp_last_step = NULL, updated_at = ?3 \
+             WHERE id = ?1 AND NOT totp_enabled",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(secret.expose())
+        .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn accept_totp_step(
+        &self,
+        credential: CredentialId,
+        secret: &Secret,
+        step: u64,
+        enable: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET totp_last_step = ?3, totp_enabled = (totp_enabled OR ?4), \
+               updated_at = ?5 \
+             WHERE id = ?1 AND totp_secret = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?3) \
+               AND (totp_enabled OR ?4)",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(secret.expose())
+        .bind(step_param(step)?)
+        .bind(enable)
+        .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn disable_totp(
+        &self,
+        credential: CredentialId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET totp_secret = NULL, totp_enabled = 0, \
+               totp_last_step = NULL, updated_at = ?2 \
+             WHERE id = ?1 AND totp_secret IS NOT NULL AND NOT require_2fa",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_require_2fa(
+        &self,
+        credential: CredentialId,
+        required: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET require_2fa = ?2, updated_at = ?3 \
+             WHERE id = ?1 AND (NOT ?2 OR totp_enabled)",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(required)
+        .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn replace_backup_codes(
+        &self,
+        credential: CredentialId,
+        hashes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let codes = serde_json::to_string(hashes)
+            .map_err(|e| StoreError::Unexpected(format!("encoding backup codes: {e}")))?;
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET backup_codes = ?2, updated_at = ?3 WHERE id = ?1",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(codes)
+        .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn consume_backup_code(
+        &self,
+        credential: CredentialId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<usize>, StoreError> {
+        let remaining: Option<i64> = sqlx::query_scalar(
+            "UPDATE multipass_credentials SET \
+               backup_codes = (SELECT json_group_array(value) FROM json_each(multipass_credentials.backup_codes) \
+                               WHERE value <> ?2), \
+               updated_at = ?3 \
+             WHERE id = ?1 \
+               AND EXISTS (SELECT 1 FROM json_each(multipass_credentials.backup_codes) WHERE value = ?2) \
+             RETURNING json_array_length(backup_codes)",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(hash)
+        .bind(to_text(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(remaining.map(|n| usize::try_from(n).unwrap_or(0)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn use_session(
+        &self,
+        token_hash: &TokenHash,
+        now: DateTime<Utc>,
+        idle_cutoff: Option<DateTime<Utc>>,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let now_text = to_text(now);
+        let Some(row) = sqlx::query(
+            "SELECT id, identity_id, created_at, expires_at, last_seen_at FROM multipass_sessions \
+             WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
+               AND (?3 IS NULL OR last_seen_at > ?3)",
+        )
+        .bind(token_hash.as_str())
+        .bind(&now_text)
+        .bind(idle_cutoff.map(to_text))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        let session = (|| -> Result<(SessionRecord, DateTime<Utc>), sqlx::Error> {
+            Ok((
+                SessionRecord {
+                    id: SessionId::from_uuid(id_from(&row, "id")?),
+                    identity_id: IdentityId::from_uuid(id_from(&row, "identity_id")?),
+                    created_at: time_from(&row, "created_at")?,
+                    expires_at: time_from(&row, "expires_at")?,
+                },
+                time_from(&row, "last_seen_at")?,
+            ))
+        })();
+        let (session, last_seen) = session.map_err(map_err)?;
+        if SessionPolicy::needs_touch(last_seen, now) {
+            sqlx::query(
+                "UPDATE multipass_sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
+            )
+            .bind(uuid_text(session.id.as_uuid()))
+            .bind(&now_text)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        }
+        Ok(Some(session))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn sessions_of(
+        &self,
+        identity: IdentityId,
+        now: DateTime<Utc>,
+        idle_cutoff: Option<DateTime<Utc>>,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, auth_method, audience, scopes, device_info, created_at, last_seen_at, expires_at \
+             FROM multipass_sessions \
+             WHERE identity_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
+               AND (?3 IS NULL OR last_seen_at > ?3) \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(uuid_text(identity.as_uuid()))
+        .bind(to_text(now))
+        .bind(idle_cutoff.map(to_text))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionSummary {
+                    id: SessionId::from_uuid(id_from(row, "id")?),
+                    kind: row.try_get("kind")?,
+                    auth_method: row.try_get("auth_method")?,
+                    audience: row.try_get("audience")?,
+                    scopes: decode("scopes", &row.try_get::<String, _>("scopes")?)?,
+                    device_info: decode("device_info", &row.try_get::<String, _>("device_info")?)?,
+                    created_at: time_from(row, "created_at")?,
+                    last_seen_at: time_from(row, "last_seen_at")?,
+                    expires_at: time_from(row, "expires_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_session_of(
+        &self,
+        identity: IdentityId,
+        session: SessionId,
+        reason: RevocationReason,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_sessions SET revoked_at = ?3, revocation_reason = ?4 \
+             WHERE id = ?1 AND identity_id = ?2 AND revoked_at IS NULL",
+        )
+        .bind(uuid_text(session.as_uuid()))
+        .bind(uuid_text(identity.as_uuid()))
+        .bind(to_text(now))
+        .bind(reason.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn change_password(
+        &self,
+        credential: CredentialId,
+        new_hash: &PasswordHash,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let now_text = to_text(now);
+        let identity: String = sqlx::query_scalar(
+            "UPDATE multipass_credentials SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3 \
+             WHERE id = ?1 RETURNING identity_id",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(new_hash.as_str())
+        .bind(&now_text)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let revoked = sqlx::query(
+            "UPDATE multipass_sessions SET revoked_at = ?2, revocation_reason = ?3 \
+             WHERE identity_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
+               AND (?4 IS NULL OR id <> ?4)",
+        )
+        .bind(&identity)
+        .bind(&now_text)
+        .bind(RevocationReason::PasswordChange.as_str())
+        .bind(keep.map(|id| uuid_text(id.as_uuid())))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .rows_affected();
+        tx.commit().await.map_err(map_err)?;
+        Ok(revoked)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn unlock(
+        &self,
+        credential: CredentialId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET locked_at = NULL, failed_attempts = 0, updated_at = ?2 \
+             WHERE id = ?1 AND locked_at IS NOT NULL",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

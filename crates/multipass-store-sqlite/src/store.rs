@@ -110,12 +110,25 @@ impl SqliteStore {
             .map_err(map_err)
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)
     }
+}
+
+pub(crate) fn credential_from_row(row: &SqliteRow) -> Result<CredentialRecord, sqlx::Error> {
+    let failed: i64 = row.try_get("failed_attempts")?;
+    Ok(CredentialRecord {
+        id: CredentialId::from_uuid(uuid_from(row, "id")?),
+        identity_id: IdentityId::from_uuid(uuid_from(row, "identity_id")?),
+        password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
+        failed_attempts: u32::try_from(failed).unwrap_or(0),
+        locked_at: optional_time_from(row, "locked_at")?,
+    })
 }
 
 const IDENTITY_BY_ID: &str = "SELECT p.id, p.full_name, p.email, c.username, p.verification_status, p.kyc_level, \
@@ -230,18 +243,10 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        row.map(|row| -> Result<CredentialRecord, sqlx::Error> {
-            let failed: i64 = row.try_get("failed_attempts")?;
-            Ok(CredentialRecord {
-                id: CredentialId::from_uuid(uuid_from(&row, "id")?),
-                identity_id: IdentityId::from_uuid(uuid_from(&row, "identity_id")?),
-                password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
-                failed_attempts: u32::try_from(failed).unwrap_or(0),
-                locked_at: optional_time_from(&row, "locked_at")?,
-            })
-        })
-        .transpose()
-        .map_err(map_err)
+        row.as_ref()
+            .map(credential_from_row)
+            .transpose()
+            .map_err(map_err)
     }
 
     #[tracing::instrument(skip_all)]
@@ -332,7 +337,8 @@ impl Store for SqliteStore {
         .map_err(map_err)?;
         sqlx::query(
             "INSERT INTO multipass_sessions (id, identity_id, token_hash, kind, auth_method, device_info, \
-             created_at, last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+             created_at, last_seen_at, expires_at, scopes, audience) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
         )
         .bind(uuid_text(session.id.as_uuid()))
         .bind(uuid_text(session.identity_id.as_uuid()))
@@ -342,6 +348,8 @@ impl Store for SqliteStore {
         .bind(session.device_info.to_string())
         .bind(&created_at)
         .bind(to_text(session.expires_at))
+        .bind(serde_json::Value::from(session.scopes.clone()).to_string())
+        .bind(&session.audience)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

@@ -20,6 +20,7 @@ pub use apps::AppStore;
 pub use audit::{AuditStore, NewSecurityEvent, SecurityEventRecord, SecurityEventType};
 pub use error::{Conflict, StoreError};
 pub use factors::FactorStore;
+pub use factors::{SecondFactors, SessionSummary};
 pub use identity::IdentityStore;
 pub use market::MarketStore;
 pub use passes::PassStore;

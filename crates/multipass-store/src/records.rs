@@ -82,12 +82,16 @@ pub struct FailedSignIn {
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     Password,
+    PasswordTotp,
+    PasswordBackupCode,
 }
 
 impl AuthMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Password => "password",
+            Self::PasswordTotp => "password_totp",
+            Self::PasswordBackupCode => "password_backup_code",
         }
     }
 }
@@ -117,6 +121,10 @@ pub struct NewSession {
     pub device_info: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// What the bearer may do beyond being the identity; empty for a full sign-in.
+    pub scopes: Vec<String>,
+    /// For SSO sessions: the module the token was issued to.
+    pub audience: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

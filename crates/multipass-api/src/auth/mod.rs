@@ -1,17 +1,28 @@
-//! Sign-up, sign-in and sign-out.
+//! Sign-up, sign-in and sign-out; second factors, sessions, password changes, unlocking and
+//! the audit trail live in the submodules.
+//!
+//! A password change keeps the session it was made from (its owner just proved the current
+//! password) and revokes every other session of the identity.
+
+mod account;
+mod audit_log;
+mod second_factor;
+mod sessions;
+pub mod views;
 
 use crate::MultipassApi;
 use crate::dto::{IdentityView, SignInRequest, SignUpRequest, SignedIn};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use chrono::{DateTime, Utc};
 use multipass_domain::{
     CredentialId, Email, FullName, IdentityId, Password, PasswordHash, PasswordHasher, SessionId,
     SessionToken, Username,
 };
 use multipass_store::{
-    AuthMethod, NewCredentials, NewIdentity, NewSession, NotificationKind, RevocationReason,
-    SecurityEventType, SessionKind, SessionOpened,
+    AuthMethod, CredentialRecord, NewCredentials, NewIdentity, NewSession, NotificationKind,
+    RevocationReason, SecurityEventType, SessionKind, SessionOpened,
 };
+use views::SecondFactor;
 
 /// A successful sign-in: the bearer token (shown to nobody but the caller that keeps it)
 /// and what the UI may see.
@@ -53,16 +64,31 @@ impl MultipassApi {
             )
             .await?;
         tracing::info!(identity = %identity.id, "identity created");
-        self.start_session(credential_id, identity.id, kind, now)
+        self.start_session(credential_id, identity.id, kind, AuthMethod::Password, now)
             .await
     }
 
     /// Checks a username and password and opens a session. Unknown usernames, wrong
     /// passwords and locked accounts do the same Argon2 work and fail with the same error.
+    /// An account with a second factor answers `second_factor_required` instead; see
+    /// [`MultipassApi::sign_in_with`].
     #[tracing::instrument(skip_all)]
     pub async fn sign_in(
         &self,
         request: SignInRequest,
+        kind: SessionKind,
+    ) -> Result<SignInOutcome, ApiError> {
+        self.sign_in_with(request, None, kind).await
+    }
+
+    /// Sign-in with an optional second factor. A right password without the factor an
+    /// account needs is not counted as a failure and opens no session; a wrong factor is
+    /// counted like a wrong password.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in_with(
+        &self,
+        request: SignInRequest,
+        second_factor: Option<SecondFactor>,
         kind: SessionKind,
     ) -> Result<SignInOutcome, ApiError> {
         let password = Password::for_sign_in(request.password)?;
@@ -90,46 +116,36 @@ impl MultipassApi {
         };
         let now = self.clock.now();
         if !verified {
-            let failure = self
-                .store
-                .record_failed_sign_in(
-                    record.id,
-                    self.policies.lockout.max_failed_attempts,
-                    self.policies.lockout.stale_lock_cutoff(now),
-                    now,
-                )
-                .await?;
-            let attempts = serde_json::json!({ "failed_attempts": failure.failed_attempts });
-            self.audit(
-                Some(record.identity_id),
-                None,
-                SecurityEventType::SignInFailed,
-                serde_json::json!({ "reason": "wrong_password", "failed_attempts": failure.failed_attempts }),
-            )
-            .await?;
-            if failure.newly_locked {
-                tracing::warn!(identity = %record.identity_id, attempts = failure.failed_attempts, "account locked");
-                self.audit(
-                    Some(record.identity_id),
-                    None,
-                    SecurityEventType::AccountLocked,
-                    attempts,
-                )
-                .await?;
-            } else {
-                tracing::info!(identity = %record.identity_id, attempts = failure.failed_attempts, "sign-in failed");
-            }
+            self.count_failure(&record, "wrong_password").await?;
             return Err(ApiError::invalid_credentials());
         }
-        let outcome = self
-            .start_session(record.id, record.identity_id, kind, now)
+        // Before any second-factor answer, so that a locked account tells nobody whether
+        // the password was right.
+        if self.policies.lockout.is_locked(record.locked_at, now) {
+            return self.refuse_locked(&record).await;
+        }
+        let auth_method = self
+            .check_second_factor(&record, second_factor, now)
             .await?;
+        let outcome = match self
+            .start_session(record.id, record.identity_id, kind, auth_method, now)
+            .await
+        {
+            Err(err) if err.code == ErrorCode::InvalidCredentials => {
+                return self.refuse_locked(&record).await;
+            }
+            other => other?,
+        };
         let device = device_info();
         self.audit(
             Some(record.identity_id),
             None,
             SecurityEventType::SignIn,
-            serde_json::json!({ "session_kind": kind.as_str(), "device": device }),
+            serde_json::json!({
+                "session_kind": kind.as_str(),
+                "auth_method": auth_method.as_str(),
+                "device": device,
+            }),
         )
         .await?;
         self.notify(
@@ -150,24 +166,91 @@ impl MultipassApi {
         Ok(outcome)
     }
 
+    /// Counts one failed attempt (a wrong password or second factor) and records it, and
+    /// the lock if this attempt caused one.
+    pub(crate) async fn count_failure(
+        &self,
+        record: &CredentialRecord,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        let now = self.clock.now();
+        let failure = self
+            .store
+            .record_failed_sign_in(
+                record.id,
+                self.policies.lockout.max_failed_attempts,
+                self.policies.lockout.stale_lock_cutoff(now),
+                now,
+            )
+            .await?;
+        self.audit(
+            Some(record.identity_id),
+            None,
+            SecurityEventType::SignInFailed,
+            serde_json::json!({ "reason": reason, "failed_attempts": failure.failed_attempts }),
+        )
+        .await?;
+        if failure.newly_locked {
+            tracing::warn!(identity = %record.identity_id, attempts = failure.failed_attempts, "account locked");
+            self.audit(
+                Some(record.identity_id),
+                None,
+                SecurityEventType::AccountLocked,
+                serde_json::json!({
+                    "failed_attempts": failure.failed_attempts,
+                    "sessions_revoked": true,
+                }),
+            )
+            .await?;
+        } else {
+            tracing::info!(identity = %record.identity_id, attempts = failure.failed_attempts, reason, "sign-in failed");
+        }
+        Ok(())
+    }
+
+    async fn refuse_locked<T>(&self, record: &CredentialRecord) -> Result<T, ApiError> {
+        tracing::info!(identity = %record.identity_id, "sign-in refused: account locked");
+        self.audit(
+            Some(record.identity_id),
+            None,
+            SecurityEventType::SignInFailed,
+            serde_json::json!({ "reason": "account_locked" }),
+        )
+        .await?;
+        Err(ApiError::invalid_credentials())
+    }
+
     /// Revokes the session. Signing out twice, or with an unknown token, is not an error:
     /// either way the token no longer works.
     #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, token: &SessionToken) -> Result<(), ApiError> {
+        let now = self.clock.now();
+        // Looked up without the idle rule: an idle session can still be signed out of.
+        let session = self.store.active_session(&token.hash(), now).await?;
         let revoked = self
             .store
-            .revoke_session(&token.hash(), RevocationReason::SignOut, self.clock.now())
+            .revoke_session(&token.hash(), RevocationReason::SignOut, now)
             .await?;
         tracing::info!(revoked, "signed out");
+        if let Some(session) = session.filter(|_| revoked) {
+            self.audit(
+                Some(session.identity_id),
+                None,
+                SecurityEventType::SignOut,
+                serde_json::json!({ "session_id": session.id }),
+            )
+            .await?;
+        }
         Ok(())
     }
 
     /// The identity behind a session token, if the session is active.
     #[tracing::instrument(skip_all)]
     pub async fn identity_for(&self, token: &SessionToken) -> Result<IdentityView, ApiError> {
+        let now = self.clock.now();
         let session = self
             .store
-            .active_session(&token.hash(), self.clock.now())
+            .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         Ok(self.store.identity(session.identity_id).await?.into())
@@ -178,6 +261,7 @@ impl MultipassApi {
         credential: CredentialId,
         identity: IdentityId,
         kind: SessionKind,
+        auth_method: AuthMethod,
         now: DateTime<Utc>,
     ) -> Result<SignInOutcome, ApiError> {
         let token = SessionToken::generate(&mut rand::rng());
@@ -191,10 +275,12 @@ impl MultipassApi {
                     identity_id: identity,
                     token_hash: token.hash(),
                     kind,
-                    auth_method: AuthMethod::Password,
+                    auth_method,
                     device_info: device_info(),
                     created_at: now,
                     expires_at,
+                    scopes: Vec::new(),
+                    audience: None,
                 },
                 self.policies.lockout.stale_lock_cutoff(now),
             )
@@ -215,7 +301,7 @@ impl MultipassApi {
     }
 
     /// Runs Argon2 work on a blocking thread once a hashing slot is free.
-    async fn with_hasher<T: Send + 'static>(
+    pub(crate) async fn with_hasher<T: Send + 'static>(
         &self,
         context: &str,
         work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
@@ -231,14 +317,14 @@ impl MultipassApi {
             .map_err(|e| ApiError::internal(context, &e))
     }
 
-    async fn hash_password(&self, password: Password) -> Result<PasswordHash, ApiError> {
+    pub(crate) async fn hash_password(&self, password: Password) -> Result<PasswordHash, ApiError> {
         const CONTEXT: &str = "Hashing the password failed";
         self.with_hasher(CONTEXT, move |h| h.hash(&password, &mut rand::rng()))
             .await?
             .map_err(|e| ApiError::internal(CONTEXT, &e))
     }
 
-    async fn verify_password(
+    pub(crate) async fn verify_password(
         &self,
         password: Password,
         stored: Option<PasswordHash>,

@@ -1,0 +1,108 @@
+//! Second factors, sessions and the audit trail on the embedded store, on a real file.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
+mod auth_scenarios;
+#[path = "common/mod.rs"]
+mod common;
+
+use auth_scenarios::*;
+use multipass_store::OpenMode;
+use multipass_store_sqlite::SqliteStore;
+use std::sync::Arc;
+
+async fn fresh_store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("store.db"), OpenMode::Migrate)
+        .await
+        .unwrap();
+    (dir, Arc::new(store))
+}
+
+fn make_admin(store: Arc<SqliteStore>) -> MakeAdmin {
+    Box::new(move |username| {
+        let store = store.clone();
+        Box::pin(async move {
+            sqlx::query(
+                "UPDATE identity_profiles SET role = 'admin' WHERE id = \
+                 (SELECT identity_id FROM multipass_credentials WHERE username = ?1)",
+            )
+            .bind(username)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        })
+    })
+}
+
+#[tokio::test]
+async fn totp_enrolment_window_and_sign_in_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    totp_enrolment_window_and_sign_in(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_totp_code_sent_concurrently_succeeds_once_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    the_same_totp_code_sent_concurrently_succeeds_once(store).await;
+}
+
+#[tokio::test]
+async fn backup_codes_work_once_and_regenerating_replaces_them_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    backup_codes_work_once_and_regenerating_replaces_them(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_backup_code_used_in_parallel_succeeds_once_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    one_backup_code_used_in_parallel_succeeds_once(store).await;
+}
+
+#[tokio::test]
+async fn a_locked_account_refuses_even_a_right_password_and_code_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    a_locked_account_refuses_even_a_right_password_and_code(store).await;
+}
+
+#[tokio::test]
+async fn wrong_codes_count_towards_the_lock_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    wrong_codes_count_towards_the_lock(store).await;
+}
+
+#[tokio::test]
+async fn password_change_revokes_other_sessions_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    password_change_revokes_other_sessions(store).await;
+}
+
+#[tokio::test]
+async fn idle_sessions_end_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    idle_sessions_end(store).await;
+}
+
+#[tokio::test]
+async fn users_list_and_revoke_only_their_own_sessions_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    users_list_and_revoke_only_their_own_sessions(store).await;
+}
+
+#[tokio::test]
+async fn admins_unlock_and_read_anyones_events_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    admins_unlock_and_read_anyones_events(store.clone(), make_admin(store)).await;
+}
+
+#[tokio::test]
+async fn require_2fa_needs_totp_and_admins_can_set_it_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    require_2fa_needs_totp_and_admins_can_set_it(store.clone(), make_admin(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn single_use_guards_hold_under_contention_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    single_use_guards_hold_under_contention(store).await;
+}

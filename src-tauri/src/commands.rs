@@ -3,6 +3,7 @@
 
 use crate::state::DesktopState;
 use multipass_api::dto::{IdentityView, SignInRequest, SignUpRequest, SignedIn, StatusView};
+use multipass_api::auth_views::SecondFactor;
 use multipass_api::{ApiError, ErrorCode, SessionKind};
 use tauri::State;
 
@@ -22,13 +23,18 @@ pub async fn sign_up(
     Ok(outcome.signed_in)
 }
 
+/// `second_factor` is sent again with the password after the first attempt answered
+/// `second_factor_required`.
 #[tauri::command]
 pub async fn sign_in(
     state: State<'_, DesktopState>,
     request: SignInRequest,
+    second_factor: Option<SecondFactor>,
 ) -> Result<SignedIn, ApiError> {
     let api = state.api().await?;
-    let outcome = api.sign_in(request, SessionKind::Desktop).await?;
+    let outcome = api
+        .sign_in_with(request, second_factor, SessionKind::Desktop)
+        .await?;
     end_previous_session(&api, state.replace_session(Some(outcome.token))).await;
     Ok(outcome.signed_in)
 }

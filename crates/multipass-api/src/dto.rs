@@ -123,6 +123,7 @@ pub fn typescript_bindings() -> String {
         SignUpRequest::decl(&cfg),
         SignInRequest::decl(&cfg),
         SignedIn::decl(&cfg),
+        crate::auth_views::SecondFactor::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/multipass-api (dto.rs, error.rs) by `make bindings`. Do not edit by hand:\n\

@@ -63,6 +63,8 @@ describe("isErrorCode", () => {
   it("accepts only the contract's codes", async () => {
     const { isErrorCode } = await loadApi();
     expect(isErrorCode("schema_too_new")).toBe(true);
+    expect(isErrorCode("second_factor_required")).toBe(true);
+    expect(isErrorCode("insufficient_funds")).toBe(true);
     expect(isErrorCode("Schema_Too_New")).toBe(false);
     expect(isErrorCode(7)).toBe(false);
   });
@@ -98,7 +100,12 @@ describe("command wrappers", () => {
 
     const signIn = { username: "ada", password: "correct horse battery" };
     await expect(api.signIn(signIn)).resolves.toEqual({ ok: true, value: session });
-    expect(invoke).toHaveBeenLastCalledWith("sign_in", { request: signIn });
+    expect(invoke).toHaveBeenLastCalledWith("sign_in", { request: signIn, secondFactor: null });
+    await api.signIn(signIn, { kind: "totp", code: "123456" });
+    expect(invoke).toHaveBeenLastCalledWith("sign_in", {
+      request: signIn,
+      secondFactor: { kind: "totp", code: "123456" },
+    });
   });
 
   it("calls sign_out and current_identity", async () => {

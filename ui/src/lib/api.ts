@@ -3,6 +3,7 @@ import type {
   ApiError,
   ErrorCode,
   IdentityView,
+  SecondFactor,
   SignInRequest,
   SignUpRequest,
   SignedIn,
@@ -21,6 +22,16 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "unavailable",
   "schema_too_new",
   "config",
+  "forbidden",
+  "insufficient_funds",
+  "idempotency_mismatch",
+  "invalid_state",
+  "expired",
+  "already_used",
+  "second_factor_required",
+  "timeout",
+  "limit_exceeded",
+  "keyring_unavailable",
   "internal",
 ]);
 
@@ -60,8 +71,12 @@ export function signUp(request: SignUpRequest): Promise<ApiResult<SignedIn>> {
   return call<SignedIn>("sign_up", { request });
 }
 
-export function signIn(request: SignInRequest): Promise<ApiResult<SignedIn>> {
-  return call<SignedIn>("sign_in", { request });
+/** `secondFactor` is sent only after the server answered `second_factor_required`. */
+export function signIn(
+  request: SignInRequest,
+  secondFactor: SecondFactor | null = null,
+): Promise<ApiResult<SignedIn>> {
+  return call<SignedIn>("sign_in", { request, secondFactor });
 }
 
 export function signOut(): Promise<ApiResult<null>> {

@@ -32,3 +32,5 @@ export type SignedIn = { identity: IdentityView,
  * RFC 3339, UTC.
  */
 expiresAt: string, };
+
+export type SecondFactor = { "kind": "totp", "code": string } | { "kind": "backupCode", "code": string };

@@ -11,7 +11,9 @@ pub mod config;
 pub mod dto;
 mod error;
 mod events;
+mod notifications;
 mod open;
+pub mod reports;
 pub mod vault;
 
 pub use auth::SignInOutcome;
@@ -20,6 +22,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::{ConfigError, DatabaseSettings, Settings};
 pub use error::{ApiError, ErrorCode};
 pub use multipass_store::{OpenMode, SessionKind};
+pub use notifications::{NotificationCount, NotificationListRequest, NotificationPage, NotificationView};
 pub use open::open_store;
 
 /// The newest schema versions this build knows, per backend.
@@ -40,6 +43,7 @@ pub struct Policies {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub hasher: PasswordHasher,
+    pub reports: reports::ReportPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +62,7 @@ impl MultipassApi {
     /// Opens the store that `settings` select (migrating it) and builds the API over it.
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
         let store = open_store(&settings.database, OpenMode::Migrate).await?;
+        reports::install_builtins(store.as_ref()).await?;
         Ok(Self::new(store, settings.policies(), Arc::new(SystemClock)))
     }
 

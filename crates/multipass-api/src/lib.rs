@@ -22,7 +22,9 @@ pub use clock::{Clock, SystemClock};
 pub use config::{ConfigError, DatabaseSettings, Settings};
 pub use error::{ApiError, ErrorCode};
 pub use multipass_store::{OpenMode, SessionKind};
-pub use notifications::{NotificationCount, NotificationListRequest, NotificationPage, NotificationView};
+pub use notifications::{
+    NotificationCount, NotificationListRequest, NotificationPage, NotificationView,
+};
 pub use open::open_store;
 
 /// The newest schema versions this build knows, per backend.

@@ -203,7 +203,10 @@ mod tests {
             created_at: Utc::now(),
         };
         let cursor = decode_cursor(&encode_cursor(&record)).unwrap();
-        assert_eq!((cursor.created_at, cursor.id), (record.created_at, record.id));
+        assert_eq!(
+            (cursor.created_at, cursor.id),
+            (record.created_at, record.id)
+        );
     }
 
     #[rstest]
@@ -211,7 +214,10 @@ mod tests {
     #[case("yesterday_123")]
     #[case("2026-01-01T00:00:00Z_not-a-uuid")]
     fn bad_cursors_name_the_field(#[case] text: &str) {
-        assert_eq!(decode_cursor(text).unwrap_err().field.as_deref(), Some("cursor"));
+        assert_eq!(
+            decode_cursor(text).unwrap_err().field.as_deref(),
+            Some("cursor")
+        );
     }
 
     #[rstest]

@@ -14,9 +14,9 @@ use multipass_store::{
     QueryRows, ReportDefinitionContent, ReportDefinitionRecord, ReportResult, ReportStore,
     StoreError,
 };
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::{PgArguments, PgRow, PgTypeInfo};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Column, Executor, Postgres, Row, SqlSafeStr, Statement};
+use sqlx::{AssertSqlSafe, Column, Executor, Postgres, Row, SqlSafeStr, Statement, Type};
 use uuid::Uuid;
 
 /// The role migration 003 creates: SELECT on business tables only.
@@ -92,6 +92,15 @@ fn bind_value<'q>(
         ParamValue::Uuid(u) => query.bind(*u),
         ParamValue::Text(t) => query.bind(t.clone()),
         ParamValue::Integer(i) => query.bind(*i),
+    }
+}
+
+fn bind_type(value: &ParamValue) -> PgTypeInfo {
+    match value {
+        ParamValue::Date(_) => <chrono::NaiveDate as Type<Postgres>>::type_info(),
+        ParamValue::Uuid(_) => <Uuid as Type<Postgres>>::type_info(),
+        ParamValue::Text(_) => <String as Type<Postgres>>::type_info(),
+        ParamValue::Integer(_) => <i64 as Type<Postgres>>::type_info(),
     }
 }
 
@@ -371,8 +380,11 @@ impl ReportStore for PgStore {
             .await
             .map_err(map_err)?;
         // Preparing gives the column names even when no row comes back.
+        // Declaring the parameter types keeps the statement cached here usable by the query
+        // below, which binds the same types.
+        let types: Vec<PgTypeInfo> = query.binds.iter().map(bind_type).collect();
         let statement = (&mut *tx)
-            .prepare(AssertSqlSafe(query.sql.clone()).into_sql_str())
+            .prepare_with(AssertSqlSafe(query.sql.clone()).into_sql_str(), &types)
             .await
             .map_err(map_query_err)?;
         let columns: Vec<String> = statement

@@ -3,9 +3,7 @@
 use super::types::{NewReportDefinitionRequest, ReportDefinitionChanges, ReportDefinitionView};
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
-use multipass_domain::reports::{
-    ParamDecl, ReportFormat, ReportName, Template, parse_row_limit,
-};
+use multipass_domain::reports::{ParamDecl, ReportFormat, ReportName, Template, parse_row_limit};
 use multipass_domain::{Role, SessionToken};
 use multipass_store::{
     NewReportDefinition, ReportDefinitionContent, ReportDefinitionRecord, SecurityEventType,
@@ -86,9 +84,8 @@ impl MultipassApi {
         let found = match Uuid::try_parse(reference.trim()) {
             Ok(id) => self.store.report_definition(id).await,
             Err(_) => {
-                let name = ReportName::parse(reference).map_err(|e| {
-                    ApiError::from(e).with_field("definition")
-                })?;
+                let name = ReportName::parse(reference)
+                    .map_err(|e| ApiError::from(e).with_field("definition"))?;
                 self.store.report_definition_by_name(&name).await
             }
         };

@@ -19,7 +19,10 @@ use uuid::Uuid;
 pub const MAX_LISTED_REPORTS: u32 = 500;
 
 /// A stored definition that no longer passes the checks it passed when written.
-fn stored_definition_broken(record: &ReportDefinitionRecord, err: &dyn std::fmt::Display) -> ApiError {
+fn stored_definition_broken(
+    record: &ReportDefinitionRecord,
+    err: &dyn std::fmt::Display,
+) -> ApiError {
     ApiError::internal(
         &format!("The stored report definition {} is not valid", record.name),
         err,
@@ -135,7 +138,13 @@ impl MultipassApi {
         })
     }
 
-    async fn report_ready(&self, caller: &Caller, id: Uuid, record: &ReportDefinitionRecord, rows: u32) {
+    async fn report_ready(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        record: &ReportDefinitionRecord,
+        rows: u32,
+    ) {
         self.notify(
             caller.identity_id,
             NotificationKind::ReportReady,
@@ -174,9 +183,14 @@ impl MultipassApi {
     /// A completed report with its bytes, from the store (no network needed for the
     /// embedded one). Its owner or an admin may open it. The bytes are checked against the
     /// stored hash before they are handed out.
-    pub async fn open_report(&self, token: &SessionToken, id: Uuid) -> Result<OpenedReport, ApiError> {
+    pub async fn open_report(
+        &self,
+        token: &SessionToken,
+        id: Uuid,
+    ) -> Result<OpenedReport, ApiError> {
         let caller = self.caller(token).await?;
-        let not_found = || ApiError::new(ErrorCode::NotFound, "You have no such report.").with_field("id");
+        let not_found =
+            || ApiError::new(ErrorCode::NotFound, "You have no such report.").with_field("id");
         let report = match self.store.generated_report(id).await {
             Err(StoreError::NotFound) => return Err(not_found()),
             other => other?,
@@ -192,7 +206,10 @@ impl MultipassApi {
         let (Some(bytes), Some(hash)) = (report.result, view.result_hash.clone()) else {
             return Err(ApiError::new(
                 ErrorCode::InvalidState,
-                format!("This report is {}, so there is nothing to open.", view.status),
+                format!(
+                    "This report is {}, so there is nothing to open.",
+                    view.status
+                ),
             ));
         };
         if result_hash(&bytes) != hash {
@@ -201,7 +218,10 @@ impl MultipassApi {
                 &format!("generated report {id}"),
             ));
         }
-        Ok(OpenedReport { report: view, bytes })
+        Ok(OpenedReport {
+            report: view,
+            bytes,
+        })
     }
 
     /// Writes a completed report to `path` (replacing a file there).

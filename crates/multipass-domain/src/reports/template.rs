@@ -89,6 +89,17 @@ const SIDE_EFFECT_FUNCTIONS: &[&str] = &[
     "EDIT",
 ];
 
+/// Tables a report never reads. On PostgreSQL the reader role has no grant on them either;
+/// on SQLite, which has no roles, this list is the guard.
+const PROTECTED_TABLES: &[&str] = &[
+    "MULTIPASS_CREDENTIALS",
+    "MULTIPASS_SESSIONS",
+    "SSO_SIGNING_KEYS",
+    "PG_AUTHID",
+    "PG_SHADOW",
+    "PG_USER_MAPPINGS",
+];
+
 /// Which positional syntax the backend's driver binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -140,6 +151,8 @@ struct Scan {
     semicolons: Vec<usize>,
     /// Whether anything but white space and comments follows the last `;`.
     text_after_last_semicolon: bool,
+    /// Upper-cased quoted identifiers.
+    quoted: Vec<String>,
 }
 
 fn scan(sql: &str) -> Result<Scan, ReportError> {
@@ -149,6 +162,7 @@ fn scan(sql: &str) -> Result<Scan, ReportError> {
         words: Vec::new(),
         semicolons: Vec::new(),
         text_after_last_semicolon: false,
+        quoted: Vec::new(),
     };
     let mut current = String::new();
     let mut i = 0;
@@ -174,6 +188,10 @@ fn scan(sql: &str) -> Result<Scan, ReportError> {
                     }
                 }
                 out.text_after_last_semicolon = true;
+                if c == b'"' || c == b'`' {
+                    let quoted = sql[start + 1..i - 1].replace("\"\"", "\"");
+                    out.quoted.push(quoted.to_ascii_uppercase());
+                }
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 while i < bytes.len() && bytes[i] != b'\n' {
@@ -287,6 +305,18 @@ fn check_read_only(scan: &Scan) -> Result<(), ReportError> {
         return Err(refused(
             "A report template must be one statement: remove the extra ';'.",
         ));
+    }
+    if let Some(table) = scan
+        .words
+        .iter()
+        .map(|(w, _)| w)
+        .chain(&scan.quoted)
+        .find(|w| PROTECTED_TABLES.contains(&w.as_str()))
+    {
+        return Err(refused(format!(
+            "Reports cannot read {}: it holds credentials, sessions or keys.",
+            table.to_lowercase()
+        )));
     }
     for (index, (word, call)) in scan.words.iter().enumerate() {
         if WRITING_WORDS.contains(&word.as_str()) && !(word == "REPLACE" && *call) {
@@ -496,6 +526,9 @@ mod tests {
     #[case::unclosed("SELECT 'x")]
     #[case::empty("  ")]
     #[case::explain("EXPLAIN ANALYZE DELETE FROM t")]
+    #[case::credentials("SELECT password_hash FROM multipass_credentials")]
+    #[case::quoted_credentials("SELECT * FROM \"Multipass_Credentials\"")]
+    #[case::sessions("SELECT token_hash FROM public.multipass_sessions")]
     fn writing_or_malformed_templates_are_refused(#[case] sql: &str) {
         let err = Template::parse(sql, &[]).unwrap_err();
         assert_eq!(err.parameter, "sqlTemplate", "{sql}: {err:?}");

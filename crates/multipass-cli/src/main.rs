@@ -2,6 +2,7 @@
 //! settings (environment and settings file) and the same application API as the desktop app.
 
 mod output;
+mod reports;
 mod session;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,12 @@ enum Command {
     SignOut,
     /// Show who the command line is signed in as.
     Whoami,
+    /// Report definitions and your generated reports.
+    #[command(subcommand)]
+    Reports(reports::ReportsCommand),
+    /// Your notifications.
+    #[command(subcommand)]
+    Notifications(reports::NotificationsCommand),
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +117,8 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignIn(args) => session::sign_in(&api, args).await,
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
+        Command::Reports(command) => reports::reports(&api, command).await,
+        Command::Notifications(command) => reports::notifications(&api, command).await,
     }
 }
 

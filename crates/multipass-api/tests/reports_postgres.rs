@@ -66,32 +66,8 @@ async fn writing_templates_are_refused(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn writes_are_stopped_by_the_read_only_transaction(pool: PgPool) {
-    let fixture = fixture(pool).await;
-    let limits = QueryLimits {
-        row_limit: 10,
-        timeout: std::time::Duration::from_secs(30),
-    };
-    for sql in [
-        "DELETE FROM wallet_accounts",
-        "CREATE TABLE evil (a integer)",
-        "WITH gone AS (DELETE FROM wallet_accounts RETURNING id) SELECT * FROM gone",
-    ] {
-        let outcome = fixture
-            .store
-            .run_report_query(&CompiledQuery::unchecked(sql, vec![]), limits)
-            .await;
-        assert!(
-            matches!(
-                outcome,
-                Err(StoreError::ReportQueryRefused {
-                    reason: QueryRefusal::ReadOnly,
-                    ..
-                })
-            ),
-            "{sql}: {outcome:?}"
-        );
-    }
+async fn writes_meet_the_read_only_transaction(pool: PgPool) {
+    scenarios::writes_meet_the_read_only_guard(fixture(pool).await).await;
 }
 
 #[sqlx::test(migrations = false)]

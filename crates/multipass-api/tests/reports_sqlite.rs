@@ -67,6 +67,11 @@ async fn writing_templates_are_refused() {
 }
 
 #[tokio::test]
+async fn writes_meet_the_read_only_connection() {
+    scenarios::writes_meet_the_read_only_guard(fixture().await.fixture).await;
+}
+
+#[tokio::test]
 async fn endless_queries_are_interrupted() {
     scenarios::slow_queries_time_out(
         fixture().await.fixture,

@@ -883,3 +883,40 @@ pub async fn permissions(fixture: Fixture) {
         3
     );
 }
+
+/// Past every check, a write meets the store's read-only guard itself (PostgreSQL's READ
+/// ONLY transaction, SQLite's read-only connection), not a syntax error.
+pub async fn writes_meet_the_read_only_guard(fixture: Fixture) {
+    let api = api(&fixture, std::time::Duration::from_secs(30)).await;
+    let root = person(&api, "root").await;
+    seed_wallet(&fixture, &root, "Main", 10, 0).await;
+    let limits = QueryLimits {
+        row_limit: 10,
+        timeout: std::time::Duration::from_secs(30),
+    };
+    for sql in [
+        "DELETE FROM wallet_accounts",
+        "UPDATE wallet_accounts SET name = 'hacked'",
+        "INSERT INTO wallet_accounts (identity_id, name) SELECT identity_id, 'copy' FROM wallet_accounts",
+        "CREATE TABLE evil (a INTEGER)",
+    ] {
+        let outcome = fixture
+            .store
+            .run_report_query(&CompiledQuery::unchecked(sql, vec![]), limits)
+            .await;
+        assert!(
+            matches!(
+                outcome,
+                Err(StoreError::ReportQueryRefused {
+                    reason: multipass_store::QueryRefusal::ReadOnly,
+                    ..
+                })
+            ),
+            "{sql}: {outcome:?}"
+        );
+    }
+    assert_eq!(
+        (fixture.count)("SELECT COUNT(*) FROM wallet_accounts WHERE name = 'Main'".into()).await,
+        1
+    );
+}

@@ -30,10 +30,6 @@ impl ReportError {
         }
     }
 
-    pub(crate) fn declaration(name: &str, message: impl Into<String>) -> Self {
-        Self::parameter(name, message)
-    }
-
     pub(crate) fn template(message: impl Into<String>) -> Self {
         Self::parameter("sqlTemplate", message)
     }

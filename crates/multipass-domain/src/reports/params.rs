@@ -63,14 +63,14 @@ pub struct ParamDecl {
 impl ParamDecl {
     pub fn parse(text: &str) -> Result<Self, ReportError> {
         let (name, ty) = text.trim().split_once(':').ok_or_else(|| {
-            ReportError::declaration(
+            ReportError::parameter(
                 text,
                 format!("The parameter declaration {text:?} must look like name:type."),
             )
         })?;
         let (name, ty) = (name.trim(), ty.trim());
         if !is_param_name(name) {
-            return Err(ReportError::declaration(
+            return Err(ReportError::parameter(
                 name,
                 format!(
                     "The parameter name {name:?} must be lower-case letters, digits and _, starting with a letter."
@@ -78,13 +78,13 @@ impl ParamDecl {
             ));
         }
         if name == CALLER_IDENTITY_ID {
-            return Err(ReportError::declaration(
+            return Err(ReportError::parameter(
                 name,
                 format!("{CALLER_IDENTITY_ID} is supplied automatically; do not declare it."),
             ));
         }
         let ty = ParamType::parse(ty).ok_or_else(|| {
-            ReportError::declaration(
+            ReportError::parameter(
                 name,
                 format!(
                     "The parameter {name} has the type {ty:?}; use date, uuid, text or integer."
@@ -100,7 +100,7 @@ impl ParamDecl {
     /// Parses a whole list, refusing duplicates and overlong lists.
     pub fn parse_all<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Self>, ReportError> {
         if texts.len() > MAX_PARAMETERS {
-            return Err(ReportError::declaration(
+            return Err(ReportError::parameter(
                 "parameters",
                 format!("A report can declare at most {MAX_PARAMETERS} parameters."),
             ));
@@ -109,7 +109,7 @@ impl ParamDecl {
         for text in texts {
             let decl = Self::parse(text.as_ref())?;
             if decls.iter().any(|d| d.name == decl.name) {
-                return Err(ReportError::declaration(
+                return Err(ReportError::parameter(
                     &decl.name,
                     format!("The parameter {} is declared twice.", decl.name),
                 ));

@@ -16,43 +16,12 @@ use std::collections::BTreeMap;
 /// A template longer than this is refused.
 pub const MAX_TEMPLATE_CHARS: usize = 20_000;
 
-/// Words that never belong in a read-only report query.
+/// Words that never belong in a read-only report query. A template starts with SELECT or
+/// WITH and is one statement, so statement-level commands could only hide in a CTE or after
+/// a `;`, both refused; these are the ones that could sit inside one SELECT.
 const WRITING_WORDS: &[&str] = &[
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "MERGE",
-    "UPSERT",
-    "REPLACE",
-    "CREATE",
-    "DROP",
-    "ALTER",
-    "TRUNCATE",
-    "GRANT",
-    "REVOKE",
-    "COPY",
-    "CALL",
-    "DO",
-    "VACUUM",
-    "ANALYZE",
-    "LOCK",
-    "SET",
-    "RESET",
-    "ATTACH",
-    "DETACH",
-    "PRAGMA",
-    "REINDEX",
-    "CLUSTER",
-    "REFRESH",
-    "COMMENT",
-    "SECURITY",
-    "LISTEN",
-    "NOTIFY",
-    "PREPARE",
-    "EXECUTE",
-    "DEALLOCATE",
-    "DISCARD",
-    "INTO",
+    "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "INTO", "CREATE", "DROP", "ALTER",
+    "TRUNCATE", "GRANT", "REVOKE", "COPY", "VACUUM", "ATTACH", "DETACH", "PRAGMA", "REINDEX",
 ];
 
 /// Built-in functions known to change state or reach outside the database.
@@ -382,11 +351,14 @@ impl Template {
                 ),
             ));
         }
-        // A trailing ';' would end the statement the store wraps or streams.
-        if let Some(Piece::Sql(last)) = scan.pieces.last_mut() {
-            let trimmed = last.trim_end().trim_end_matches(';').trim_end().len();
-            if scan.semicolons.len() == 1 {
-                last.truncate(trimmed);
+        // The one allowed ';' ends the statement; it and anything after it (white space,
+        // comments) are dropped so that the driver sees exactly one statement.
+        if let (Some(&at), Some(Piece::Sql(last))) =
+            (scan.semicolons.first(), scan.pieces.last_mut())
+        {
+            let last_starts = sql.len() - last.len();
+            if at >= last_starts {
+                last.truncate(at - last_starts);
             }
         }
         Ok(Self {
@@ -513,6 +485,7 @@ mod tests {
     #[case::create("CREATE TABLE x (a int)")]
     #[case::drop_after_select("SELECT 1; DROP TABLE wallet_accounts")]
     #[case::two_selects("SELECT 1; SELECT 2")]
+    #[case::after_a_comment("SELECT 1; -- fine\n DELETE FROM t")]
     #[case::cte_delete("WITH gone AS (DELETE FROM t RETURNING *) SELECT * FROM gone")]
     #[case::for_update("SELECT * FROM t FOR UPDATE")]
     #[case::for_share("SELECT * FROM t FOR SHARE")]
@@ -540,8 +513,30 @@ mod tests {
     #[case::for_in_text("SELECT 'for update' FROM t")]
     #[case::cte("WITH x AS (SELECT 1 AS a) SELECT a FROM x")]
     #[case::pg_sleep("SELECT pg_sleep(60)")]
+    #[case::column_named_like_a_command("SELECT 1 AS comment, 2 AS lock, 3 AS security")]
     fn reading_templates_pass(#[case] sql: &str) {
         Template::parse(sql, &[]).unwrap();
+    }
+
+    #[rstest]
+    #[case("SELECT 1;", "SELECT 1")]
+    #[case("SELECT :a ; -- the end\n", "SELECT $1 ")]
+    #[case("SELECT ';' AS s;  ", "SELECT ';' AS s")]
+    fn the_trailing_semicolon_and_what_follows_it_are_dropped(
+        #[case] sql: &str,
+        #[case] expected: &str,
+    ) {
+        let decls = if sql.contains(":a") {
+            vec![ParamDecl::parse("a:integer").unwrap()]
+        } else {
+            vec![]
+        };
+        let values = BTreeMap::from([("a".to_owned(), ParamValue::Integer(1))]);
+        let compiled = Template::parse(sql, &decls)
+            .unwrap()
+            .compile(Dialect::Postgres, &values, uuid::Uuid::nil())
+            .unwrap();
+        assert_eq!(compiled.sql, expected);
     }
 
     #[test]

@@ -4,7 +4,8 @@ use crate::output::Output;
 use crate::session::current_token;
 use clap::{Args, Subcommand};
 use multipass_api::reports::{
-    GeneratedReportView, NewReportDefinitionRequest, ReportDefinitionView, RunReportRequest,
+    GeneratedReportView, NewReportDefinitionRequest, ReportDefinitionChanges, ReportDefinitionView,
+    RunReportRequest,
 };
 use multipass_api::{ApiError, ErrorCode, MultipassApi, NotificationListRequest};
 use std::collections::BTreeMap;
@@ -20,6 +21,8 @@ pub enum ReportsCommand {
     },
     /// Create a report definition (admins).
     CreateDefinition(CreateDefinitionArgs),
+    /// Change a definition (admins); options left out keep their value.
+    UpdateDefinition(UpdateDefinitionArgs),
     /// Deactivate a definition (admins); its generated reports stay.
     DeactivateDefinition { definition: String },
     /// Reactivate a definition (admins).
@@ -68,6 +71,27 @@ pub struct CreateDefinitionArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct UpdateDefinitionArgs {
+    /// The definition's name or id.
+    pub definition: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long, conflicts_with = "sql_file")]
+    pub sql: Option<String>,
+    #[arg(long)]
+    pub sql_file: Option<PathBuf>,
+    /// Replaces all declarations; repeatable. Use --no-params to remove them all.
+    #[arg(long = "param", conflicts_with = "no_params")]
+    pub params: Vec<String>,
+    #[arg(long)]
+    pub no_params: bool,
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(long)]
+    pub row_limit: Option<i64>,
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// The definition's name or id.
     pub definition: String,
@@ -97,6 +121,21 @@ pub enum NotificationsCommand {
     ReadAll,
     /// How many of your notifications are unread.
     UnreadCount,
+}
+
+/// The template from `--sql` or the file `--sql-file` names, if either was given.
+fn sql_from(sql: Option<String>, file: Option<PathBuf>) -> Result<Option<String>, ApiError> {
+    match (sql, file) {
+        (Some(sql), _) => Ok(Some(sql)),
+        (None, Some(path)) => std::fs::read_to_string(&path).map(Some).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("Could not read {}: {e}", path.display()),
+            )
+            .with_field("sqlFile")
+        }),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parse_id(text: &str) -> Result<Uuid, ApiError> {
@@ -177,23 +216,13 @@ pub async fn reports(api: &MultipassApi, command: ReportsCommand) -> Result<Outp
             Ok(Output::from_view(&list, text))
         }
         ReportsCommand::CreateDefinition(args) => {
-            let sql_template = match (args.sql, args.sql_file) {
-                (Some(sql), _) => sql,
-                (None, Some(path)) => std::fs::read_to_string(&path).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::InvalidInput,
-                        format!("Could not read {}: {e}", path.display()),
-                    )
-                    .with_field("sqlFile")
-                })?,
-                (None, None) => {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidInput,
-                        "Give the template with --sql or --sql-file.",
-                    )
-                    .with_field("sqlTemplate"));
-                }
-            };
+            let sql_template = sql_from(args.sql, args.sql_file)?.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidInput,
+                    "Give the template with --sql or --sql-file.",
+                )
+                .with_field("sqlTemplate")
+            })?;
             let created = api
                 .create_report_definition(
                     &token,
@@ -209,6 +238,30 @@ pub async fn reports(api: &MultipassApi, command: ReportsCommand) -> Result<Outp
                 .await?;
             let text = format!("created {}", definition_line(&created));
             Ok(Output::from_view(&created, text))
+        }
+        ReportsCommand::UpdateDefinition(args) => {
+            let parameters = if args.no_params {
+                Some(Vec::new())
+            } else if args.params.is_empty() {
+                None
+            } else {
+                Some(args.params)
+            };
+            let changed = api
+                .update_report_definition(
+                    &token,
+                    &args.definition,
+                    ReportDefinitionChanges {
+                        description: args.description,
+                        sql_template: sql_from(args.sql, args.sql_file)?,
+                        parameters,
+                        default_format: args.format,
+                        row_limit: args.row_limit,
+                    },
+                )
+                .await?;
+            let text = format!("updated {}", definition_line(&changed));
+            Ok(Output::from_view(&changed, text))
         }
         ReportsCommand::DeactivateDefinition { definition } => {
             let changed = api

@@ -49,6 +49,31 @@ fn run_list_show_export_and_notifications() {
     let definitions = multipass(home, &["reports", "definitions"]);
     assert_eq!(definitions.as_array().unwrap().len(), 3);
 
+    // Writing definitions is for admins.
+    let refused = multipass(
+        home,
+        &[
+            "reports",
+            "create-definition",
+            "--name",
+            "Mine",
+            "--sql",
+            "SELECT 1 AS one",
+        ],
+    );
+    assert_eq!(refused["error"]["code"], "forbidden");
+    let refused = multipass(
+        home,
+        &[
+            "reports",
+            "update-definition",
+            "AuditLog",
+            "--row-limit",
+            "5",
+        ],
+    );
+    assert_eq!(refused["error"]["code"], "forbidden");
+
     let report = multipass(home, &["reports", "run", "BalanceSheet", "--format", "csv"]);
     assert_eq!(
         (report["status"].as_str(), report["rowCount"].as_i64()),

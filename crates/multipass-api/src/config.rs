@@ -76,6 +76,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
+    pub reports: crate::reports::ReportPolicy,
     /// Where the settings file was looked for (it need not exist).
     pub settings_file: Option<PathBuf>,
 }
@@ -85,6 +86,7 @@ impl Settings {
         Policies {
             lockout: self.lockout,
             session: self.session,
+            reports: self.reports,
             ..Policies::default()
         }
     }
@@ -165,10 +167,12 @@ impl Settings {
         )?;
         let lockout = lockout_policy(&source, &parsed.auth)?;
         let session = session_policy(&source, &parsed.auth)?;
+        let reports = report_policy(&source, &parsed.reports)?;
         Ok(Self {
             database,
             lockout,
             session,
+            reports,
             settings_file: file.map(|(p, _)| p.to_owned()),
         })
     }
@@ -184,6 +188,8 @@ struct SettingsFile {
     store: StoreSection,
     #[serde(default)]
     auth: AuthSection,
+    #[serde(default)]
+    reports: ReportsSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -442,6 +448,34 @@ fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPol
     })
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportsSection {
+    timeout_seconds: Option<u32>,
+}
+
+fn report_policy(
+    source: &Sources<'_>,
+    reports: &ReportsSection,
+) -> Result<crate::reports::ReportPolicy, ConfigError> {
+    let seconds = source.number(
+        "MULTIPASS_REPORT_TIMEOUT_SECONDS",
+        "reports.timeout_seconds",
+        reports.timeout_seconds,
+        "a whole number of seconds from 1 to 3600",
+    )?;
+    match seconds {
+        Some((s, _)) if (1..=3600).contains(&s) => Ok(crate::reports::ReportPolicy {
+            timeout: std::time::Duration::from_secs(u64::from(s)),
+        }),
+        Some((s, setting)) => Err(ConfigError::new(
+            setting,
+            format!("expected 1 to 3600 seconds, got {s}"),
+        )),
+        None => Ok(crate::reports::ReportPolicy::default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,5 +660,30 @@ mod tests {
             settings.session.idle_timeout,
             minutes.map(Duration::minutes)
         );
+    }
+
+    #[rstest]
+    #[case::default(&[], None, Some(30))]
+    #[case::env(&[("MULTIPASS_REPORT_TIMEOUT_SECONDS", "5")], None, Some(5))]
+    #[case::file(&[], Some("[reports]\ntimeout_seconds = 120\n"), Some(120))]
+    #[case::zero(&[("MULTIPASS_REPORT_TIMEOUT_SECONDS", "0")], None, None)]
+    #[case::too_long(&[], Some("[reports]\ntimeout_seconds = 3601\n"), None)]
+    #[case::not_a_number(&[("MULTIPASS_REPORT_TIMEOUT_SECONDS", "soon")], None, None)]
+    fn report_timeout_setting(
+        #[case] vars: &[(&str, &str)],
+        #[case] file: Option<&str>,
+        #[case] seconds: Option<u64>,
+    ) {
+        match (load(vars, file), seconds) {
+            (Ok(settings), Some(s)) => {
+                assert_eq!(settings.policies().reports.timeout.as_secs(), s);
+            }
+            (Err(err), None) => assert!(
+                err.setting.contains("MULTIPASS_REPORT_TIMEOUT_SECONDS")
+                    || err.setting.contains("reports.timeout_seconds"),
+                "{err}"
+            ),
+            (outcome, expected) => panic!("{outcome:?} but expected {expected:?}"),
+        }
     }
 }

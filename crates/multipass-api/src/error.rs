@@ -138,6 +138,33 @@ impl From<StoreError> for ApiError {
             err @ (StoreError::Corrupt(_) | StoreError::Unexpected(_)) => {
                 Self::internal("The store failed", &err)
             }
+            StoreError::Conflict(Conflict::ReportNameTaken) => Self::new(
+                ErrorCode::Conflict,
+                "A report definition with this name already exists.",
+            )
+            .with_field("name"),
+            StoreError::ReportTimedOut => Self::new(
+                ErrorCode::Timeout,
+                "The report took longer than its time limit and was stopped. Narrow its parameters, or ask an administrator to raise the limit.",
+            ),
+            StoreError::ReportQueryRefused { reason, detail } => {
+                tracing::warn!(%detail, ?reason, "a report query was refused");
+                match reason {
+                    multipass_store::QueryRefusal::ReadOnly => Self::new(
+                        ErrorCode::Forbidden,
+                        "This report's query tries to change data or take locks; reports can only read.",
+                    ),
+                    multipass_store::QueryRefusal::PermissionDenied => Self::new(
+                        ErrorCode::Forbidden,
+                        "This report's query reads data that reports may not read, such as credentials, sessions or keys.",
+                    ),
+                    multipass_store::QueryRefusal::Invalid => Self::new(
+                        ErrorCode::InvalidInput,
+                        "The report's query could not run: it does not parse, names something that does not exist, or returns a column reports cannot show. The details are in the application log.",
+                    )
+                    .with_field("sqlTemplate"),
+                }
+            }
         }
     }
 }

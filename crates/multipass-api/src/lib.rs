@@ -11,7 +11,9 @@ pub mod config;
 pub mod dto;
 mod error;
 mod events;
+mod notifications;
 mod open;
+pub mod reports;
 pub mod vault;
 
 pub use auth::SignInOutcome;
@@ -21,6 +23,9 @@ pub use clock::{Clock, SystemClock};
 pub use config::{ConfigError, DatabaseSettings, Settings};
 pub use error::{ApiError, ErrorCode};
 pub use multipass_store::{OpenMode, SessionKind};
+pub use notifications::{
+    NotificationCount, NotificationListRequest, NotificationPage, NotificationView,
+};
 pub use open::open_store;
 
 /// The newest schema versions this build knows, per backend.
@@ -41,6 +46,7 @@ pub struct Policies {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub hasher: PasswordHasher,
+    pub reports: reports::ReportPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +65,7 @@ impl MultipassApi {
     /// Opens the store that `settings` select (migrating it) and builds the API over it.
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
         let store = open_store(&settings.database, OpenMode::Migrate).await?;
+        reports::install_builtins(store.as_ref()).await?;
         Ok(Self::new(store, settings.policies(), Arc::new(SystemClock)))
     }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod output;
+mod reports;
 mod session;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,12 @@ enum Command {
     /// Second factors, sessions, password change, unlocking and security events.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Report definitions and your generated reports.
+    #[command(subcommand)]
+    Reports(reports::ReportsCommand),
+    /// Your notifications.
+    #[command(subcommand)]
+    Notifications(reports::NotificationsCommand),
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +122,8 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
         Command::Auth(command) => auth::run(&api, command).await,
+        Command::Reports(command) => reports::reports(&api, command).await,
+        Command::Notifications(command) => reports::notifications(&api, command).await,
     }
 }
 

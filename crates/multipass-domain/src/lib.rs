@@ -24,3 +24,4 @@ pub use role::Role;
 pub use secret::Secret;
 pub use session::{SessionPolicy, SessionToken, TokenHash};
 pub use totp::{TotpError, TotpSecret, TotpSetupError};
+pub mod reports;

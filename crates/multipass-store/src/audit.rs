@@ -36,6 +36,7 @@ pub enum SecurityEventType {
     SsoKeyRotated,
     KycReviewed,
     WalletKeyCreated,
+    ReportDefinitionChanged,
 }
 
 impl SecurityEventType {
@@ -66,6 +67,7 @@ impl SecurityEventType {
             Self::SsoKeyRotated => "sso_key_rotated",
             Self::KycReviewed => "kyc_reviewed",
             Self::WalletKeyCreated => "wallet_key_created",
+            Self::ReportDefinitionChanged => "report_definition_changed",
         }
     }
 }

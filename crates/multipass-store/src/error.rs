@@ -5,6 +5,7 @@ use thiserror::Error;
 pub enum Conflict {
     EmailTaken,
     UsernameTaken,
+    ReportNameTaken,
 }
 
 #[derive(Debug, Error)]
@@ -33,4 +34,13 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unexpected database error: {0}")]
     Unexpected(String),
+    /// A report query ran past its time limit and was cancelled.
+    #[error("the report query was cancelled by its time limit")]
+    ReportTimedOut,
+    /// The database refused to run a report query; `detail` is for the log.
+    #[error("the report query was refused ({reason:?}): {detail}")]
+    ReportQueryRefused {
+        reason: crate::reporting::QueryRefusal,
+        detail: String,
+    },
 }

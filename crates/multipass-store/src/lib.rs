@@ -25,6 +25,11 @@ pub use identity::IdentityStore;
 pub use market::MarketStore;
 pub use passes::PassStore;
 pub use records::*;
+pub use reporting::{
+    GeneratedReport, GeneratedReportSummary, NewGeneratedReport, NewReportDefinition,
+    NotificationCursor, NotificationQuery, NotificationRecord, QueryLimits, QueryRefusal,
+    QueryRows, ReportDefinitionContent, ReportDefinitionRecord, ReportResult,
+};
 pub use reporting::{NewNotification, NotificationKind, ReportStore};
 pub use wallet::WalletStore;
 

@@ -95,6 +95,10 @@ pub fn from_slice(bytes: &[u8]) -> Result<Value, CborError> {
 pub struct Map(Vec<(Value, Value)>);
 
 impl Map {
+    pub fn empty() -> Self {
+        Self(Vec::new())
+    }
+
     pub fn from_value(value: Value, field: &'static str) -> Result<Self, CborError> {
         match value {
             Value::Map(entries) => {

@@ -13,6 +13,9 @@ DEBIAN_PACKAGES=(
 # Versions are pinned so a fresh machine builds the same tools the last green run used.
 TAURI_DRIVER_VERSION=2.1.0
 SQLX_CLI_VERSION=0.9.0
+CARGO_FUZZ_VERSION=0.13.2
+# The independent FIDO2 client the hardware-pass interop tests run against the software pass.
+PYTHON_PACKAGES=(fido2==1.2.0)
 
 need_apt=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -36,3 +39,14 @@ cargo_tool() { # name version install-args...
 cargo_tool tauri-driver "$TAURI_DRIVER_VERSION" tauri-driver
 # The seed's own install command, with a pinned version.
 cargo_tool sqlx-cli "$SQLX_CLI_VERSION" sqlx-cli --no-default-features --features postgres
+# Fuzz targets for the hardware-pass protocol (crates/multipass-pass/fuzz).
+cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz
+
+PYTHON=${MULTIPASS_PYTHON:-python3}
+for spec in "${PYTHON_PACKAGES[@]}"; do
+  name=${spec%%==*} version=${spec#*==}
+  if [ "$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')" != "$version" ]; then
+    echo "==> installing python $spec"
+    "$PYTHON" -m pip install --quiet "$spec"
+  fi
+done

@@ -6,6 +6,9 @@ use coset::{CborSerializable, CoseKey, CoseKeyBuilder, Label, iana};
 use p256::ecdsa::signature::Verifier as _;
 use thiserror::Error;
 
+pub use ed25519_dalek::VerifyingKey as Ed25519VerifyingKey;
+pub use p256::ecdsa::VerifyingKey as P256VerifyingKey;
+
 /// COSE algorithm identifiers this crate offers and verifies.
 pub const ALG_ES256: i64 = -7;
 pub const ALG_EDDSA: i64 = -8;

@@ -223,18 +223,59 @@ mod tests {
         ed25519_dalek::SigningKey::from_bytes(&[42; 32])
     }
 
-    /// A deterministic Ed25519 assertion: RFC 8032 signatures have no randomness, so the
-    /// exact bytes are a fixed vector.
+    /// A fixed Ed25519 assertion vector (RFC 8032 signatures are deterministic); the
+    /// signature was computed independently with Python's `cryptography` package.
     #[test]
-    fn deterministic_ed25519_assertion_vector() {
+    fn known_ed25519_assertion_vector() {
         let auth_data = encode(&rp_id_hash("example.com"), FLAG_UP, 7, None);
-        let sig = ed().sign(&signed_message(&auth_data, &CDH)).to_bytes();
+        let sig = hex::decode(
+            "5c846d7d98e72fb492f6b1d941147095702495ee7bed9061f4a083f6edc61c5c\
+             ebfbe4f9a731ea47302803a1c10c68da4142828ff77aaa862b0098edc8493c0e",
+        )
+        .unwrap();
+        assert_eq!(
+            ed().sign(&signed_message(&auth_data, &CDH))
+                .to_bytes()
+                .to_vec(),
+            sig
+        );
         let key = PublicKey::EdDsa(ed().verifying_key());
         let verified = verify_assertion(&key, "example.com", &CDH, &auth_data, &sig, 6).unwrap();
         assert_eq!(verified.sign_count, SignCount::Advanced { count: 7 });
         assert!(!verified.user_verified);
-        // Same inputs, same signature: the vector is stable across runs and machines.
-        assert_eq!(sig, ed().sign(&signed_message(&auth_data, &CDH)).to_bytes());
+    }
+
+    /// An ES256 assertion signed by an independent implementation (Python `cryptography`,
+    /// random nonce) over the known authData of `auth_data::tests::known_assertion_layout`.
+    #[test]
+    fn independent_es256_assertion_vector() {
+        let auth_data = hex::decode(
+            "a379a6f6eeafb9a55e378c118034e2751e682fab9f2d30ab13d2125586ce19470500000017",
+        )
+        .unwrap();
+        let sig = hex::decode(
+            "304502206403171ed2d810c0a4ba7f3bbbf9047be4d5c7d0f1272a1083ca159328083ada\
+             022100dcdc0e168634b99968554e9219fb33eb3ad4bdbf6e7787c968afc5af17b4b545",
+        )
+        .unwrap();
+        let point = hex::decode(
+            "0407810ea974cea5773e63b897f37e3be9a09e7a5fe9b971a44d1065ac2a3a9311\
+             637e47a4f99464a0fdce44a88ec7d703a9183c1d06552d9e2d6b76069481c577",
+        )
+        .unwrap();
+        let key = PublicKey::Es256(crate::cose::P256VerifyingKey::from_sec1_bytes(&point).unwrap());
+        let verified = verify_assertion(&key, "example.com", &CDH, &auth_data, &sig, 0x16).unwrap();
+        assert_eq!(verified.sign_count, SignCount::Advanced { count: 0x17 });
+        assert!(verified.user_verified);
+        assert_eq!(
+            verify_assertion(&key, "example.com", &CDH, &auth_data, &sig, 0x17)
+                .unwrap()
+                .sign_count,
+            SignCount::PossiblyCloned {
+                stored: 0x17,
+                received: 0x17
+            }
+        );
     }
 
     #[rstest]

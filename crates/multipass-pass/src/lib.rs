@@ -14,6 +14,7 @@ pub mod ctaphid;
 mod error;
 pub mod pass;
 pub mod pin_protocol;
+pub mod rng;
 pub mod transport;
 pub mod verify;
 

@@ -2,8 +2,6 @@
 
 use std::net::SocketAddr;
 
-use rand::Rng as _;
-
 use crate::PassError;
 use crate::cose::PublicKey;
 use crate::ctap2::client_pin;
@@ -14,6 +12,7 @@ use crate::ctap2::status::{self, Ctap2Status};
 use crate::ctap2::{command, request, response_body};
 use crate::ctaphid::{CtapHid, InitInfo, Interaction, cmd};
 use crate::pin_protocol::PinProtocol;
+use crate::rng;
 use crate::transport::{HidTransport, Transport, UdpTransport};
 use crate::verify::{Registration, VerifiedAssertion, verify_assertion, verify_registration};
 
@@ -50,21 +49,6 @@ impl Assertion {
     }
 }
 
-fn random<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    rand::rng().fill(&mut out[..]);
-    out
-}
-
-fn ephemeral_key() -> p256::SecretKey {
-    // A random 32-byte string is a valid scalar except with probability about 2^-128.
-    loop {
-        if let Ok(key) = p256::SecretKey::from_slice(&random::<32>()) {
-            return key;
-        }
-    }
-}
-
 impl Pass {
     /// Opens a USB pass by the path [`crate::enumerate`] gave.
     pub fn open_hid(path: &str) -> Result<Self, PassError> {
@@ -77,7 +61,7 @@ impl Pass {
     }
 
     pub fn open(transport: Box<dyn Transport>) -> Result<Self, PassError> {
-        let mut hid = CtapHid::init(transport, random())?;
+        let mut hid = CtapHid::init(transport, rng::bytes())?;
         if !hid.info().supports_cbor() {
             return Err(PassError::Unsupported {
                 what: "FIDO2 (it is a U2F-only key)",
@@ -133,12 +117,7 @@ impl Pass {
     /// How many PIN attempts are left before the pass blocks its PIN.
     pub fn pin_retries(&mut self) -> Result<u64, PassError> {
         let protocol = self.pin_protocol()?;
-        let body = cbor_call(
-            &mut self.hid,
-            command::CLIENT_PIN,
-            Some(&client_pin::get_retries(protocol)),
-            &mut Interaction::default(),
-        )?;
+        let body = self.client_pin_call(&client_pin::get_retries(protocol))?;
         client_pin::parse_retries(&body)
     }
 
@@ -201,16 +180,11 @@ impl Pass {
             return Err(PassError::PinNotSet);
         }
         let protocol = self.pin_protocol()?;
-        let body = cbor_call(
-            &mut self.hid,
-            command::CLIENT_PIN,
-            Some(&client_pin::get_key_agreement(protocol)),
-            &mut Interaction::default(),
-        )?;
+        let body = self.client_pin_call(&client_pin::get_key_agreement(protocol))?;
         let pass_key = client_pin::parse_key_agreement(&body)?;
         let (platform_key, secret) =
-            client_pin::platform_key_agreement(protocol, &ephemeral_key(), &pass_key)?;
-        let token_request = client_pin::get_pin_token(&secret, platform_key, pin, random())?;
+            client_pin::platform_key_agreement(protocol, &rng::p256_secret(), &pass_key)?;
+        let token_request = client_pin::get_pin_token(&secret, platform_key, pin, rng::bytes())?;
         let body = self.pin_aware_call(
             command::CLIENT_PIN,
             &token_request,
@@ -221,6 +195,15 @@ impl Pass {
             protocol.authenticate(&token, client_data_hash),
             protocol,
         )))
+    }
+
+    fn client_pin_call(&mut self, params: &ciborium::Value) -> Result<Vec<u8>, PassError> {
+        cbor_call(
+            &mut self.hid,
+            command::CLIENT_PIN,
+            Some(params),
+            &mut Interaction::default(),
+        )
     }
 
     /// A CBOR call whose PIN-related statuses become specific errors, with the retries left.

@@ -12,7 +12,9 @@ use multipass_pass::cose::{ALG_EDDSA, ALG_ES256};
 use multipass_pass::ctap2::status::{self, Ctap2Status};
 use multipass_pass::ctaphid::frame::FrameError;
 use multipass_pass::verify::VerifyError;
-use multipass_pass::{Attestation, Interaction, PassError, PassEvent, SignCount};
+use multipass_pass::{
+    Attestation, Interaction, PassError, PassEvent, Registration, SignCount, VerifiedAssertion,
+};
 use multipass_softpass::authenticator::{AAGUID, VENDOR_NAME};
 use multipass_softpass::{Faults, Touch};
 use support::*;
@@ -314,45 +316,39 @@ fn bad_sequence_numbers_are_caught() {
     );
 }
 
-#[test]
-fn bad_signature_is_caught() {
-    let pass = start(|c| {
-        c.faults = Faults {
-            bad_signature: true,
-            ..Faults::default()
-        }
-    });
+/// Enrols on a pass with `faults`, signs in once and verifies against the enrolment.
+fn sign_in_with_faults(faults: Faults) -> (Registration, Result<VerifiedAssertion, PassError>) {
+    let pass = start(|c| c.faults = faults);
     let mut device = pass.open();
     let registration = device
         .make_credential(&enrol_request(1), None, &mut quick())
         .unwrap();
     let request = sign_in_request(2, &registration.credential_id);
     let assertion = device.get_assertion(&request, None, &mut quick()).unwrap();
-    assert!(matches!(
-        assertion.verify(&registration.public_key, &request, registration.sign_count),
-        Err(PassError::Verify(VerifyError::BadSignature))
-    ));
+    let verified = assertion.verify(&registration.public_key, &request, registration.sign_count);
+    (registration, verified)
+}
+
+#[test]
+fn bad_signature_is_caught() {
+    let (_, verified) = sign_in_with_faults(Faults {
+        bad_signature: true,
+        ..Faults::default()
+    });
+    assert!(
+        matches!(verified, Err(PassError::Verify(VerifyError::BadSignature))),
+        "{verified:?}"
+    );
 }
 
 #[test]
 fn sign_count_going_backwards_means_possibly_cloned() {
-    let pass = start(|c| {
-        c.faults = Faults {
-            sign_count_backwards: true,
-            ..Faults::default()
-        }
+    let (registration, verified) = sign_in_with_faults(Faults {
+        sign_count_backwards: true,
+        ..Faults::default()
     });
-    let mut device = pass.open();
-    let registration = device
-        .make_credential(&enrol_request(1), None, &mut quick())
-        .unwrap();
-    let request = sign_in_request(2, &registration.credential_id);
-    let assertion = device.get_assertion(&request, None, &mut quick()).unwrap();
-    let verified = assertion
-        .verify(&registration.public_key, &request, registration.sign_count)
-        .unwrap();
     assert_eq!(
-        verified.sign_count,
+        verified.unwrap().sign_count,
         SignCount::PossiblyCloned {
             stored: registration.sign_count,
             received: registration.sign_count - 1

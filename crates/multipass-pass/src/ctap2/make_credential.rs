@@ -71,12 +71,7 @@ impl MakeCredentialRequest {
         let params = self
             .algorithms
             .iter()
-            .map(|alg| {
-                text_map([
-                    ("alg", Value::from(*alg)),
-                    ("type", Value::Text("public-key".into())),
-                ])
-            })
+            .map(|alg| credential_param(*alg))
             .collect();
         let exclude = (!self.exclude.is_empty())
             .then(|| Value::Array(self.exclude.iter().map(|id| descriptor(id)).collect()));
@@ -97,6 +92,14 @@ impl MakeCredentialRequest {
             ),
         ])
     }
+}
+
+/// A PublicKeyCredentialParameters entry.
+pub fn credential_param(alg: i64) -> Value {
+    text_map([
+        ("alg", Value::from(alg)),
+        ("type", Value::Text("public-key".into())),
+    ])
 }
 
 /// A PublicKeyCredentialDescriptor.

@@ -76,3 +76,21 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("auto", Ok(Touch::Immediate))]
+    #[case("manual", Ok(Touch::Manual))]
+    #[case("after:250", Ok(Touch::After(Duration::from_millis(250))))]
+    #[case("after:", Err(()))]
+    #[case("after:-1", Err(()))]
+    #[case("sometimes", Err(()))]
+    fn touch_modes(#[case] text: &str, #[case] expected: Result<Touch, ()>) {
+        assert_eq!(text.parse::<Touch>().map_err(|_| ()), expected);
+    }
+}

@@ -106,3 +106,43 @@ impl CredentialKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rstest::rstest;
+
+    const MASTER: [u8; 32] = [1; 32];
+
+    #[rstest]
+    #[case(ALG_ES256)]
+    #[case(ALG_EDDSA)]
+    fn an_id_opens_to_the_same_key_for_its_relying_party_only(#[case] alg: i64) {
+        let rp = multipass_pass::auth_data::rp_id_hash("a.example");
+        let (id, key) = create(&MASTER, alg, [4; 16], &rp).unwrap();
+        assert_eq!(id.len(), ID_LEN);
+        assert_eq!(open(&MASTER, &id, &rp).unwrap().public(), key.public());
+        let other = multipass_pass::auth_data::rp_id_hash("b.example");
+        assert!(open(&MASTER, &id, &other).is_none());
+        assert!(open(&[2; 32], &id, &rp).is_none());
+    }
+
+    #[rstest]
+    #[case::short(|id: &mut Vec<u8>| { id.pop(); })]
+    #[case::version(|id: &mut Vec<u8>| id[0] = 9)]
+    #[case::algorithm(|id: &mut Vec<u8>| id[1] = 1)]
+    #[case::nonce(|id: &mut Vec<u8>| id[5] ^= 1)]
+    #[case::tag(|id: &mut Vec<u8>| id[ID_LEN - 1] ^= 1)]
+    fn tampered_ids_are_not_ours(#[case] damage: fn(&mut Vec<u8>)) {
+        let rp = multipass_pass::auth_data::rp_id_hash("a.example");
+        let (mut id, _) = create(&MASTER, ALG_ES256, [4; 16], &rp).unwrap();
+        damage(&mut id);
+        assert!(open(&MASTER, &id, &rp).is_none());
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        assert!(create(&MASTER, -257, [0; 16], &[0; 32]).is_none());
+    }
+}

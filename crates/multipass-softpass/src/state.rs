@@ -117,3 +117,42 @@ impl State {
         std::fs::rename(&tmp, &self.path).map_err(io(&self.path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rstest::rstest;
+
+    #[test]
+    fn state_round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let mut state = State::load_or_create(&path, [3; 32]).unwrap();
+        state.sign_count = 41;
+        state.pin_hash = Some([7; 16]);
+        state.pin_retries = 5;
+        state.save().unwrap();
+        let again = State::load_or_create(&path, [9; 32]).unwrap();
+        assert_eq!(again.master_secret, [3; 32]);
+        assert_eq!(
+            (again.sign_count, again.pin_hash, again.pin_retries),
+            (41, Some([7; 16]), 5)
+        );
+    }
+
+    #[rstest]
+    #[case::not_json("nonsense")]
+    #[case::short_secret(
+        r#"{"master_secret":"00","sign_count":0,"pin_hash":null,"pin_retries":8}"#
+    )]
+    #[case::bad_pin_hash(r#"{"master_secret":"0000000000000000000000000000000000000000000000000000000000000000","sign_count":0,"pin_hash":"zz","pin_retries":8}"#)]
+    fn damaged_files_are_named(#[case] text: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, text).unwrap();
+        let err = State::load_or_create(&path, [0; 32]).unwrap_err();
+        assert!(matches!(err, StateError::Damaged { .. }), "{err:?}");
+        assert!(err.to_string().contains("s.json"));
+    }
+}

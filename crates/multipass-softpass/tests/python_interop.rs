@@ -1,6 +1,7 @@
 //! python-fido2, an independent client, against the software pass started as a process:
 //! what python gets verifies in our code, and what our client gets verifies in python.
-//! python fido2 comes from `scripts/install-system-deps.sh`; without it these tests fail.
+//! python fido2 comes from `scripts/install-system-deps.sh` (system python or a venv under
+//! `target/`); without it these tests fail with a message saying so.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -21,8 +22,21 @@ const SCRIPT: &str = concat!(
     "/../../tests/python/softpass_interop.py"
 );
 
+/// Where `scripts/install-system-deps.sh` puts python fido2 when the system python lacks it.
+const VENV_PYTHON: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../target/python-interop/bin/python3"
+);
+
+/// `MULTIPASS_PYTHON`, else the install script's venv, else `python3` from PATH.
 fn python() -> String {
-    std::env::var("MULTIPASS_PYTHON").unwrap_or_else(|_| "python3".into())
+    std::env::var("MULTIPASS_PYTHON").unwrap_or_else(|_| {
+        if Path::new(VENV_PYTHON).exists() {
+            VENV_PYTHON.into()
+        } else {
+            "python3".into()
+        }
+    })
 }
 
 /// The built `multipass-softpass` binary on a free port; killed on drop.

@@ -211,6 +211,7 @@ fn touch_needed_is_reported_and_a_touch_completes() {
         .unwrap();
     drop(interaction);
     assert_eq!(events.into_inner().unwrap(), vec![PassEvent::TouchNeeded]);
+    assert_eq!(PassEvent::TouchNeeded.to_string(), "Touch your pass");
     assert_eq!(registration.attestation, Attestation::SelfAttested);
 }
 

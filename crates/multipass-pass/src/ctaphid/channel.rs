@@ -29,6 +29,15 @@ pub enum PassEvent {
     TouchNeeded,
 }
 
+impl std::fmt::Display for PassEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Processing => "Your pass is working…",
+            Self::TouchNeeded => "Touch your pass",
+        })
+    }
+}
+
 /// How one call may run: its time limit, an abort flag and where keepalive events go.
 pub struct Interaction<'a> {
     timeout: Duration,

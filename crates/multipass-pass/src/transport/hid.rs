@@ -56,6 +56,13 @@ fn passes(api: &HidApi) -> Vec<PassDescriptor> {
     found
 }
 
+/// hidapi wants the report ID first; FIDO passes use a single unnumbered report, ID 0.
+pub fn with_report_id(report: &Report) -> [u8; REPORT_LEN + 1] {
+    let mut buf = [0u8; REPORT_LEN + 1];
+    buf[1..].copy_from_slice(report);
+    buf
+}
+
 pub struct HidTransport {
     device: HidDevice,
     path: String,
@@ -91,10 +98,10 @@ impl HidTransport {
 
 impl Transport for HidTransport {
     fn send(&mut self, report: &Report) -> Result<(), TransportError> {
-        // hidapi wants the report ID first; FIDO passes use a single unnumbered report, ID 0.
-        let mut buf = [0u8; REPORT_LEN + 1];
-        buf[1..].copy_from_slice(report);
-        let written = self.device.write(&buf).map_err(hid_error)?;
+        let written = self
+            .device
+            .write(&with_report_id(report))
+            .map_err(hid_error)?;
         if written < REPORT_LEN {
             return Err(TransportError::ShortWrite {
                 written,
@@ -122,5 +129,20 @@ impl Transport for HidTransport {
             }
             len => Err(TransportError::BadReportLength { len }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_lead_with_report_id_zero() {
+        let mut report = [0xAB; REPORT_LEN];
+        report[0] = 0x01;
+        let buf = with_report_id(&report);
+        assert_eq!(buf.len(), 65);
+        assert_eq!(buf[0], 0x00);
+        assert_eq!(&buf[1..], &report[..]);
     }
 }

@@ -6,16 +6,15 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::SocketAddr;
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use multipass_pass::cbor::Map;
 use multipass_pass::ctap2::make_credential::MakeCredentialResponse;
 use multipass_pass::verify::{verify_assertion, verify_registration};
 use multipass_pass::{Attestation, Pass, PublicKey, SignCount};
-use support::{RP, enrol_request, quick, sign_in_request};
+use support::{RP, SoftPassProcess, enrol_request, quick, sign_in_request};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -37,45 +36,6 @@ fn python() -> String {
             "python3".into()
         }
     })
-}
-
-/// The built `multipass-softpass` binary on a free port; killed on drop.
-struct SoftPassProcess {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl SoftPassProcess {
-    fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("pass.json");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_multipass-softpass"))
-            .args(["--listen", "127.0.0.1:0", "--state"])
-            .arg(&state)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit(' ').next().unwrap().parse().unwrap();
-        Self {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for SoftPassProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn require_python_fido2() {

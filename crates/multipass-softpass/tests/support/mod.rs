@@ -1,7 +1,9 @@
 //! Starting software passes for tests, each with its own state file.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::net::UdpSocket;
+use std::io::{BufRead as _, BufReader};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use multipass_pass::{GetAssertionRequest, Interaction, MakeCredentialRequest, Pass};
@@ -51,4 +53,43 @@ pub fn sign_in_request(seed: u8, allow: &[u8]) -> GetAssertionRequest {
 
 pub fn quick() -> Interaction<'static> {
     Interaction::new(Duration::from_secs(10))
+}
+
+/// The built `multipass-softpass` binary on a free port; killed on drop.
+pub struct SoftPassProcess {
+    child: Child,
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl SoftPassProcess {
+    pub fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("pass.json");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_multipass-softpass"))
+            .args(["--listen", "127.0.0.1:0", "--state"])
+            .arg(&state)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.trim().rsplit(' ').next().unwrap().parse().unwrap();
+        Self {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for SoftPassProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

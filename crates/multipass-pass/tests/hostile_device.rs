@@ -105,6 +105,26 @@ fn wrong_nonce() {
 }
 
 #[test]
+fn another_applications_init_answer_is_skipped() {
+    let mut answers = 0;
+    let script: Script = Box::new(move |report| {
+        answers += 1;
+        let mut replies = init_reply(report);
+        if answers == 1 {
+            replies[0][7] ^= 0xFF;
+        }
+        replies
+    });
+    let transport = Scripted {
+        script,
+        queue: VecDeque::new(),
+        sent: Vec::new(),
+    };
+    let hid = CtapHid::init(transport, [9; 8]).unwrap();
+    assert_eq!(hid.info().channel, CID);
+}
+
+#[test]
 fn answer_on_another_channel() {
     let mut hid = device(|_| fragment(0x0BAD, cmd::PING, b"x").unwrap());
     assert!(matches!(

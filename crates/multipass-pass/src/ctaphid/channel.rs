@@ -19,6 +19,7 @@ const POLL: Duration = Duration::from_millis(50);
 /// After a CANCEL the pass gets this long to confirm before the call gives up anyway.
 const CANCEL_GRACE: Duration = Duration::from_millis(500);
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+const INIT_ATTEMPTS: u32 = 3;
 
 /// What a pass reports while it works on a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,9 +112,20 @@ impl<T: Transport> CtapHid<T> {
             transport,
             info: placeholder,
         };
-        let response = hid.call(cmd::INIT, &nonce, &mut Interaction::new(INIT_TIMEOUT))?;
-        hid.info = parse_init_response(&response, &nonce)?;
-        Ok(hid)
+        // Another application's INIT answer can arrive on the broadcast channel first; its
+        // nonce differs, so ask again a few times before calling it a failure.
+        for _ in 0..INIT_ATTEMPTS {
+            let response = hid.call(cmd::INIT, &nonce, &mut Interaction::new(INIT_TIMEOUT))?;
+            match parse_init_response(&response, &nonce) {
+                Ok(info) => {
+                    hid.info = info;
+                    return Ok(hid);
+                }
+                Err(PassError::NonceMismatch) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(PassError::NonceMismatch)
     }
 
     pub fn info(&self) -> &InitInfo {

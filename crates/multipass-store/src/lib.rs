@@ -22,6 +22,10 @@ pub use error::{Conflict, StoreError};
 pub use factors::FactorStore;
 pub use identity::IdentityStore;
 pub use market::MarketStore;
+pub use market::{
+    AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, NewAsset, NewMarketOrder,
+    OrderFilter, OrderRecord, PlacedOrder, PositionRecord, TradeRecord,
+};
 pub use passes::PassStore;
 pub use records::*;
 pub use reporting::{NewNotification, NotificationKind, ReportStore};

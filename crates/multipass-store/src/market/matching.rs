@@ -1,0 +1,181 @@
+//! The part of placing an order that is the same on every backend: rebuilding the crossing
+//! part of the book from its rows, running the engine, and turning fills into positions.
+//! Backends only read the rows, hold the locks and write back what comes out.
+
+use super::{MarketError, MarketRefusal, NewMarketOrder};
+use crate::StoreError;
+use multipass_domain::market::{
+    Fill, Lock, NewOrder, OrderBook, OrderId, PlaceError, Placement, Position, Price, Quantity,
+    Settlement, Side, WalletId,
+};
+use std::collections::BTreeMap;
+
+/// A resting order as loaded from `market_orders`.
+#[derive(Debug, Clone, Copy)]
+pub struct BookRow {
+    pub id: OrderId,
+    pub wallet: WalletId,
+    pub side: Side,
+    pub price: i64,
+    pub remaining: i64,
+    pub sequence: i64,
+    pub locked_amount: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MatchPlan {
+    pub order: NewOrder,
+    pub placement: Placement,
+    pub settlement: Settlement,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> MarketError {
+    MarketError::Store(StoreError::Corrupt(what.to_string()))
+}
+
+fn positive<T>(
+    value: i64,
+    make: fn(u64) -> Result<T, multipass_domain::market::AmountError>,
+    what: &str,
+) -> Result<T, MarketError> {
+    u64::try_from(value)
+        .ok()
+        .and_then(|v| make(v).ok())
+        .ok_or_else(|| corrupt(format!("{what} {value} is not a positive amount")))
+}
+
+/// Rebuilds the book from `crossing` (the opposite side's resting orders that the incoming
+/// order's limit reaches), checks every row's lock against what the engine says it holds,
+/// and matches `order` against it. `crossing` may come in any order.
+pub fn plan_match(
+    order: &NewMarketOrder,
+    mut crossing: Vec<BookRow>,
+) -> Result<MatchPlan, MarketError> {
+    crossing.sort_by_key(|row| row.sequence);
+    let mut book = OrderBook::new();
+    let mut last_sequence = 0_u64;
+    for row in &crossing {
+        let sequence =
+            u64::try_from(row.sequence).map_err(|_| corrupt("a negative order sequence"))?;
+        last_sequence = sequence;
+        let placement = book
+            .place(NewOrder {
+                id: row.id,
+                wallet: row.wallet,
+                side: row.side,
+                price: positive(row.price, Price::new, "price")?,
+                quantity: positive(row.remaining, Quantity::new, "remaining quantity")?,
+                sequence,
+            })
+            .map_err(corrupt)?;
+        let held = placement.resting.map(|rest| rest.locked.amount());
+        if !placement.fills.is_empty() || held != u64::try_from(row.locked_amount).ok() {
+            return Err(corrupt(format!(
+                "order {} holds {} but its remaining quantity needs {held:?}",
+                row.id, row.locked_amount
+            )));
+        }
+    }
+    // The database assigns the real sequence on insert; any value after the loaded ones
+    // gives the incoming order the same place in time.
+    let incoming = NewOrder {
+        id: order.id,
+        wallet: order.wallet,
+        side: order.side,
+        price: order.price,
+        quantity: order.quantity,
+        sequence: last_sequence + 1,
+    };
+    let placement = book.place(incoming).map_err(|err| match err {
+        PlaceError::LockOverflow { .. } => MarketError::Refused(MarketRefusal::TooLarge),
+        other => corrupt(other),
+    })?;
+    let settlement = Settlement::of(&incoming, &placement);
+    Ok(MatchPlan {
+        order: incoming,
+        placement,
+        settlement,
+    })
+}
+
+impl MatchPlan {
+    /// What the incoming order locks on arrival.
+    pub fn lock(&self) -> Lock {
+        self.placement.locked
+    }
+
+    /// Refuses the order unless `available` covers its lock.
+    pub fn require_available(&self, available: i64) -> Result<(), MarketError> {
+        let needed = self.lock().amount();
+        if u64::try_from(available).is_ok_and(|available| available >= needed) {
+            Ok(())
+        } else {
+            Err(MarketRefusal::InsufficientFunds {
+                side: self.order.side,
+                needed,
+                available,
+            }
+            .into())
+        }
+    }
+
+    /// The wallets whose position in the asset the fills change, ascending.
+    pub fn traders(&self) -> Vec<WalletId> {
+        let mut wallets: Vec<_> = self
+            .placement
+            .fills
+            .iter()
+            .flat_map(|fill| [fill.buyer(), fill.seller()])
+            .collect();
+        wallets.sort_unstable();
+        wallets.dedup();
+        wallets
+    }
+
+    /// `positions` (the traders' current ones; a missing wallet holds nothing) after the fills.
+    pub fn positions_after(
+        &self,
+        mut positions: BTreeMap<WalletId, Position>,
+    ) -> Result<BTreeMap<WalletId, Position>, StoreError> {
+        for fill in &self.placement.fills {
+            apply_fill(&mut positions, fill)?;
+        }
+        Ok(positions)
+    }
+}
+
+fn apply_fill(positions: &mut BTreeMap<WalletId, Position>, fill: &Fill) -> Result<(), StoreError> {
+    let buyer = positions.entry(fill.buyer()).or_default();
+    *buyer = buyer
+        .bought_at(fill.quantity, fill.price)
+        .map_err(|e| StoreError::Corrupt(format!("position of {}: {e}", fill.buyer())))?;
+    let seller = positions.entry(fill.seller()).or_default();
+    *seller = seller
+        .sold(fill.quantity, fill.price)
+        .map_err(|e| StoreError::Corrupt(format!("position of {}: {e}", fill.seller())))?;
+    Ok(())
+}
+
+/// An amount for a `BIGINT` column.
+pub fn to_i64(value: impl TryInto<i64>) -> Result<i64, MarketError> {
+    value
+        .try_into()
+        .map_err(|_| MarketError::Refused(MarketRefusal::TooLarge))
+}
+
+/// Net balance changes as three parallel columns (wallet, total, locked), skipping wallets
+/// whose balance does not move, ascending by wallet.
+pub fn change_columns(
+    changes: &BTreeMap<WalletId, multipass_domain::market::BalanceChange>,
+) -> Result<(Vec<WalletId>, Vec<i64>, Vec<i64>), MarketError> {
+    let mut columns = (Vec::new(), Vec::new(), Vec::new());
+    for (wallet, change) in changes {
+        if change.total == 0 && change.locked == 0 {
+            continue;
+        }
+        columns.0.push(*wallet);
+        columns.1.push(to_i64(change.total)?);
+        columns.2.push(to_i64(change.locked)?);
+    }
+    Ok(columns)
+}

@@ -11,6 +11,7 @@ pub mod config;
 pub mod dto;
 mod error;
 mod events;
+pub mod market;
 mod open;
 pub mod vault;
 

@@ -14,7 +14,9 @@ use multipass_domain::market::{
     Side, Symbol, WalletId,
 };
 use multipass_domain::money::NATIVE_ASSET;
-use multipass_store::market::matching::{BookRow, MatchPlan, change_columns, plan_match, to_i64};
+use multipass_store::market::matching::{
+    BookRow, ChangeColumns, MatchPlan, change_columns, plan_match, to_i64,
+};
 use multipass_store::{
     AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
     NewMarketOrder, OrderFilter, OrderRecord, PlacedOrder, PositionRecord, StoreError, TradeRecord,
@@ -256,7 +258,11 @@ async fn settle_balances(
     }
     plan.require_available(available)?;
 
-    let (wallets, totals, locks) = change_columns(&settlement.quote)?;
+    let ChangeColumns {
+        wallets,
+        totals,
+        locks,
+    } = change_columns(&settlement.quote)?;
     sqlx::query(
         "UPDATE wallet_balances b SET total = b.total + c.total, locked = b.locked + c.locked \
          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(wallet_id, total, locked) \
@@ -269,7 +275,11 @@ async fn settle_balances(
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
-    let (wallets, totals, locks) = change_columns(&settlement.asset)?;
+    let ChangeColumns {
+        wallets,
+        totals,
+        locks,
+    } = change_columns(&settlement.asset)?;
     sqlx::query(
         "UPDATE asset_balances b SET quantity = b.quantity + c.total, \
          locked_quantity = b.locked_quantity + c.locked \

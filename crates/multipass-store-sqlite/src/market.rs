@@ -275,12 +275,22 @@ impl Balances {
             if change.total == 0 && change.locked == 0 {
                 continue;
             }
+            // The row is created empty first: SQLite checks an upsert's candidate row
+            // against the CHECK constraints, which a lone lock change would fail.
             sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO {table} (id, wallet_id, {scope_column}, {total}, {locked}) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (wallet_id, {scope_column}) DO UPDATE SET {total} = {total} + excluded.{total}, \
-                 {locked} = {locked} + excluded.{locked}"
+                "INSERT INTO {table} (id, wallet_id, {scope_column}) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (wallet_id, {scope_column}) DO NOTHING"
             )))
             .bind(uuid_text(Uuid::new_v4()))
+            .bind(uuid_text(wallet.as_uuid()))
+            .bind(&self.scope)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE {table} SET {total} = {total} + ?3, {locked} = {locked} + ?4 \
+                 WHERE wallet_id = ?1 AND {scope_column} = ?2"
+            )))
             .bind(uuid_text(wallet.as_uuid()))
             .bind(&self.scope)
             .bind(to_i64(change.total)?)

@@ -222,8 +222,10 @@ pub trait MarketStore: Send + Sync {
 /// Sorts each side best first (bids highest, asks lowest) and keeps the best `levels`.
 pub fn best_levels(mut depth: Depth, levels: u32) -> Depth {
     let keep = usize::try_from(levels).unwrap_or(usize::MAX);
-    depth.bids.sort_by(|a, b| b.price.cmp(&a.price));
-    depth.asks.sort_by(|a, b| a.price.cmp(&b.price));
+    depth
+        .bids
+        .sort_by_key(|level| std::cmp::Reverse(level.price));
+    depth.asks.sort_by_key(|level| level.price);
     depth.bids.truncate(keep);
     depth.asks.truncate(keep);
     depth

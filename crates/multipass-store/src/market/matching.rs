@@ -163,19 +163,26 @@ pub fn to_i64(value: impl TryInto<i64>) -> Result<i64, MarketError> {
         .map_err(|_| MarketError::Refused(MarketRefusal::TooLarge))
 }
 
-/// Net balance changes as three parallel columns (wallet, total, locked), skipping wallets
-/// whose balance does not move, ascending by wallet.
+/// Net balance changes as parallel columns, for one batched `UPDATE ... FROM unnest(...)`.
+#[derive(Debug, Default)]
+pub struct ChangeColumns {
+    pub wallets: Vec<WalletId>,
+    pub totals: Vec<i64>,
+    pub locks: Vec<i64>,
+}
+
+/// Skips wallets whose balance does not move; ascending by wallet.
 pub fn change_columns(
     changes: &BTreeMap<WalletId, multipass_domain::market::BalanceChange>,
-) -> Result<(Vec<WalletId>, Vec<i64>, Vec<i64>), MarketError> {
-    let mut columns = (Vec::new(), Vec::new(), Vec::new());
+) -> Result<ChangeColumns, MarketError> {
+    let mut columns = ChangeColumns::default();
     for (wallet, change) in changes {
         if change.total == 0 && change.locked == 0 {
             continue;
         }
-        columns.0.push(*wallet);
-        columns.1.push(to_i64(change.total)?);
-        columns.2.push(to_i64(change.locked)?);
+        columns.wallets.push(*wallet);
+        columns.totals.push(to_i64(change.total)?);
+        columns.locks.push(to_i64(change.locked)?);
     }
     Ok(columns)
 }

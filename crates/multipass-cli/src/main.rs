@@ -1,6 +1,7 @@
 //! `multipass`: the command line for administrators and desk staff. It uses the same
 //! settings (environment and settings file) and the same application API as the desktop app.
 
+mod market;
 mod output;
 mod session;
 
@@ -40,6 +41,11 @@ enum Command {
     SignOut,
     /// Show who the command line is signed in as.
     Whoami,
+    /// The asset market: assets, issuance, orders, the book, trades and positions.
+    Market {
+        #[command(subcommand)]
+        command: market::MarketCommand,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +116,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignIn(args) => session::sign_in(&api, args).await,
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
+        Command::Market { command } => market::run(&api, command).await,
     }
 }
 

@@ -114,6 +114,19 @@ impl Fixtures for PgFixtures {
         .await
         .unwrap()
     }
+    async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64) {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, \
+             COALESCE(SUM(CASE WHEN direction = 'debit' THEN amount ELSE 0 END), 0)::bigint AS debited, \
+             COALESCE(SUM(CASE WHEN direction = 'credit' THEN amount ELSE 0 END), 0)::bigint AS credited \
+             FROM wallet_transactions WHERE wallet_id = $1 AND tx_type = 'trade' AND asset_type = 'MPC'",
+        )
+        .bind(id(wallet))
+        .fetch_one(&self.0)
+        .await
+        .unwrap();
+        (row.get("n"), row.get("debited"), row.get("credited"))
+    }
 }
 
 async fn setup(pool: PgPool) -> (Arc<PgStore>, Arc<PgFixtures>) {

@@ -15,7 +15,7 @@ use multipass_domain::market::{
 };
 use multipass_domain::money::NATIVE_ASSET;
 use multipass_store::market::matching::{
-    BookRow, ChangeColumns, MatchPlan, change_columns, plan_match, to_i64,
+    BookRow, ChangeColumns, MatchPlan, change_columns, plan_match, to_i64, trade_metadata,
 };
 use multipass_store::{
     AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
@@ -386,13 +386,30 @@ async fn record_orders_and_trades(
         .fetch_one(&mut *conn)
         .await
         .map_err(map_err)?;
+        let trade = trade_from(&row).map_err(map_err)?;
+        // The quote legs, so the wallet's history explains every change of its balance.
+        sqlx::query(
+            "INSERT INTO wallet_transactions (wallet_id, counterparty_wallet_id, transfer_id, direction, tx_type, \
+             asset_type, amount, metadata, created_at) VALUES \
+             ($1, $2, $3, 'debit', 'trade', $4, $5, $6, $7), ($2, $1, $3, 'credit', 'trade', $4, $5, $6, $7)",
+        )
+        .bind(fill.buyer().as_uuid())
+        .bind(fill.seller().as_uuid())
+        .bind(trade.id)
+        .bind(NATIVE_ASSET)
+        .bind(to_i64(fill.quote_consumed)?)
+        .bind(trade_metadata(&trade))
+        .bind(order.at)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
         let owner = owners.get(&fill.maker_wallet.as_uuid()).ok_or_else(|| {
             StoreError::Corrupt(format!("wallet {} has no owner", fill.maker_wallet))
         })?;
         fills.push(MakerFilled {
             order: fill.maker_order,
             owner: IdentityId::from_uuid(*owner),
-            trade: trade_from(&row).map_err(map_err)?,
+            trade,
         });
     }
 

@@ -13,7 +13,7 @@ use multipass_domain::market::{
     Position, Price, Side, Symbol, WalletId,
 };
 use multipass_domain::money::NATIVE_ASSET;
-use multipass_store::market::matching::{BookRow, MatchPlan, plan_match, to_i64};
+use multipass_store::market::matching::{BookRow, MatchPlan, plan_match, to_i64, trade_metadata};
 use multipass_store::{
     AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
     NewMarketOrder, OrderFilter, OrderRecord, PlacedOrder, PositionRecord, StoreError, TradeRecord,
@@ -382,6 +382,30 @@ async fn record_orders_and_trades(
         .fetch_one(&mut *conn)
         .await
         .map_err(map_err)?;
+        let trade = trade_from(&row).map_err(map_err)?;
+        // The quote legs, so the wallet's history explains every change of its balance.
+        for (wallet, counterparty, direction) in [
+            (fill.buyer(), fill.seller(), "debit"),
+            (fill.seller(), fill.buyer(), "credit"),
+        ] {
+            sqlx::query(
+                "INSERT INTO wallet_transactions (id, wallet_id, counterparty_wallet_id, transfer_id, direction, \
+                 tx_type, asset_type, amount, metadata, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'trade', ?6, ?7, ?8, ?9)",
+            )
+            .bind(uuid_text(Uuid::new_v4()))
+            .bind(uuid_text(wallet.as_uuid()))
+            .bind(uuid_text(counterparty.as_uuid()))
+            .bind(uuid_text(trade.id))
+            .bind(direction)
+            .bind(NATIVE_ASSET)
+            .bind(to_i64(fill.quote_consumed)?)
+            .bind(trade_metadata(&trade).to_string())
+            .bind(&at)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        }
         let owner: String =
             sqlx::query_scalar("SELECT identity_id FROM wallet_accounts WHERE id = ?1")
                 .bind(uuid_text(fill.maker_wallet.as_uuid()))
@@ -393,7 +417,7 @@ async fn record_orders_and_trades(
         fills.push(MakerFilled {
             order: fill.maker_order,
             owner: IdentityId::from_uuid(owner),
-            trade: trade_from(&row).map_err(map_err)?,
+            trade,
         });
     }
 

@@ -30,6 +30,8 @@ pub trait Fixtures: Send + Sync {
     /// its resting sells hold).
     async fn locks(&self, asset: &str) -> Vec<(String, i64, i64, i64, i64)>;
     async fn order_filled_notifications(&self, identity: &str) -> i64;
+    /// The wallet's `trade` legs in `wallet_transactions`: (count, debited, credited).
+    async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64);
 }
 
 pub struct Trader {
@@ -235,6 +237,9 @@ pub async fn price_time_priority_golden_case(store: Arc<dyn Store>, fx: Arc<dyn 
         assert_eq!(m.fx.order_filled_notifications(&seller.identity).await, 1);
     }
     assert_eq!(m.fx.order_filled_notifications(&buyer.identity).await, 1);
+    assert_eq!(m.fx.trade_legs(&buyer.wallet).await, (4, paid, 0));
+    let (_, seller_debits, seller_credits) = m.fx.trade_legs(&sellers[1].0.wallet).await;
+    assert_eq!((seller_debits, seller_credits), (0, 7 * 1600));
 
     let book = m.api.order_book(&buyer.token, "ACME", 10).await.unwrap();
     assert!(book.bids.is_empty() && book.asks.is_empty());

@@ -186,3 +186,15 @@ pub fn change_columns(
     }
     Ok(columns)
 }
+
+/// `wallet_transactions.metadata` of a trade's quote legs.
+pub fn trade_metadata(trade: &super::TradeRecord) -> serde_json::Value {
+    serde_json::json!({
+        "tradeId": trade.id,
+        "assetId": trade.asset_id,
+        "buyOrderId": trade.buy_order_id,
+        "sellOrderId": trade.sell_order_id,
+        "price": trade.price,
+        "quantity": trade.quantity,
+    })
+}

@@ -565,13 +565,20 @@ impl MarketStore for PgStore {
         }
         check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
         let crossing = sqlx::query(
-            "SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount \
+            // Only the crossing orders the incoming quantity can reach: those with less than
+            // that quantity ahead of them in priority order.
+            "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount FROM ( \
+             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount, \
+             COALESCE(SUM(quantity - filled_quantity) OVER (ORDER BY CASE WHEN $2 = 'sell' THEN price ELSE -price END, \
+             sequence ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead \
              FROM market_orders WHERE asset_id = $1 AND side = $2 AND status IN ('open', 'partially_filled') \
-             AND CASE WHEN $2 = 'sell' THEN price <= $3 ELSE price >= $3 END",
+             AND CASE WHEN $2 = 'sell' THEN price <= $3 ELSE price >= $3 END) AS crossing \
+             WHERE ahead < $4",
         )
         .bind(order.asset.as_uuid())
         .bind(order.side.opposite().as_str())
         .bind(to_i64(order.price.get())?)
+        .bind(to_i64(order.quantity.get())?)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?
@@ -628,25 +635,21 @@ impl MarketStore for PgStore {
             return Err(MarketRefusal::OrderNotResting(current.status).into());
         }
         let release = match current.side {
-            Side::Buy => {
-                "UPDATE wallet_balances SET locked = locked - $3 WHERE wallet_id = $1 AND asset_type = $2"
-            }
-            Side::Sell => {
-                "UPDATE asset_balances SET locked_quantity = locked_quantity - $3 \
-                 WHERE wallet_id = $1 AND asset_id = $2::uuid"
-            }
-        };
-        let scope = match current.side {
-            Side::Buy => NATIVE_ASSET.to_owned(),
-            Side::Sell => asset.to_string(),
-        };
-        sqlx::query(release)
+            Side::Buy => sqlx::query(
+                "UPDATE wallet_balances SET locked = locked - $2 WHERE wallet_id = $1 AND asset_type = $3",
+            )
             .bind(current.wallet_id.as_uuid())
-            .bind(scope)
             .bind(current.locked_amount)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            .bind(NATIVE_ASSET),
+            Side::Sell => sqlx::query(
+                "UPDATE asset_balances SET locked_quantity = locked_quantity - $2 \
+                 WHERE wallet_id = $1 AND asset_id = $3",
+            )
+            .bind(current.wallet_id.as_uuid())
+            .bind(current.locked_amount)
+            .bind(asset),
+        };
+        release.execute(&mut *tx).await.map_err(map_err)?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "UPDATE market_orders SET status = 'cancelled', cancel_reason = 'user', locked_amount = 0, \
              updated_at = $2 WHERE id = $1 RETURNING {ORDER_COLUMNS}"

@@ -571,13 +571,20 @@ impl MarketStore for SqliteStore {
         }
         check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
         let crossing = sqlx::query(AssertSqlSafe(format!(
-            "SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount \
+            // Only the crossing orders the incoming quantity can reach: those with less than
+            // that quantity ahead of them in priority order.
+            "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount FROM ( \
+             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount, \
+             COALESCE(SUM(quantity - filled_quantity) OVER (ORDER BY CASE WHEN ?2 = 'sell' THEN price ELSE -price END, \
+             sequence ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead \
              FROM market_orders WHERE asset_id = ?1 AND side = ?2 AND {RESTING} \
-             AND CASE WHEN ?2 = 'sell' THEN price <= ?3 ELSE price >= ?3 END"
+             AND CASE WHEN ?2 = 'sell' THEN price <= ?3 ELSE price >= ?3 END) AS crossing \
+             WHERE ahead < ?4"
         )))
         .bind(uuid_text(order.asset.as_uuid()))
         .bind(order.side.opposite().as_str())
         .bind(to_i64(order.price.get())?)
+        .bind(to_i64(order.quantity.get())?)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?

@@ -198,3 +198,102 @@ pub fn trade_metadata(trade: &super::TradeRecord) -> serde_json::Value {
         "quantity": trade.quantity,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use chrono::Utc;
+    use multipass_domain::IdentityId;
+    use multipass_domain::market::AssetId;
+    use uuid::Uuid;
+
+    fn wallet(n: u128) -> WalletId {
+        WalletId::from_uuid(Uuid::from_u128(1_000 + n))
+    }
+
+    fn ask(sequence: i64, owner: u128, price: i64, remaining: i64, locked_amount: i64) -> BookRow {
+        BookRow {
+            id: OrderId::from_uuid(Uuid::from_u128(u128::try_from(sequence).unwrap())),
+            wallet: wallet(owner),
+            side: Side::Sell,
+            price,
+            remaining,
+            sequence,
+            locked_amount,
+        }
+    }
+
+    fn buy(price: u64, quantity: u64) -> NewMarketOrder {
+        NewMarketOrder {
+            id: OrderId::from_uuid(Uuid::from_u128(99)),
+            asset: AssetId::from_uuid(Uuid::from_u128(7)),
+            wallet: wallet(9),
+            owner: IdentityId::from_uuid(Uuid::from_u128(9)),
+            side: Side::Buy,
+            price: Price::new(price).unwrap(),
+            quantity: Quantity::new(quantity).unwrap(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn rows_in_any_order_match_by_price_then_sequence() {
+        let rows = vec![
+            ask(4, 4, 1605, 20, 20),
+            ask(2, 2, 1600, 7, 7),
+            ask(1, 1, 1599, 10, 10),
+            ask(3, 3, 1600, 3, 3),
+        ];
+        let plan = plan_match(&buy(1605, 40), rows).unwrap();
+        let makers: Vec<_> = plan
+            .placement
+            .fills
+            .iter()
+            .map(|f| (f.maker_wallet, f.price.get()))
+            .collect();
+        assert_eq!(
+            makers,
+            [
+                (wallet(1), 1599),
+                (wallet(2), 1600),
+                (wallet(3), 1600),
+                (wallet(4), 1605)
+            ]
+        );
+        assert_eq!(plan.lock(), Lock::Quote(40 * 1605));
+        assert_eq!(
+            plan.traders(),
+            [wallet(1), wallet(2), wallet(3), wallet(4), wallet(9)]
+        );
+        assert!(plan.require_available(64_199).is_err());
+        assert!(plan.require_available(64_200).is_ok());
+        let positions = plan.positions_after(BTreeMap::new());
+        // The sellers hold no position, so the store's data would be out of step.
+        assert!(matches!(positions, Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_row_whose_lock_disagrees_with_its_remainder_is_corrupt() {
+        let err = plan_match(&buy(1605, 1), vec![ask(1, 1, 1599, 10, 9)]).unwrap_err();
+        assert!(
+            matches!(err, MarketError::Store(StoreError::Corrupt(_))),
+            "{err:?}"
+        );
+        let err = plan_match(&buy(1605, 1), vec![ask(1, 1, 1599, 0, 0)]).unwrap_err();
+        assert!(
+            matches!(err, MarketError::Store(StoreError::Corrupt(_))),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_lock_beyond_bigint_is_refused_as_too_large() {
+        let err = plan_match(&buy(u64::try_from(i64::MAX).unwrap(), 2), Vec::new()).unwrap_err();
+        assert!(
+            matches!(err, MarketError::Refused(MarketRefusal::TooLarge)),
+            "{err:?}"
+        );
+    }
+}

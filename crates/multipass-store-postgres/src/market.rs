@@ -423,6 +423,42 @@ async fn record_orders_and_trades(
     })
 }
 
+/// Cancels a resting order for `reason`, handing back exactly what it still holds.
+async fn release_order(
+    conn: &mut PgConnection,
+    order: &OrderRecord,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<OrderRecord, MarketError> {
+    let release = match order.side {
+        Side::Buy => sqlx::query(
+            "UPDATE wallet_balances SET locked = locked - $2 WHERE wallet_id = $1 AND asset_type = $3",
+        )
+        .bind(order.wallet_id.as_uuid())
+        .bind(order.locked_amount)
+        .bind(NATIVE_ASSET),
+        Side::Sell => sqlx::query(
+            "UPDATE asset_balances SET locked_quantity = locked_quantity - $2 \
+             WHERE wallet_id = $1 AND asset_id = $3",
+        )
+        .bind(order.wallet_id.as_uuid())
+        .bind(order.locked_amount)
+        .bind(order.asset_id.as_uuid()),
+    };
+    release.execute(&mut *conn).await.map_err(map_err)?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE market_orders SET status = 'cancelled', cancel_reason = $3, locked_amount = 0, \
+         updated_at = $2 WHERE id = $1 RETURNING {ORDER_COLUMNS}"
+    )))
+    .bind(order.id.as_uuid())
+    .bind(at)
+    .bind(reason)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(order_from(&row).map_err(map_err)?)
+}
+
 #[async_trait]
 impl MarketStore for PgStore {
     #[tracing::instrument(skip_all)]
@@ -496,6 +532,22 @@ impl MarketStore for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
+        if to == AssetStatus::Retired {
+            // A retired asset never trades again, so nothing may stay locked in its book.
+            // Buys before sells and each by wallet: the order placement locks balances in.
+            let resting = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM market_orders WHERE asset_id = $1 AND {RESTING} \
+                 ORDER BY side, wallet_id FOR UPDATE"
+            )))
+            .bind(asset.as_uuid())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for order in &resting {
+                let order = order_from(order).map_err(map_err)?;
+                release_order(&mut tx, &order, "asset_halted", at).await?;
+            }
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(asset_from(&row).map_err(map_err)?)
     }
@@ -634,33 +686,9 @@ impl MarketStore for PgStore {
         if !current.status.is_resting() {
             return Err(MarketRefusal::OrderNotResting(current.status).into());
         }
-        let release = match current.side {
-            Side::Buy => sqlx::query(
-                "UPDATE wallet_balances SET locked = locked - $2 WHERE wallet_id = $1 AND asset_type = $3",
-            )
-            .bind(current.wallet_id.as_uuid())
-            .bind(current.locked_amount)
-            .bind(NATIVE_ASSET),
-            Side::Sell => sqlx::query(
-                "UPDATE asset_balances SET locked_quantity = locked_quantity - $2 \
-                 WHERE wallet_id = $1 AND asset_id = $3",
-            )
-            .bind(current.wallet_id.as_uuid())
-            .bind(current.locked_amount)
-            .bind(asset),
-        };
-        release.execute(&mut *tx).await.map_err(map_err)?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE market_orders SET status = 'cancelled', cancel_reason = 'user', locked_amount = 0, \
-             updated_at = $2 WHERE id = $1 RETURNING {ORDER_COLUMNS}"
-        )))
-        .bind(order.as_uuid())
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let cancelled = release_order(&mut tx, &current, "user", at).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(order_from(&row).map_err(map_err)?)
+        Ok(cancelled)
     }
 
     async fn orders(&self, filter: OrderFilter) -> Result<Vec<OrderRecord>, StoreError> {

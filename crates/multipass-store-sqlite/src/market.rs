@@ -430,6 +430,38 @@ async fn record_orders_and_trades(
     })
 }
 
+/// Cancels a resting order for `reason`, handing back exactly what it still holds.
+async fn release_order(
+    conn: &mut SqliteConnection,
+    order: &OrderRecord,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<OrderRecord, MarketError> {
+    let balances = match order.side {
+        Side::Buy => Balances::quote(),
+        Side::Sell => Balances::asset(order.asset_id),
+    };
+    let release = BTreeMap::from([(
+        order.wallet_id,
+        BalanceChange {
+            total: 0,
+            locked: -i128::from(order.locked_amount),
+        },
+    )]);
+    balances.apply(conn, &release).await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE market_orders SET status = 'cancelled', cancel_reason = ?3, locked_amount = 0, \
+         updated_at = ?2 WHERE id = ?1 RETURNING {ORDER_COLUMNS}"
+    )))
+    .bind(uuid_text(order.id.as_uuid()))
+    .bind(to_text(at))
+    .bind(reason)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(order_from(&row).map_err(map_err)?)
+}
+
 #[async_trait]
 impl MarketStore for SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -503,6 +535,20 @@ impl MarketStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
+        if to == AssetStatus::Retired {
+            // A retired asset never trades again, so nothing may stay locked in its book.
+            let resting = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM market_orders WHERE asset_id = ?1 AND {RESTING}"
+            )))
+            .bind(uuid_text(asset.as_uuid()))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for order in &resting {
+                let order = order_from(order).map_err(map_err)?;
+                release_order(&mut tx, &order, "asset_halted", at).await?;
+            }
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(asset_from(&row).map_err(map_err)?)
     }
@@ -634,29 +680,9 @@ impl MarketStore for SqliteStore {
         if !current.status.is_resting() {
             return Err(MarketRefusal::OrderNotResting(current.status).into());
         }
-        let balances = match current.side {
-            Side::Buy => Balances::quote(),
-            Side::Sell => Balances::asset(current.asset_id),
-        };
-        let release = BTreeMap::from([(
-            current.wallet_id,
-            BalanceChange {
-                total: 0,
-                locked: -i128::from(current.locked_amount),
-            },
-        )]);
-        balances.apply(&mut tx, &release).await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE market_orders SET status = 'cancelled', cancel_reason = 'user', locked_amount = 0, \
-             updated_at = ?2 WHERE id = ?1 RETURNING {ORDER_COLUMNS}"
-        )))
-        .bind(uuid_text(order.as_uuid()))
-        .bind(to_text(at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let cancelled = release_order(&mut tx, &current, "user", at).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(order_from(&row).map_err(map_err)?)
+        Ok(cancelled)
     }
 
     async fn orders(&self, filter: OrderFilter) -> Result<Vec<OrderRecord>, StoreError> {

@@ -183,7 +183,9 @@ pub trait MarketStore: Send + Sync {
 
     async fn asset_by_symbol(&self, symbol: &Symbol) -> Result<Option<AssetRecord>, StoreError>;
 
-    /// Halts, resumes or retires an asset, as [`AssetStatus::may_become`] allows.
+    /// Halts, resumes or retires an asset, as [`AssetStatus::may_become`] allows. Halted
+    /// orders keep their place; retiring cancels every resting order (`asset_halted`) and
+    /// releases its lock.
     async fn set_asset_status(
         &self,
         asset: AssetId,

@@ -505,11 +505,27 @@ pub async fn issuance_and_asset_lifecycle(store: Arc<dyn Store>, fx: Arc<dyn Fix
         .set_asset_status(&m.admin, "ACME", "active")
         .await
         .unwrap();
-    m.place(&ann, "ACME", "sell", 100, 1).await.unwrap();
+    let resting = m.place(&ann, "ACME", "sell", 100, 1).await.unwrap().order;
+    let asset = resting.asset_id.clone();
+    assert_eq!(m.fx.holding(&ann.wallet, &asset).await, (90, 1));
+    // Retiring cancels what rests in the book and releases its locks.
     m.api
         .set_asset_status(&m.admin, "ACME", "retired")
         .await
         .unwrap();
+    assert_eq!(m.fx.holding(&ann.wallet, &asset).await, (90, 0));
+    let orders = m
+        .api
+        .my_orders(&ann.token, Some("ACME"), false, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        orders
+            .iter()
+            .map(|o| (o.status.as_str(), o.cancel_reason.as_deref()))
+            .collect::<Vec<_>>(),
+        [("cancelled", Some("asset_halted"))]
+    );
     let err = m
         .api
         .set_asset_status(&m.admin, "ACME", "active")

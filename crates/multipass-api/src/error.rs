@@ -115,6 +115,11 @@ impl From<StoreError> for ApiError {
                 "That username is taken. Choose another one.",
             )
             .with_field("username"),
+            StoreError::Conflict(Conflict::SymbolTaken) => Self::new(
+                ErrorCode::Conflict,
+                "An asset with this symbol already exists. Choose another symbol.",
+            )
+            .with_field("symbol"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

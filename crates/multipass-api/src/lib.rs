@@ -12,6 +12,7 @@ pub mod dto;
 mod error;
 mod events;
 mod notifications;
+pub mod market;
 mod open;
 pub mod reports;
 pub mod vault;

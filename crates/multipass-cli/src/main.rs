@@ -2,6 +2,7 @@
 //! settings (environment and settings file) and the same application API as the desktop app.
 
 mod auth;
+mod market;
 mod output;
 mod reports;
 mod session;
@@ -51,6 +52,11 @@ enum Command {
     /// Your notifications.
     #[command(subcommand)]
     Notifications(reports::NotificationsCommand),
+    /// The asset market: assets, issuance, orders, the book, trades and positions.
+    Market {
+        #[command(subcommand)]
+        command: market::MarketCommand,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +130,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::Auth(command) => auth::run(&api, command).await,
         Command::Reports(command) => reports::reports(&api, command).await,
         Command::Notifications(command) => reports::notifications(&api, command).await,
+        Command::Market { command } => market::run(&api, command).await,
     }
 }
 

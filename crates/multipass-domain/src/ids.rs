@@ -54,3 +54,7 @@ uuid_id!(
     /// self-trade prevention keeps from trading with itself.
     WalletId
 );
+uuid_id!(
+    /// Primary key of `asset_definitions`: one order book and one lock per asset.
+    AssetId
+);

@@ -8,6 +8,7 @@ fn conflict_for(constraint: &str) -> Option<Conflict> {
         "identity_profiles_email_key" => Some(Conflict::EmailTaken),
         "multipass_credentials_username_key" => Some(Conflict::UsernameTaken),
         "report_definitions_name_key" => Some(Conflict::ReportNameTaken),
+        "asset_definitions_symbol_key" => Some(Conflict::SymbolTaken),
         _ => None,
     }
 }

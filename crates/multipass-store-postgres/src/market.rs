@@ -1,6 +1,787 @@
+//! The market on the shared database. Every change to one asset's book runs in a
+//! transaction that first takes that asset's row lock (`SELECT ... FOR UPDATE` on
+//! `asset_definitions`), so matching for an asset is serialised across every desktop. Under
+//! it, balance rows are locked in one fixed order: `wallet_balances` by ascending wallet,
+//! then `asset_balances` by ascending wallet, then `positions`.
+
+use crate::errors::map_err;
 use crate::store::PgStore;
 use async_trait::async_trait;
-use multipass_store::MarketStore;
+use chrono::{DateTime, Utc};
+use multipass_domain::IdentityId;
+use multipass_domain::market::{
+    AssetId, AssetStatus, AssetType, Depth, DepthLevel, OrderId, OrderStatus, Position, Price,
+    Side, Symbol, WalletId,
+};
+use multipass_domain::money::NATIVE_ASSET;
+use multipass_store::market::matching::{
+    BookRow, ChangeColumns, MatchPlan, change_columns, plan_match, to_i64, trade_metadata,
+};
+use multipass_store::{
+    AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
+    NewMarketOrder, OrderFilter, OrderRecord, PlacedOrder, PositionRecord, StoreError, TradeRecord,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, PgConnection, Row};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+const ASSET_COLUMNS: &str = "id, symbol, name, asset_type, total_supply, circulating_supply, status, \
+     is_tradable, created_at, updated_at";
+const ORDER_COLUMNS: &str = "id, sequence, asset_id, wallet_id, side, price, quantity, filled_quantity, \
+     locked_amount, status, cancel_reason, created_at, updated_at";
+const TRADE_COLUMNS: &str = "id, asset_id, buy_order_id, sell_order_id, buyer_wallet_id, seller_wallet_id, \
+     aggressor_side, price, quantity, executed_at";
+const RESTING: &str = "status IN ('open', 'partially_filled')";
+
+fn decode_err(what: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("{what} {value:?}").into())
+}
+
+fn side_from(row: &PgRow, column: &str) -> Result<Side, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    match text.as_str() {
+        "buy" => Ok(Side::Buy),
+        "sell" => Ok(Side::Sell),
+        _ => Err(decode_err(column, &text)),
+    }
+}
+
+fn asset_from(row: &PgRow) -> Result<AssetRecord, sqlx::Error> {
+    Ok(AssetRecord {
+        id: AssetId::from_uuid(row.try_get("id")?),
+        symbol: row.try_get("symbol")?,
+        name: row.try_get("name")?,
+        asset_type: row.try_get("asset_type")?,
+        total_supply: row.try_get("total_supply")?,
+        circulating_supply: row.try_get("circulating_supply")?,
+        status: row.try_get("status")?,
+        is_tradable: row.try_get("is_tradable")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn order_from(row: &PgRow) -> Result<OrderRecord, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(OrderRecord {
+        id: OrderId::from_uuid(row.try_get("id")?),
+        sequence: row.try_get("sequence")?,
+        asset_id: AssetId::from_uuid(row.try_get("asset_id")?),
+        wallet_id: WalletId::from_uuid(row.try_get("wallet_id")?),
+        side: side_from(row, "side")?,
+        price: row.try_get("price")?,
+        quantity: row.try_get("quantity")?,
+        filled_quantity: row.try_get("filled_quantity")?,
+        locked_amount: row.try_get("locked_amount")?,
+        status: OrderStatus::parse(&status).ok_or_else(|| decode_err("status", &status))?,
+        cancel_reason: row.try_get("cancel_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn trade_from(row: &PgRow) -> Result<TradeRecord, sqlx::Error> {
+    Ok(TradeRecord {
+        id: row.try_get("id")?,
+        asset_id: AssetId::from_uuid(row.try_get("asset_id")?),
+        buy_order_id: OrderId::from_uuid(row.try_get("buy_order_id")?),
+        sell_order_id: OrderId::from_uuid(row.try_get("sell_order_id")?),
+        buyer_wallet_id: WalletId::from_uuid(row.try_get("buyer_wallet_id")?),
+        seller_wallet_id: WalletId::from_uuid(row.try_get("seller_wallet_id")?),
+        aggressor_side: side_from(row, "aggressor_side")?,
+        price: row.try_get("price")?,
+        quantity: row.try_get("quantity")?,
+        executed_at: row.try_get("executed_at")?,
+    })
+}
+
+fn uuids(wallets: &[WalletId]) -> Vec<Uuid> {
+    wallets.iter().map(WalletId::as_uuid).collect()
+}
+
+/// Takes the asset's lock: from here until commit, no other transaction can match, cancel
+/// or issue on this asset.
+async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetRecord, MarketError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ASSET_COLUMNS} FROM asset_definitions WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(asset.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .ok_or(MarketRefusal::AssetNotFound)?;
+    Ok(asset_from(&row).map_err(map_err)?)
+}
+
+/// The wallet's owner, refusing a wallet that is missing, someone else's or not active.
+async fn check_wallet(
+    conn: &mut PgConnection,
+    wallet: WalletId,
+    owner: Option<IdentityId>,
+) -> Result<(), MarketError> {
+    let row = sqlx::query("SELECT identity_id, status FROM wallet_accounts WHERE id = $1")
+        .bind(wallet.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .ok_or(MarketRefusal::WalletNotFound)?;
+    let identity: Uuid = row.try_get("identity_id").map_err(map_err)?;
+    if owner.is_some_and(|owner| owner.as_uuid() != identity) {
+        return Err(MarketRefusal::NotOwner.into());
+    }
+    let status: String = row.try_get("status").map_err(map_err)?;
+    if status != "active" {
+        return Err(MarketRefusal::WalletNotActive(status).into());
+    }
+    Ok(())
+}
+
+async fn load_positions(
+    conn: &mut PgConnection,
+    asset: AssetId,
+    wallets: &[WalletId],
+) -> Result<BTreeMap<WalletId, Position>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT wallet_id, quantity, cost_basis, realized_pnl FROM positions \
+         WHERE asset_id = $1 AND wallet_id = ANY($2) ORDER BY wallet_id FOR UPDATE",
+    )
+    .bind(asset.as_uuid())
+    .bind(uuids(wallets))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let amount = |row: &PgRow, column: &str| -> Result<u64, StoreError> {
+        let value: i64 = row.try_get(column).map_err(map_err)?;
+        u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} {value}")))
+    };
+    rows.iter()
+        .map(|row| {
+            let wallet = WalletId::from_uuid(row.try_get("wallet_id").map_err(map_err)?);
+            let position = Position {
+                quantity: amount(row, "quantity")?,
+                cost_basis: amount(row, "cost_basis")?,
+                realized_pnl: row.try_get("realized_pnl").map_err(map_err)?,
+            };
+            Ok((wallet, position))
+        })
+        .collect()
+}
+
+async fn save_positions(
+    conn: &mut PgConnection,
+    asset: AssetId,
+    positions: &BTreeMap<WalletId, Position>,
+    at: DateTime<Utc>,
+) -> Result<(), MarketError> {
+    for (wallet, position) in positions {
+        sqlx::query(
+            "INSERT INTO positions (wallet_id, asset_id, quantity, cost_basis, average_cost, realized_pnl, \
+             opened_at, last_trade_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) \
+             ON CONFLICT (wallet_id, asset_id) DO UPDATE SET quantity = EXCLUDED.quantity, \
+             cost_basis = EXCLUDED.cost_basis, average_cost = EXCLUDED.average_cost, \
+             realized_pnl = EXCLUDED.realized_pnl, last_trade_at = EXCLUDED.last_trade_at",
+        )
+        .bind(wallet.as_uuid())
+        .bind(asset.as_uuid())
+        .bind(to_i64(position.quantity)?)
+        .bind(to_i64(position.cost_basis)?)
+        .bind(to_i64(position.average_cost())?)
+        .bind(position.realized_pnl)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Locks the balance rows the plan moves (creating empty ones for wallets that receive a
+/// currency for the first time), checks the taker can cover its lock, and applies the changes.
+async fn settle_balances(
+    conn: &mut PgConnection,
+    asset: AssetId,
+    plan: &MatchPlan,
+) -> Result<(), MarketError> {
+    let settlement = &plan.settlement;
+    let taker = plan.order.wallet;
+    let quote_wallets: Vec<_> = settlement.quote.keys().copied().collect();
+    let asset_wallets: Vec<_> = settlement.asset.keys().copied().collect();
+
+    sqlx::query(
+        "INSERT INTO wallet_balances (wallet_id, asset_type) SELECT w, $2 FROM unnest($1::uuid[]) AS w \
+         ON CONFLICT (wallet_id, asset_type) DO NOTHING",
+    )
+    .bind(uuids(&quote_wallets))
+    .bind(NATIVE_ASSET)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let quote_rows = sqlx::query(
+        "SELECT wallet_id, total - locked AS available FROM wallet_balances \
+         WHERE asset_type = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE",
+    )
+    .bind(uuids(&quote_wallets))
+    .bind(NATIVE_ASSET)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+
+    sqlx::query(
+        "INSERT INTO asset_balances (wallet_id, asset_id) SELECT w, $2 FROM unnest($1::uuid[]) AS w \
+         ON CONFLICT (wallet_id, asset_id) DO NOTHING",
+    )
+    .bind(uuids(&asset_wallets))
+    .bind(asset.as_uuid())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let asset_rows = sqlx::query(
+        "SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
+         WHERE asset_id = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE",
+    )
+    .bind(uuids(&asset_wallets))
+    .bind(asset.as_uuid())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+
+    let taker_rows = match plan.order.side {
+        Side::Buy => &quote_rows,
+        Side::Sell => &asset_rows,
+    };
+    let mut available = 0;
+    for row in taker_rows {
+        if row.try_get::<Uuid, _>("wallet_id").map_err(map_err)? == taker.as_uuid() {
+            available = row.try_get("available").map_err(map_err)?;
+        }
+    }
+    plan.require_available(available)?;
+
+    let ChangeColumns {
+        wallets,
+        totals,
+        locks,
+    } = change_columns(&settlement.quote)?;
+    sqlx::query(
+        "UPDATE wallet_balances b SET total = b.total + c.total, locked = b.locked + c.locked \
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(wallet_id, total, locked) \
+         WHERE b.wallet_id = c.wallet_id AND b.asset_type = $4",
+    )
+    .bind(uuids(&wallets))
+    .bind(totals)
+    .bind(locks)
+    .bind(NATIVE_ASSET)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let ChangeColumns {
+        wallets,
+        totals,
+        locks,
+    } = change_columns(&settlement.asset)?;
+    sqlx::query(
+        "UPDATE asset_balances b SET quantity = b.quantity + c.total, \
+         locked_quantity = b.locked_quantity + c.locked \
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(wallet_id, total, locked) \
+         WHERE b.wallet_id = c.wallet_id AND b.asset_id = $4",
+    )
+    .bind(uuids(&wallets))
+    .bind(totals)
+    .bind(locks)
+    .bind(asset.as_uuid())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Writes the incoming order, the makers' progress, the trades and the positions.
+async fn record_orders_and_trades(
+    conn: &mut PgConnection,
+    order: &NewMarketOrder,
+    plan: &MatchPlan,
+) -> Result<PlacedOrder, MarketError> {
+    let taker = plan.settlement.taker;
+    let cancel_reason = plan.placement.cancelled.map(|c| c.reason.as_str());
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO market_orders (id, wallet_id, asset_id, side, price, quantity, filled_quantity, \
+         locked_amount, status, cancel_reason, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {ORDER_COLUMNS}"
+    )))
+    .bind(order.id.as_uuid())
+    .bind(order.wallet.as_uuid())
+    .bind(order.asset.as_uuid())
+    .bind(order.side.as_str())
+    .bind(to_i64(order.price.get())?)
+    .bind(to_i64(order.quantity.get())?)
+    .bind(to_i64(taker.filled)?)
+    .bind(to_i64(taker.locked)?)
+    .bind(taker.status.as_str())
+    .bind(cancel_reason)
+    .bind(order.at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let written = order_from(&row).map_err(map_err)?;
+
+    let makers = &plan.settlement.makers;
+    let ids: Vec<Uuid> = makers.iter().map(|m| m.order.as_uuid()).collect();
+    let quantities = makers
+        .iter()
+        .map(|m| to_i64(m.quantity))
+        .collect::<Result<Vec<_>, _>>()?;
+    let used = makers
+        .iter()
+        .map(|m| to_i64(m.lock_used))
+        .collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "UPDATE market_orders o SET filled_quantity = o.filled_quantity + c.quantity, \
+         locked_amount = o.locked_amount - c.used, updated_at = $4, \
+         status = CASE WHEN o.filled_quantity + c.quantity = o.quantity THEN 'filled' ELSE 'partially_filled' END \
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(id, quantity, used) WHERE o.id = c.id",
+    )
+    .bind(&ids)
+    .bind(quantities)
+    .bind(used)
+    .bind(order.at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+
+    let makers: Vec<WalletId> = plan
+        .placement
+        .fills
+        .iter()
+        .map(|f| f.maker_wallet)
+        .collect();
+    let owners: BTreeMap<Uuid, Uuid> =
+        sqlx::query("SELECT id, identity_id FROM wallet_accounts WHERE id = ANY($1)")
+            .bind(uuids(&makers))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("identity_id")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(map_err)?;
+
+    let mut fills = Vec::with_capacity(plan.placement.fills.len());
+    for fill in &plan.placement.fills {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO trades (id, asset_id, buy_order_id, sell_order_id, buyer_wallet_id, seller_wallet_id, \
+             aggressor_side, price, quantity, executed_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {TRADE_COLUMNS}"
+        )))
+        .bind(Uuid::new_v4())
+        .bind(order.asset.as_uuid())
+        .bind(fill.buy_order().as_uuid())
+        .bind(fill.sell_order().as_uuid())
+        .bind(fill.buyer().as_uuid())
+        .bind(fill.seller().as_uuid())
+        .bind(fill.taker_side.as_str())
+        .bind(to_i64(fill.price.get())?)
+        .bind(to_i64(fill.quantity.get())?)
+        .bind(order.at)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let trade = trade_from(&row).map_err(map_err)?;
+        // The quote legs, so the wallet's history explains every change of its balance.
+        sqlx::query(
+            "INSERT INTO wallet_transactions (wallet_id, counterparty_wallet_id, transfer_id, direction, tx_type, \
+             asset_type, amount, metadata, created_at) VALUES \
+             ($1, $2, $3, 'debit', 'trade', $4, $5, $6, $7), ($2, $1, $3, 'credit', 'trade', $4, $5, $6, $7)",
+        )
+        .bind(fill.buyer().as_uuid())
+        .bind(fill.seller().as_uuid())
+        .bind(trade.id)
+        .bind(NATIVE_ASSET)
+        .bind(to_i64(fill.quote_consumed)?)
+        .bind(trade_metadata(&trade))
+        .bind(order.at)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let owner = owners.get(&fill.maker_wallet.as_uuid()).ok_or_else(|| {
+            StoreError::Corrupt(format!("wallet {} has no owner", fill.maker_wallet))
+        })?;
+        fills.push(MakerFilled {
+            order: fill.maker_order,
+            owner: IdentityId::from_uuid(*owner),
+            trade,
+        });
+    }
+
+    let traders = plan.traders();
+    let positions = load_positions(conn, order.asset, &traders).await?;
+    let positions = plan.positions_after(positions)?;
+    save_positions(conn, order.asset, &positions, order.at).await?;
+    Ok(PlacedOrder {
+        order: written,
+        fills,
+    })
+}
+
+/// Cancels a resting order for `reason`, handing back exactly what it still holds.
+async fn release_order(
+    conn: &mut PgConnection,
+    order: &OrderRecord,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<OrderRecord, MarketError> {
+    let release = match order.side {
+        Side::Buy => sqlx::query(
+            "UPDATE wallet_balances SET locked = locked - $2 WHERE wallet_id = $1 AND asset_type = $3",
+        )
+        .bind(order.wallet_id.as_uuid())
+        .bind(order.locked_amount)
+        .bind(NATIVE_ASSET),
+        Side::Sell => sqlx::query(
+            "UPDATE asset_balances SET locked_quantity = locked_quantity - $2 \
+             WHERE wallet_id = $1 AND asset_id = $3",
+        )
+        .bind(order.wallet_id.as_uuid())
+        .bind(order.locked_amount)
+        .bind(order.asset_id.as_uuid()),
+    };
+    release.execute(&mut *conn).await.map_err(map_err)?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE market_orders SET status = 'cancelled', cancel_reason = $3, locked_amount = 0, \
+         updated_at = $2 WHERE id = $1 RETURNING {ORDER_COLUMNS}"
+    )))
+    .bind(order.id.as_uuid())
+    .bind(at)
+    .bind(reason)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(order_from(&row).map_err(map_err)?)
+}
 
 #[async_trait]
-impl MarketStore for PgStore {}
+impl MarketStore for PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn create_asset(&self, asset: NewAsset) -> Result<AssetRecord, MarketError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO asset_definitions (id, symbol, name, asset_type, total_supply, is_tradable, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {ASSET_COLUMNS}"
+        )))
+        .bind(asset.id.as_uuid())
+        .bind(asset.symbol.as_str())
+        .bind(asset.name.as_str())
+        .bind(asset.asset_type.as_str())
+        .bind(to_i64(asset.total_supply)?)
+        .bind(asset.asset_type != AssetType::Native)
+        .bind(asset.at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(asset_from(&row).map_err(map_err)?)
+    }
+
+    async fn assets(&self) -> Result<Vec<AssetRecord>, StoreError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ASSET_COLUMNS} FROM asset_definitions ORDER BY symbol"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(asset_from)
+        .collect::<Result<_, _>>()
+        .map_err(map_err)
+    }
+
+    async fn asset_by_symbol(&self, symbol: &Symbol) -> Result<Option<AssetRecord>, StoreError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ASSET_COLUMNS} FROM asset_definitions WHERE symbol = $1"
+        )))
+        .bind(symbol.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(asset_from)
+        .transpose()
+        .map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_asset_status(
+        &self,
+        asset: AssetId,
+        to: AssetStatus,
+        at: DateTime<Utc>,
+    ) -> Result<AssetRecord, MarketError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let current = lock_asset(&mut tx, asset).await?;
+        if !AssetStatus::parse(&current.status).is_ok_and(|from| from.may_become(to)) {
+            return Err(MarketRefusal::InvalidTransition {
+                from: current.status,
+                to,
+            }
+            .into());
+        }
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE asset_definitions SET status = $2, updated_at = $3 WHERE id = $1 RETURNING {ASSET_COLUMNS}"
+        )))
+        .bind(asset.as_uuid())
+        .bind(to.as_str())
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if to == AssetStatus::Retired {
+            // A retired asset never trades again, so nothing may stay locked in its book.
+            // Buys before sells and each by wallet: the order placement locks balances in.
+            let resting = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM market_orders WHERE asset_id = $1 AND {RESTING} \
+                 ORDER BY side, wallet_id FOR UPDATE"
+            )))
+            .bind(asset.as_uuid())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for order in &resting {
+                let order = order_from(order).map_err(map_err)?;
+                release_order(&mut tx, &order, "asset_halted", at).await?;
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(asset_from(&row).map_err(map_err)?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn issue(&self, issuance: Issuance) -> Result<AssetRecord, MarketError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let asset = lock_asset(&mut tx, issuance.asset).await?;
+        if asset.status != AssetStatus::Active.as_str() {
+            return Err(MarketRefusal::AssetNotActive(asset.status).into());
+        }
+        let requested = issuance.quantity.get();
+        let fits = i64::try_from(requested)
+            .ok()
+            .and_then(|q| asset.circulating_supply.checked_add(q))
+            .is_some_and(|after| after <= asset.total_supply);
+        if !fits {
+            return Err(MarketRefusal::SupplyExceeded {
+                total: asset.total_supply,
+                circulating: asset.circulating_supply,
+                requested,
+            }
+            .into());
+        }
+        check_wallet(&mut tx, issuance.wallet, None).await?;
+        let quantity = to_i64(requested)?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE asset_definitions SET circulating_supply = circulating_supply + $2, updated_at = $3 \
+             WHERE id = $1 RETURNING {ASSET_COLUMNS}"
+        )))
+        .bind(issuance.asset.as_uuid())
+        .bind(quantity)
+        .bind(issuance.at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO asset_balances (wallet_id, asset_id, quantity, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (wallet_id, asset_id) DO UPDATE SET quantity = asset_balances.quantity + EXCLUDED.quantity",
+        )
+        .bind(issuance.wallet.as_uuid())
+        .bind(issuance.asset.as_uuid())
+        .bind(quantity)
+        .bind(issuance.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let mut positions = load_positions(&mut tx, issuance.asset, &[issuance.wallet]).await?;
+        let position = positions.entry(issuance.wallet).or_default();
+        *position = position
+            .bought(requested, 0)
+            .map_err(|_| MarketRefusal::TooLarge)?;
+        save_positions(&mut tx, issuance.asset, &positions, issuance.at).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(asset_from(&row).map_err(map_err)?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let asset = lock_asset(&mut tx, order.asset).await?;
+        if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
+            return Err(MarketRefusal::AssetNotTradable {
+                status: asset.status,
+            }
+            .into());
+        }
+        check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
+        let crossing = sqlx::query(
+            // Only the crossing orders the incoming quantity can reach: those with less than
+            // that quantity ahead of them in priority order.
+            "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount FROM ( \
+             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount, \
+             COALESCE(SUM(quantity - filled_quantity) OVER (ORDER BY CASE WHEN $2 = 'sell' THEN price ELSE -price END, \
+             sequence ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead \
+             FROM market_orders WHERE asset_id = $1 AND side = $2 AND status IN ('open', 'partially_filled') \
+             AND CASE WHEN $2 = 'sell' THEN price <= $3 ELSE price >= $3 END) AS crossing \
+             WHERE ahead < $4",
+        )
+        .bind(order.asset.as_uuid())
+        .bind(order.side.opposite().as_str())
+        .bind(to_i64(order.price.get())?)
+        .bind(to_i64(order.quantity.get())?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|row| {
+            Ok(BookRow {
+                id: OrderId::from_uuid(row.try_get("id")?),
+                wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
+                side: side_from(row, "side")?,
+                price: row.try_get("price")?,
+                remaining: row.try_get("remaining")?,
+                sequence: row.try_get("sequence")?,
+                locked_amount: row.try_get("locked_amount")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(map_err)?;
+        let plan = plan_match(&order, crossing)?;
+        settle_balances(&mut tx, order.asset, &plan).await?;
+        let placed = record_orders_and_trades(&mut tx, &order, &plan).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(placed)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn cancel_order(
+        &self,
+        order: OrderId,
+        owner: IdentityId,
+        at: DateTime<Utc>,
+    ) -> Result<OrderRecord, MarketError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let asset: Uuid = sqlx::query_scalar("SELECT asset_id FROM market_orders WHERE id = $1")
+            .bind(order.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .ok_or(MarketRefusal::OrderNotFound)?;
+        lock_asset(&mut tx, AssetId::from_uuid(asset)).await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS}, (SELECT identity_id FROM wallet_accounts w WHERE w.id = o.wallet_id) AS owner \
+             FROM market_orders o WHERE id = $1 FOR UPDATE"
+        )))
+        .bind(order.as_uuid())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let current = order_from(&row).map_err(map_err)?;
+        let order_owner: Option<Uuid> = row.try_get("owner").map_err(map_err)?;
+        if order_owner != Some(owner.as_uuid()) {
+            return Err(MarketRefusal::NotOwner.into());
+        }
+        if !current.status.is_resting() {
+            return Err(MarketRefusal::OrderNotResting(current.status).into());
+        }
+        let cancelled = release_order(&mut tx, &current, "user", at).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(cancelled)
+    }
+
+    async fn orders(&self, filter: OrderFilter) -> Result<Vec<OrderRecord>, StoreError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM market_orders WHERE wallet_id IN \
+             (SELECT id FROM wallet_accounts WHERE identity_id = $1) \
+             AND ($2::uuid IS NULL OR asset_id = $2) AND (NOT $3 OR {RESTING}) \
+             ORDER BY sequence DESC LIMIT $4"
+        )))
+        .bind(filter.owner.as_uuid())
+        .bind(filter.asset.map(|a| a.as_uuid()))
+        .bind(filter.resting_only)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(order_from)
+        .collect::<Result<_, _>>()
+        .map_err(map_err)
+    }
+
+    async fn order_book(&self, asset: AssetId, levels: u32) -> Result<Depth, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT side, price, SUM(quantity - filled_quantity)::text AS quantity, COUNT(*) AS orders \
+             FROM market_orders WHERE asset_id = $1 AND {RESTING} GROUP BY side, price"
+        )))
+        .bind(asset.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut depth = Depth::default();
+        for row in &rows {
+            let corrupt = |what: &str| StoreError::Corrupt(format!("order book {what}"));
+            let price: i64 = row.try_get("price").map_err(map_err)?;
+            let quantity: String = row.try_get("quantity").map_err(map_err)?;
+            let orders: i64 = row.try_get("orders").map_err(map_err)?;
+            let level = DepthLevel {
+                price: u64::try_from(price)
+                    .ok()
+                    .and_then(|p| Price::new(p).ok())
+                    .ok_or_else(|| corrupt("price"))?,
+                quantity: quantity.parse().map_err(|_| corrupt("quantity"))?,
+                orders: usize::try_from(orders).map_err(|_| corrupt("count"))?,
+            };
+            match side_from(row, "side").map_err(map_err)? {
+                Side::Buy => depth.bids.push(level),
+                Side::Sell => depth.asks.push(level),
+            }
+        }
+        Ok(multipass_store::market::best_levels(depth, levels))
+    }
+
+    async fn trades(&self, asset: AssetId, limit: u32) -> Result<Vec<TradeRecord>, StoreError> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TRADE_COLUMNS} FROM trades WHERE asset_id = $1 ORDER BY executed_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(asset.as_uuid())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(trade_from)
+        .collect::<Result<_, _>>()
+        .map_err(map_err)
+    }
+
+    async fn positions(&self, owner: IdentityId) -> Result<Vec<PositionRecord>, StoreError> {
+        sqlx::query(
+            "SELECT p.wallet_id, p.asset_id, a.symbol, p.quantity, p.cost_basis, p.average_cost, \
+             p.realized_pnl, p.last_trade_at FROM positions p \
+             JOIN wallet_accounts w ON w.id = p.wallet_id JOIN asset_definitions a ON a.id = p.asset_id \
+             WHERE w.identity_id = $1 ORDER BY a.symbol, p.wallet_id",
+        )
+        .bind(owner.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|row| {
+            Ok(PositionRecord {
+                wallet_id: WalletId::from_uuid(row.try_get("wallet_id")?),
+                asset_id: AssetId::from_uuid(row.try_get("asset_id")?),
+                symbol: row.try_get("symbol")?,
+                quantity: row.try_get("quantity")?,
+                cost_basis: row.try_get("cost_basis")?,
+                average_cost: row.try_get("average_cost")?,
+                realized_pnl: row.try_get("realized_pnl")?,
+                last_trade_at: row.try_get("last_trade_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(map_err)
+    }
+}

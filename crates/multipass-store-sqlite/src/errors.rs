@@ -11,6 +11,8 @@ fn conflict_for(message: &str) -> Option<Conflict> {
         Some(Conflict::UsernameTaken)
     } else if message.contains("report_definitions.name") {
         Some(Conflict::ReportNameTaken)
+    } else if message.contains("asset_definitions.symbol") {
+        Some(Conflict::SymbolTaken)
     } else {
         None
     }

@@ -6,6 +6,7 @@ pub enum Conflict {
     EmailTaken,
     UsernameTaken,
     ReportNameTaken,
+    SymbolTaken,
 }
 
 #[derive(Debug, Error)]

@@ -23,6 +23,10 @@ pub use factors::FactorStore;
 pub use factors::{SecondFactors, SessionSummary};
 pub use identity::IdentityStore;
 pub use market::MarketStore;
+pub use market::{
+    AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, NewAsset, NewMarketOrder,
+    OrderFilter, OrderRecord, PlacedOrder, PositionRecord, TradeRecord,
+};
 pub use passes::PassStore;
 pub use records::*;
 pub use reporting::{

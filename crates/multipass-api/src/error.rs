@@ -115,6 +115,20 @@ impl From<StoreError> for ApiError {
                 "That username is taken. Choose another one.",
             )
             .with_field("username"),
+            StoreError::Conflict(Conflict::InsufficientFunds) => Self::new(
+                ErrorCode::InsufficientFunds,
+                "The wallet's available balance is too small for this amount and its fee.",
+            )
+            .with_field("amount"),
+            StoreError::Conflict(Conflict::WalletInactive) => Self::new(
+                ErrorCode::InvalidState,
+                "A frozen or closed wallet can neither send nor receive funds.",
+            ),
+            StoreError::Conflict(Conflict::IdempotencyMismatch) => Self::new(
+                ErrorCode::IdempotencyMismatch,
+                "This idempotency key was already used for a different transfer. Use a new key for a new transfer.",
+            )
+            .with_field("idempotencyKey"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

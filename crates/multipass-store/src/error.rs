@@ -5,6 +5,12 @@ use thiserror::Error;
 pub enum Conflict {
     EmailTaken,
     UsernameTaken,
+    /// The unlocked balance cannot pay for a debit.
+    InsufficientFunds,
+    /// The wallet is frozen or closed, so it can neither send nor receive.
+    WalletInactive,
+    /// An idempotency key was used before for a different request.
+    IdempotencyMismatch,
 }
 
 #[derive(Debug, Error)]

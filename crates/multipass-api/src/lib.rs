@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod open;
 pub mod vault;
+pub mod wallet;
 
 pub use auth::SignInOutcome;
 pub use caller::Caller;
@@ -40,6 +41,7 @@ pub struct Policies {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub hasher: PasswordHasher,
+    pub fee: multipass_domain::wallet::FeePolicy,
 }
 
 #[derive(Debug, Clone)]

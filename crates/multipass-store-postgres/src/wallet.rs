@@ -433,7 +433,7 @@ impl WalletStore for PgStore {
     #[tracing::instrument(skip_all)]
     async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError> {
         let rows = sqlx::query(trusted(format!(
-            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = $1 ORDER BY created_at, id"
+            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = $1 ORDER BY is_default DESC, created_at, id"
         )))
         .bind(identity.as_uuid())
         .fetch_all(&self.pool)

@@ -161,18 +161,27 @@ async fn insert_leg(conn: &mut SqliteConnection, leg: Leg<'_>) -> Result<SqliteR
 }
 
 /// Adds `delta` to the wallet's balance of `asset` (creating the row at zero first) and
-/// returns the new total; the CHECK on `total` refuses a negative result.
+/// returns the new total; the CHECK on `total` refuses a negative result. The row is made
+/// in its own statement because SQLite checks an upsert's candidate row before resolving the
+/// conflict, so a negative delta would fail as an insert.
 async fn add_to_balance(
     conn: &mut SqliteConnection,
     wallet: Uuid,
     asset: &str,
     delta: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO wallet_balances (id, wallet_id, asset_type, total) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (wallet_id, asset_type) DO UPDATE SET total = total + excluded.total RETURNING total",
+    sqlx::query(
+        "INSERT INTO wallet_balances (id, wallet_id, asset_type) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (wallet_id, asset_type) DO NOTHING",
     )
     .bind(uuid_text(Uuid::new_v4()))
+    .bind(uuid_text(wallet))
+    .bind(asset)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar(
+        "UPDATE wallet_balances SET total = total + ?3 WHERE wallet_id = ?1 AND asset_type = ?2 RETURNING total",
+    )
     .bind(uuid_text(wallet))
     .bind(asset)
     .bind(delta)
@@ -404,7 +413,7 @@ impl WalletStore for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError> {
         let rows = sqlx::query(trusted(format!(
-            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = ?1 ORDER BY created_at, id"
+            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = ?1 ORDER BY is_default DESC, created_at, id"
         )))
         .bind(uuid_text(identity.as_uuid()))
         .fetch_all(&self.pool)

@@ -152,7 +152,7 @@ pub trait WalletStore: Send + Sync {
 
     async fn wallet(&self, id: WalletId) -> Result<WalletRecord, StoreError>;
 
-    /// The identity's wallets, closed ones included, oldest first.
+    /// The identity's wallets, closed ones included: the default first, then oldest first.
     async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError>;
 
     /// Changes the status; refuses with `Conflict::WalletInactive` when the wallet is closed.

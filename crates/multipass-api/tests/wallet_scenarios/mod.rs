@@ -9,8 +9,7 @@ use chrono::Duration;
 use futures::StreamExt;
 use multipass_api::vault::{KeyringVault, SecretVault};
 use multipass_api::wallet::{
-    CreateWalletRequest, DepositRequest, HistoryRequest, TransferRequest, TransferView,
-    WalletView,
+    CreateWalletRequest, DepositRequest, HistoryRequest, TransferRequest, TransferView, WalletView,
 };
 use multipass_api::{ErrorCode, MultipassApi};
 use multipass_domain::SessionToken;
@@ -145,13 +144,23 @@ pub async fn wallets_have_keyring_keys_and_one_default(store: Arc<dyn Store>, sq
     let second = w.wallet(&ada, "Savings").await;
     assert!(!second.is_default);
 
-    let seed = w.vault.get(&format!("wallet:{}", first.id)).unwrap().unwrap();
+    let seed = w
+        .vault
+        .get(&format!("wallet:{}", first.id))
+        .unwrap()
+        .unwrap();
     assert_eq!(seed.len(), 32);
     let pair = WalletKeyPair::from_stored_seed(&seed).unwrap();
-    assert_eq!(first.public_key.as_deref(), Some(pair.public_key_hex().as_str()));
+    assert_eq!(
+        first.public_key.as_deref(),
+        Some(pair.public_key_hex().as_str())
+    );
     assert_eq!(first.addresses, [address_of(&pair.public_key())]);
     let everything = sql.everything().await;
-    assert!(everything.contains(&pair.public_key_hex()), "the dump is searchable");
+    assert!(
+        everything.contains(&pair.public_key_hex()),
+        "the dump is searchable"
+    );
     assert!(
         !everything.contains(&hex::encode(seed.as_slice())),
         "the secret seed must not be in the database"
@@ -166,10 +175,20 @@ pub async fn wallets_have_keyring_keys_and_one_default(store: Arc<dyn Store>, sq
         .create_wallet(&ada, CreateWalletRequest::default())
         .await
         .unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidInput, Some("name")));
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("name"))
+    );
     let err = w.api.wallet(&ada, "not-a-uuid").await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidInput, Some("walletId")));
-    let err = w.api.wallet(&ada, &Uuid::new_v4().to_string()).await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("walletId"))
+    );
+    let err = w
+        .api
+        .wallet(&ada, &Uuid::new_v4().to_string())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
     let events = sql
         .count("SELECT count(*) FROM security_events WHERE event_type = 'wallet_key_created'")
@@ -204,13 +223,24 @@ pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql
     w.deposit(&a, 10_000).await;
     assert_eq!(w.balance(&a.id).await, 10_000);
 
-    let sent = w.send(&ada, &a.id, &b.id, 1_000, "pay-bob-1").await.unwrap();
+    let sent = w
+        .send(&ada, &a.id, &b.id, 1_000, "pay-bob-1")
+        .await
+        .unwrap();
     assert!(!sent.replayed);
     assert_eq!((sent.amount, sent.fee), (1_000, 1));
     let legs: Vec<_> = sent
         .legs
         .iter()
-        .map(|l| (l.wallet_id.as_str(), l.direction.as_str(), l.tx_type.as_str(), l.amount, l.balance_after))
+        .map(|l| {
+            (
+                l.wallet_id.as_str(),
+                l.direction.as_str(),
+                l.tx_type.as_str(),
+                l.amount,
+                l.balance_after,
+            )
+        })
         .collect();
     let treasury = TREASURY_WALLET_ID.to_string();
     assert_eq!(
@@ -223,7 +253,11 @@ pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql
     );
     assert!(sent.legs.iter().all(|l| l.transfer_id == sent.transfer_id));
     assert_eq!(
-        (w.balance(&a.id).await, w.balance(&b.id).await, w.balance(&treasury).await),
+        (
+            w.balance(&a.id).await,
+            w.balance(&b.id).await,
+            w.balance(&treasury).await
+        ),
         (8_999, 1_000, 1)
     );
     let notified = sql
@@ -237,57 +271,129 @@ pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql
         assert!(check.valid, "{check:?}");
     }
     assert_eq!(
-        w.api.verify_transfer(&eve, &sent.transfer_id).await.unwrap_err().code,
+        w.api
+            .verify_transfer(&eve, &sent.transfer_id)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
 
     // Outsiders neither see nor move the funds.
-    assert_eq!(w.api.balances(&eve, &a.id).await.unwrap_err().code, ErrorCode::Forbidden);
-    assert_eq!(w.api.wallet(&eve, &a.id).await.unwrap_err().code, ErrorCode::Forbidden);
     assert_eq!(
-        w.send(&eve, &a.id, &b.id, 1, "steal").await.unwrap_err().code,
+        w.api.balances(&eve, &a.id).await.unwrap_err().code,
         ErrorCode::Forbidden
     );
     assert_eq!(
-        w.api
-            .history(&eve, HistoryRequest { wallet_id: a.id.clone(), ..Default::default() })
+        w.api.wallet(&eve, &a.id).await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        w.send(&eve, &a.id, &b.id, 1, "steal")
             .await
             .unwrap_err()
             .code,
         ErrorCode::Forbidden
     );
     assert_eq!(
-        w.api.list_wallets(&eve, Some(&a.owner_id)).await.unwrap_err().code,
+        w.api
+            .history(
+                &eve,
+                HistoryRequest {
+                    wallet_id: a.id.clone(),
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        w.api
+            .list_wallets(&eve, Some(&a.owner_id))
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
 
     // Too much is a clean refusal that changes nothing.
-    let err = w.send(&ada, &a.id, &b.id, 8_999, "too-much").await.unwrap_err();
+    let err = w
+        .send(&ada, &a.id, &b.id, 8_999, "too-much")
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::InsufficientFunds);
     assert_eq!(w.balance(&a.id).await, 8_999);
     let err = w.send(&ada, &a.id, &a.id, 1, "self").await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidInput, Some("toWalletId")));
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("toWalletId"))
+    );
     let err = w.send(&ada, &a.id, &b.id, 0, "zero").await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidInput, Some("amount")));
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("amount"))
+    );
 
     // Frozen wallets neither send nor receive; only admins freeze; closing is final.
     assert_eq!(
-        w.api.set_wallet_status(&bob, &b.id, "frozen").await.unwrap_err().code,
+        w.api
+            .set_wallet_status(&bob, &b.id, "frozen")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
-    w.api.set_wallet_status(&w.admin, &b.id, "frozen").await.unwrap();
-    assert_eq!(w.send(&ada, &a.id, &b.id, 10, "to-frozen").await.unwrap_err().code, ErrorCode::InvalidState);
-    assert_eq!(w.send(&bob, &b.id, &a.id, 10, "from-frozen").await.unwrap_err().code, ErrorCode::InvalidState);
-    w.api.set_wallet_status(&w.admin, &b.id, "active").await.unwrap();
-    w.send(&bob, &b.id, &a.id, 10, "thawed").await.unwrap();
-    let closed = w.api.set_wallet_status(&bob, &b.id, "closed").await.unwrap();
-    assert_eq!(closed.status, "closed");
-    assert_eq!(w.send(&ada, &a.id, &b.id, 10, "to-closed").await.unwrap_err().code, ErrorCode::InvalidState);
+    w.api
+        .set_wallet_status(&w.admin, &b.id, "frozen")
+        .await
+        .unwrap();
     assert_eq!(
-        w.api.set_wallet_status(&w.admin, &b.id, "active").await.unwrap_err().code,
+        w.send(&ada, &a.id, &b.id, 10, "to-frozen")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidState
     );
-    assert_eq!(w.api.wallet(&bob, &b.id).await.unwrap().status, "closed", "kept, not deleted");
+    assert_eq!(
+        w.send(&bob, &b.id, &a.id, 10, "from-frozen")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    w.api
+        .set_wallet_status(&w.admin, &b.id, "active")
+        .await
+        .unwrap();
+    w.send(&bob, &b.id, &a.id, 10, "thawed").await.unwrap();
+    let closed = w
+        .api
+        .set_wallet_status(&bob, &b.id, "closed")
+        .await
+        .unwrap();
+    assert_eq!(closed.status, "closed");
+    assert_eq!(
+        w.send(&ada, &a.id, &b.id, 10, "to-closed")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    assert_eq!(
+        w.api
+            .set_wallet_status(&w.admin, &b.id, "active")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    assert_eq!(
+        w.api.wallet(&bob, &b.id).await.unwrap().status,
+        "closed",
+        "kept, not deleted"
+    );
 
     // Tampering with the stored amount breaks the signature.
     let tampered = sql
@@ -299,7 +405,11 @@ pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql
         .await
         .unwrap();
     assert_eq!(tampered, 1);
-    let check = w.api.verify_transfer(&ada, &sent.transfer_id).await.unwrap();
+    let check = w
+        .api
+        .verify_transfer(&ada, &sent.transfer_id)
+        .await
+        .unwrap();
     assert!(!check.valid);
     assert!(check.problem.unwrap().contains("does not verify"));
 }
@@ -331,15 +441,30 @@ pub async fn one_key_sent_in_parallel_moves_money_once(
         .collect();
     let first: Vec<_> = results.iter().filter(|r| !r.replayed).collect();
     assert_eq!(first.len(), 1, "exactly one request applied the transfer");
-    assert!(results.iter().all(|r| r.transfer_id == first[0].transfer_id && r.legs == first[0].legs));
-    let rows = sql.count("SELECT count(*) FROM wallet_transactions WHERE tx_type <> 'deposit'").await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.transfer_id == first[0].transfer_id && r.legs == first[0].legs)
+    );
+    let rows = sql
+        .count("SELECT count(*) FROM wallet_transactions WHERE tx_type <> 'deposit'")
+        .await;
     assert_eq!(rows, 3, "two legs and the fee");
     assert_eq!(w.balance(&a.id).await, 100_000 - 2_500 - 3);
     assert_eq!(w.balance(&b.id).await, 2_500);
 
-    let err = w.send(&ada, &a.id, &b.id, 2_600, "invoice-77").await.unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (ErrorCode::IdempotencyMismatch, Some("idempotencyKey")));
-    let again = w.send(&ada, &a.id, &b.id, 2_500, "invoice-77").await.unwrap();
+    let err = w
+        .send(&ada, &a.id, &b.id, 2_600, "invoice-77")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::IdempotencyMismatch, Some("idempotencyKey"))
+    );
+    let again = w
+        .send(&ada, &a.id, &b.id, 2_500, "invoice-77")
+        .await
+        .unwrap();
     assert!(again.replayed);
     assert_eq!(w.balance(&a.id).await, 100_000 - 2_500 - 3);
 }
@@ -377,7 +502,8 @@ pub async fn concurrent_transfers_conserve_the_total(
             let (w, ada, ids) = (w.clone(), ada.clone(), ids.clone());
             async move {
                 tokio::spawn(async move {
-                    w.send(&ada, &ids[from], &ids[to], amount, &format!("t{n}")).await
+                    w.send(&ada, &ids[from], &ids[to], amount, &format!("t{n}"))
+                        .await
                 })
                 .await
                 .unwrap()
@@ -397,7 +523,10 @@ pub async fn concurrent_transfers_conserve_the_total(
             Err(err) => assert_eq!(err.code, ErrorCode::InsufficientFunds, "{err:?}"),
         }
     }
-    assert!(succeeded > transfers / 4, "only {succeeded} of {transfers} went through");
+    assert!(
+        succeeded > transfers / 4,
+        "only {succeeded} of {transfers} went through"
+    );
     let treasury = w.balance(&TREASURY_WALLET_ID.to_string()).await;
     assert_eq!(treasury, fees);
     let mut total = treasury;
@@ -436,9 +565,15 @@ pub async fn concurrent_transfers_conserve_the_total(
         assert_eq!(ledger, balance, "wallet {id}");
         total += balance;
     }
-    assert_eq!(total, START * i64::try_from(wallets).unwrap(), "the sum is conserved");
+    assert_eq!(
+        total,
+        START * i64::try_from(wallets).unwrap(),
+        "the sum is conserved"
+    );
     let negative = sql
-        .count("SELECT count(*) FROM wallet_balances WHERE total < 0 OR locked < 0 OR locked > total")
+        .count(
+            "SELECT count(*) FROM wallet_balances WHERE total < 0 OR locked < 0 OR locked > total",
+        )
         .await;
     assert_eq!(negative, 0);
 }
@@ -455,7 +590,12 @@ pub async fn constraints_refuse_broken_balances(store: Arc<dyn Store>, sql: &dyn
             a.id
         )
     };
-    for set in ["total = -1", "total = total - 101", "locked = 101", "locked = -1"] {
+    for set in [
+        "total = -1",
+        "total = total - 101",
+        "locked = 101",
+        "locked = -1",
+    ] {
         let refused = sql.exec(&row(set)).await;
         assert!(refused.is_err(), "{set} was accepted");
     }
@@ -465,11 +605,17 @@ pub async fn constraints_refuse_broken_balances(store: Arc<dyn Store>, sql: &dyn
     );
     assert_eq!(sql.exec(&row("locked = 40")).await, Ok(1));
     let balances = w.api.balances(&ada, &a.id).await.unwrap();
-    assert_eq!((balances[0].total, balances[0].locked, balances[0].unlocked), (100, 40, 60));
+    assert_eq!(
+        (balances[0].total, balances[0].locked, balances[0].unlocked),
+        (100, 40, 60)
+    );
     // Locked funds cannot be sent.
     let b = w.wallet(&ada, "Other").await;
     assert_eq!(
-        w.send(&ada, &a.id, &b.id, 60, "locked").await.unwrap_err().code,
+        w.send(&ada, &a.id, &b.id, 60, "locked")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InsufficientFunds
     );
     w.send(&ada, &a.id, &b.id, 59, "unlocked").await.unwrap();
@@ -493,8 +639,12 @@ pub async fn history_pages_and_filters(store: Arc<dyn Store>, sql: &dyn RawSql) 
     for i in 0..12 {
         w.deposit(&a, 1_000).await;
         // Several rows share a timestamp: the id breaks the tie.
-        w.send(&ada, &a.id, &b.id, 10 + i, &format!("h{i}")).await.unwrap();
-        w.send(&ada, &b.id, &a.id, 1, &format!("back{i}")).await.unwrap();
+        w.send(&ada, &a.id, &b.id, 10 + i, &format!("h{i}"))
+            .await
+            .unwrap();
+        w.send(&ada, &b.id, &a.id, 1, &format!("back{i}"))
+            .await
+            .unwrap();
         w.clock.advance(Duration::minutes(1));
     }
     w.api
@@ -536,7 +686,11 @@ pub async fn history_pages_and_filters(store: Arc<dyn Store>, sql: &dyn RawSql) 
     let all: Vec<_> = everything.items.iter().map(|t| t.id.clone()).collect();
     assert_eq!(seen, all, "same rows, same order, none twice");
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), seen.len());
-    let times: Vec<_> = everything.items.iter().map(|t| t.created_at.clone()).collect();
+    let times: Vec<_> = everything
+        .items
+        .iter()
+        .map(|t| t.created_at.clone())
+        .collect();
     let mut sorted = times.clone();
     sorted.sort_by(|x, y| y.cmp(x));
     assert_eq!(times, sorted, "newest first");
@@ -548,13 +702,34 @@ pub async fn history_pages_and_filters(store: Arc<dyn Store>, sql: &dyn RawSql) 
         let ada = ada.clone();
         async move { api.history(&ada, request).await }
     };
-    let debits = filtered(|r| r.direction = Some("debit".into())).await.unwrap();
+    let debits = filtered(|r| r.direction = Some("debit".into()))
+        .await
+        .unwrap();
     assert_eq!(debits.items.len(), 12);
-    assert!(debits.items.iter().all(|t| t.direction == "debit" && t.tx_type == "transfer"));
+    assert!(
+        debits
+            .items
+            .iter()
+            .all(|t| t.direction == "debit" && t.tx_type == "transfer")
+    );
     let usd = filtered(|r| r.asset = Some("USD".into())).await.unwrap();
     assert_eq!(usd.items.iter().map(|t| t.amount).collect::<Vec<_>>(), [70]);
-    assert_eq!(filtered(|r| r.status = Some("failed".into())).await.unwrap().items.len(), 0);
-    assert_eq!(filtered(|r| r.status = Some("completed".into())).await.unwrap().items.len(), 37);
+    assert_eq!(
+        filtered(|r| r.status = Some("failed".into()))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
+    assert_eq!(
+        filtered(|r| r.status = Some("completed".into()))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        37
+    );
 
     let from = (start + Duration::minutes(3)).to_rfc3339();
     let until = (start + Duration::minutes(5)).to_rfc3339();
@@ -565,7 +740,9 @@ pub async fn history_pages_and_filters(store: Arc<dyn Store>, sql: &dyn RawSql) 
     assert_eq!(window.items.len(), 6, "minutes 3 and 4, three rows each");
     let mut by_kind = BTreeMap::new();
     for t in &window.items {
-        *by_kind.entry((t.direction.clone(), t.tx_type.clone())).or_insert(0) += 1;
+        *by_kind
+            .entry((t.direction.clone(), t.tx_type.clone()))
+            .or_insert(0) += 1;
     }
     assert_eq!(by_kind.len(), 3, "deposit, transfer out, transfer back");
 
@@ -581,6 +758,9 @@ pub async fn history_pages_and_filters(store: Arc<dyn Store>, sql: &dyn RawSql) 
         (|r| r.asset = Some("no-such".into()), "asset"),
     ] {
         let err = filtered(spoil).await.unwrap_err();
-        assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidInput, Some(field)));
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidInput, Some(field))
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod output;
 mod session;
+mod wallet;
 
 use clap::{Parser, Subcommand};
 use multipass_api::{
@@ -40,6 +41,8 @@ enum Command {
     SignOut,
     /// Show who the command line is signed in as.
     Whoami,
+    /// Wallets, balances, deposits, transfers, history and signature checks.
+    Wallet(wallet::WalletArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +113,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignIn(args) => session::sign_in(&api, args).await,
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
+        Command::Wallet(args) => wallet::run(&api, args).await,
     }
 }
 

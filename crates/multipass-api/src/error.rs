@@ -129,6 +129,11 @@ impl From<StoreError> for ApiError {
                 "This idempotency key was already used for a different transfer. Use a new key for a new transfer.",
             )
             .with_field("idempotencyKey"),
+            StoreError::Conflict(Conflict::BalanceLimit) => Self::new(
+                ErrorCode::LimitExceeded,
+                "This would take the receiving balance past the largest amount a wallet can hold.",
+            )
+            .with_field("amount"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

@@ -163,14 +163,16 @@ async fn add_to_balance(
     wallet: Uuid,
     asset: &str,
     delta: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
+    // The CASE keeps the bound check itself from overflowing for a negative delta.
     sqlx::query_scalar(
-        "UPDATE wallet_balances SET total = total + $3 WHERE wallet_id = $1 AND asset_type = $2 RETURNING total",
+        "UPDATE wallet_balances SET total = total + $3 WHERE wallet_id = $1 AND asset_type = $2 \
+         AND CASE WHEN $3 > 0 THEN total <= 9223372036854775807 - $3 ELSE TRUE END RETURNING total",
     )
     .bind(wallet)
     .bind(asset)
     .bind(delta)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 
@@ -335,7 +337,10 @@ impl PgStore {
         }
         let mut after: BTreeMap<Uuid, i64> = BTreeMap::new();
         for (wallet, delta) in deltas {
-            after.insert(wallet, add_to_balance(&mut tx, wallet, asset, delta).await?);
+            let Some(total) = add_to_balance(&mut tx, wallet, asset, delta).await? else {
+                return Ok(Err(StoreError::Conflict(Conflict::BalanceLimit)));
+            };
+            after.insert(wallet, total);
         }
         let balance_after = |wallet: Uuid| after.get(&wallet).copied().unwrap_or(0);
 
@@ -512,7 +517,8 @@ impl WalletStore for PgStore {
         }
         let total = add_to_balance(&mut tx, wallet, asset, deposit.amount.get())
             .await
-            .map_err(map_err)?;
+            .map_err(map_err)?
+            .ok_or(StoreError::Conflict(Conflict::BalanceLimit))?;
         let row = insert_leg(
             &mut tx,
             Leg {

@@ -169,7 +169,7 @@ async fn add_to_balance(
     wallet: Uuid,
     asset: &str,
     delta: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query(
         "INSERT INTO wallet_balances (id, wallet_id, asset_type) VALUES (?1, ?2, ?3) \
          ON CONFLICT (wallet_id, asset_type) DO NOTHING",
@@ -179,13 +179,15 @@ async fn add_to_balance(
     .bind(asset)
     .execute(&mut *conn)
     .await?;
+    // The CASE keeps the bound check itself from overflowing for a negative delta.
     sqlx::query_scalar(
-        "UPDATE wallet_balances SET total = total + ?3 WHERE wallet_id = ?1 AND asset_type = ?2 RETURNING total",
+        "UPDATE wallet_balances SET total = total + ?3 WHERE wallet_id = ?1 AND asset_type = ?2 \
+         AND CASE WHEN ?3 > 0 THEN total <= 9223372036854775807 - ?3 ELSE TRUE END RETURNING total",
     )
     .bind(uuid_text(wallet))
     .bind(asset)
     .bind(delta)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 
@@ -312,7 +314,10 @@ impl SqliteStore {
         }
         let mut after: BTreeMap<Uuid, i64> = BTreeMap::new();
         for (wallet, delta) in deltas {
-            after.insert(wallet, add_to_balance(conn, wallet, asset, delta).await?);
+            let Some(total) = add_to_balance(conn, wallet, asset, delta).await? else {
+                return Ok(Err(StoreError::Conflict(Conflict::BalanceLimit)));
+            };
+            after.insert(wallet, total);
         }
         let balance_after = |wallet: Uuid| after.get(&wallet).copied().unwrap_or(0);
 
@@ -484,7 +489,8 @@ impl WalletStore for SqliteStore {
         }
         let total = add_to_balance(&mut tx, wallet, asset, deposit.amount.get())
             .await
-            .map_err(map_err)?;
+            .map_err(map_err)?
+            .ok_or(StoreError::Conflict(Conflict::BalanceLimit))?;
         let row = insert_leg(
             &mut tx,
             Leg {

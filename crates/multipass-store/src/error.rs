@@ -11,6 +11,8 @@ pub enum Conflict {
     WalletInactive,
     /// An idempotency key was used before for a different request.
     IdempotencyMismatch,
+    /// A credit would take a balance past the largest amount a BIGINT holds.
+    BalanceLimit,
 }
 
 #[derive(Debug, Error)]

@@ -627,6 +627,32 @@ pub async fn constraints_refuse_broken_balances(store: Arc<dyn Store>, sql: &dyn
         Uuid::new_v4()
     );
     assert!(sql.exec(&bad_leg).await.is_err());
+
+    // Credits past the largest BIGINT are refused cleanly, as deposits and as transfers.
+    let full = w.wallet(&ada, "Full").await;
+    w.deposit(&full, i64::MAX - 10).await;
+    let err = w
+        .api
+        .deposit(
+            &w.admin,
+            DepositRequest {
+                wallet_id: full.id.clone(),
+                asset: None,
+                amount: 11,
+                memo: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::LimitExceeded);
+    let before = w.balance(&b.id).await;
+    let err = w
+        .send(&ada, &b.id, &full.id, 20, "overflow")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::LimitExceeded);
+    assert_eq!(w.balance(&b.id).await, before, "nothing moved");
+    assert_eq!(w.balance(&full.id).await, i64::MAX - 10);
 }
 
 /// Every row exactly once across pages, newest first, and each filter does what it says.

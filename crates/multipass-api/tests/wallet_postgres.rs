@@ -108,3 +108,80 @@ async fn a_thousand_concurrent_transfers_over_32_connections(pool: PgPool) {
     .unwrap();
     concurrent_transfers_conserve_the_total(Arc::new(store), &Pg(pool), 10, 1000, 32).await;
 }
+
+/// A transfer that the database picks as a deadlock victim is run again inside the store,
+/// and the caller only sees it succeed. Another session holds the sender's balance row,
+/// lets the transfer block on it, then asks for the wallet row the transfer holds shared;
+/// that session's long deadlock timeout makes the transfer the one PostgreSQL aborts.
+#[sqlx::test(migrations = false)]
+async fn a_deadlock_victim_is_retried_not_reported(pool: PgPool) {
+    let (store, sql) = migrated(pool.clone()).await;
+    let w = world(store, &sql).await;
+    let ada = common::sign_up(&w.api, "ada").await.token;
+    let a = w.wallet(&ada, "Ada").await;
+    let b = w.wallet(&ada, "Other").await;
+    w.deposit(&a, 1_000).await;
+    w.send(&ada, &a.id, &b.id, 1, "warm-up").await.unwrap();
+
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT total FROM wallet_balances WHERE wallet_id = '{}' FOR UPDATE",
+        a.id
+    )))
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+
+    let transfer = {
+        let (api, ada, from, to) = (w.api.clone(), ada.clone(), a.id.clone(), b.id.clone());
+        tokio::spawn(async move {
+            api.transfer(
+                &ada,
+                multipass_api::wallet::TransferRequest {
+                    from_wallet_id: from,
+                    to_wallet_id: to,
+                    asset: None,
+                    amount: 100,
+                    idempotency_key: "victim".into(),
+                },
+            )
+            .await
+        })
+    };
+    // Bounded wait until the transfer is blocked on the balance row.
+    let mut blocked = false;
+    for _ in 0..600 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(blocked, "the transfer never waited on the locked balance");
+
+    // Needs the wallet row the transfer holds FOR SHARE: a cycle. This only completes once
+    // the transfer's transaction was aborted.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE wallet_accounts SET updated_at = now() WHERE id = '{}'",
+        a.id
+    )))
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+    blocker.commit().await.unwrap();
+
+    let view = transfer.await.unwrap().expect("retried, not reported");
+    assert!(!view.replayed);
+    assert_eq!(w.balance(&a.id).await, 1_000 - 2 - 101);
+}

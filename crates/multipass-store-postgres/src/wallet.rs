@@ -32,7 +32,8 @@ const TX_COLUMNS: &str = "id, wallet_id, counterparty_wallet_id, transfer_id, di
 /// Debit first, then the credit, then the fee credit.
 const LEG_ORDER: &str = "ORDER BY direction DESC, tx_type DESC, id";
 
-/// Attempts of one transfer before a serialization failure is reported as unavailable.
+/// Attempts of one transfer before repeated aborts are reported as the database being
+/// unavailable (busy), never as the caller's fault.
 const MAX_ATTEMPTS: u32 = 8;
 
 /// Only the constant column lists above are spliced into SQL; every value is bound.
@@ -563,6 +564,11 @@ impl WalletStore for PgStore {
                 Err(err) if is_retryable(&err) && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(%err, attempt, "transfer retried");
                     attempt += 1;
+                }
+                Err(err) if is_retryable(&err) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "the transfer was aborted by concurrent transfers {MAX_ATTEMPTS} times in a row: {err}"
+                    )));
                 }
                 Err(err) => return Err(map_err(err)),
             }

@@ -120,6 +120,25 @@ impl From<StoreError> for ApiError {
                 "An asset with this symbol already exists. Choose another symbol.",
             )
             .with_field("symbol"),
+            StoreError::Conflict(Conflict::InsufficientFunds) => Self::new(
+                ErrorCode::InsufficientFunds,
+                "The wallet's available balance is too small for this amount and its fee.",
+            )
+            .with_field("amount"),
+            StoreError::Conflict(Conflict::WalletInactive) => Self::new(
+                ErrorCode::InvalidState,
+                "A frozen or closed wallet can neither send nor receive funds.",
+            ),
+            StoreError::Conflict(Conflict::IdempotencyMismatch) => Self::new(
+                ErrorCode::IdempotencyMismatch,
+                "This idempotency key was already used for a different transfer. Use a new key for a new transfer.",
+            )
+            .with_field("idempotencyKey"),
+            StoreError::Conflict(Conflict::BalanceLimit) => Self::new(
+                ErrorCode::LimitExceeded,
+                "This would take the receiving balance past the largest amount a wallet can hold.",
+            )
+            .with_field("amount"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

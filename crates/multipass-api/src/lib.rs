@@ -16,6 +16,7 @@ pub mod market;
 mod open;
 pub mod reports;
 pub mod vault;
+pub mod wallet;
 
 pub use auth::SignInOutcome;
 pub use auth::views as auth_views;
@@ -48,6 +49,7 @@ pub struct Policies {
     pub session: SessionPolicy,
     pub hasher: PasswordHasher,
     pub reports: reports::ReportPolicy,
+    pub fee: multipass_domain::wallet::FeePolicy,
 }
 
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ mod market;
 mod output;
 mod reports;
 mod session;
+mod wallet;
 
 use clap::{Parser, Subcommand};
 use multipass_api::{
@@ -57,6 +58,8 @@ enum Command {
         #[command(subcommand)]
         command: market::MarketCommand,
     },
+    /// Wallets, balances, deposits, transfers, history and signature checks.
+    Wallet(wallet::WalletArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -131,6 +134,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::Reports(command) => reports::reports(&api, command).await,
         Command::Notifications(command) => reports::notifications(&api, command).await,
         Command::Market { command } => market::run(&api, command).await,
+        Command::Wallet(args) => wallet::run(&api, args).await,
     }
 }
 

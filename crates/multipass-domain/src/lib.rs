@@ -14,6 +14,7 @@ pub mod role;
 pub mod secret;
 pub mod session;
 pub mod totp;
+pub mod wallet;
 
 pub use backup_codes::BackupCode;
 pub use identity::{Email, FullName, Username, ValidationError};

@@ -1,6 +1,611 @@
+//! Wallets on the shared database. A transfer locks the balance rows it touches with one
+//! `SELECT ... ORDER BY wallet_id FOR UPDATE`, so every client takes them in the same
+//! ascending order and two transfers can never wait on each other in a cycle; should the
+//! database still report a serialization failure or a deadlock, the whole transaction is
+//! retried a bounded number of times before anything reaches the caller.
+
+use crate::errors::map_err;
 use crate::store::PgStore;
 use async_trait::async_trait;
-use multipass_store::WalletStore;
+use chrono::{DateTime, Utc};
+use multipass_domain::IdentityId;
+use multipass_domain::ids::WalletId;
+use multipass_domain::wallet::{
+    Direction, TREASURY_IDENTITY_ID, TREASURY_WALLET_ID, TxStatus, WalletStatus,
+};
+use multipass_store::{
+    BalanceRecord, Conflict, HistoryQuery, NewDeposit, NewTransfer, NewWallet, StoreError,
+    TransactionRecord, TransferOutcome, TxType, WalletRecord, WalletStore,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+const WALLET_COLUMNS: &str = "id, identity_id, name, status, key_algorithm, public_key, \
+     boundless_addresses, labels, is_default, created_at, updated_at";
+
+const TX_COLUMNS: &str = "id, wallet_id, counterparty_wallet_id, transfer_id, direction, tx_type, \
+     asset_type, amount, fee, status, idempotency_key, request_hash, signature, balance_after, \
+     metadata, created_at";
+
+/// Debit first, then the credit, then the fee credit.
+const LEG_ORDER: &str = "ORDER BY direction DESC, tx_type DESC, id";
+
+/// Attempts of one transfer before repeated aborts are reported as the database being
+/// unavailable (busy), never as the caller's fault.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Only the constant column lists above are spliced into SQL; every value is bound.
+fn trusted(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
+}
+
+fn decode_err(column: &str, detail: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("{column}: {detail}").into())
+}
+
+fn wallet_from_row(row: &PgRow) -> Result<WalletRecord, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let addresses: serde_json::Value = row.try_get("boundless_addresses")?;
+    Ok(WalletRecord {
+        id: WalletId::from_uuid(row.try_get("id")?),
+        identity_id: IdentityId::from_uuid(row.try_get("identity_id")?),
+        name: row.try_get("name")?,
+        status: WalletStatus::parse(&status).map_err(|e| decode_err("status", e))?,
+        key_algorithm: row.try_get("key_algorithm")?,
+        public_key: row.try_get("public_key")?,
+        addresses: serde_json::from_value(addresses)
+            .map_err(|e| decode_err("boundless_addresses", e))?,
+        labels: row.try_get("labels")?,
+        is_default: row.try_get("is_default")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn tx_from_row(row: &PgRow) -> Result<TransactionRecord, sqlx::Error> {
+    let direction: String = row.try_get("direction")?;
+    let status: String = row.try_get("status")?;
+    let counterparty: Option<Uuid> = row.try_get("counterparty_wallet_id")?;
+    Ok(TransactionRecord {
+        id: row.try_get("id")?,
+        wallet_id: WalletId::from_uuid(row.try_get("wallet_id")?),
+        counterparty_wallet_id: counterparty.map(WalletId::from_uuid),
+        transfer_id: row.try_get("transfer_id")?,
+        direction: Direction::parse(&direction).map_err(|e| decode_err("direction", e))?,
+        tx_type: row.try_get("tx_type")?,
+        asset_type: row.try_get("asset_type")?,
+        amount: row.try_get("amount")?,
+        fee: row.try_get("fee")?,
+        status: TxStatus::parse(&status).map_err(|e| decode_err("status", e))?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        request_hash: row.try_get("request_hash")?,
+        signature: row.try_get("signature")?,
+        balance_after: row.try_get("balance_after")?,
+        metadata: row.try_get("metadata")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn wallets_from(rows: &[PgRow]) -> Result<Vec<WalletRecord>, StoreError> {
+    rows.iter()
+        .map(wallet_from_row)
+        .collect::<Result<_, _>>()
+        .map_err(map_err)
+}
+
+fn txs_from(rows: &[PgRow]) -> Result<Vec<TransactionRecord>, StoreError> {
+    rows.iter()
+        .map(tx_from_row)
+        .collect::<Result<_, _>>()
+        .map_err(map_err)
+}
+
+/// Serialization failure, deadlock, or two first uses of one idempotency key racing: all
+/// are settled by running the transaction again.
+fn is_retryable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("40001" | "40P01"))
+                || db.constraint() == Some("idx_wallet_transactions_idempotency")
+        }
+        _ => false,
+    }
+}
+
+/// One row of `wallet_transactions` as this service writes it.
+#[derive(Clone, Copy)]
+struct Leg<'a> {
+    wallet: Uuid,
+    counterparty: Option<Uuid>,
+    transfer_id: Uuid,
+    direction: Direction,
+    tx_type: TxType,
+    asset: &'a str,
+    amount: i64,
+    fee: i64,
+    idempotency_key: Option<&'a str>,
+    request_hash: Option<&'a str>,
+    signature: Option<&'a str>,
+    balance_after: i64,
+    metadata: &'a serde_json::Value,
+    created_at: DateTime<Utc>,
+}
+
+async fn insert_leg(conn: &mut PgConnection, leg: Leg<'_>) -> Result<PgRow, sqlx::Error> {
+    sqlx::query(trusted(format!(
+        "INSERT INTO wallet_transactions (id, wallet_id, counterparty_wallet_id, transfer_id, direction, \
+         tx_type, asset_type, amount, fee, status, idempotency_key, request_hash, signature, balance_after, \
+         metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'completed', $10, $11, $12, $13, \
+         $14, $15) RETURNING {TX_COLUMNS}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(leg.wallet)
+    .bind(leg.counterparty)
+    .bind(leg.transfer_id)
+    .bind(leg.direction.as_str())
+    .bind(leg.tx_type.as_str())
+    .bind(leg.asset)
+    .bind(leg.amount)
+    .bind(leg.fee)
+    .bind(leg.idempotency_key)
+    .bind(leg.request_hash)
+    .bind(leg.signature)
+    .bind(leg.balance_after)
+    .bind(leg.metadata)
+    .bind(leg.created_at)
+    .fetch_one(conn)
+    .await
+}
+
+async fn add_to_balance(
+    conn: &mut PgConnection,
+    wallet: Uuid,
+    asset: &str,
+    delta: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    // The CASE keeps the bound check itself from overflowing for a negative delta.
+    sqlx::query_scalar(
+        "UPDATE wallet_balances SET total = total + $3 WHERE wallet_id = $1 AND asset_type = $2 \
+         AND CASE WHEN $3 > 0 THEN total <= 9223372036854775807 - $3 ELSE TRUE END RETURNING total",
+    )
+    .bind(wallet)
+    .bind(asset)
+    .bind(delta)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Creates the fee treasury's identity and wallet the first time a fee is charged.
+async fn ensure_treasury(store: &PgStore, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    // The identity insert is a CTE of the wallet insert, so one round trip creates both; the
+    // wallet's foreign key is checked at the end of the statement, when the identity exists.
+    sqlx::query(
+        "WITH owner AS ( \
+           INSERT INTO identity_profiles (id, full_name, email, metadata, created_at, updated_at) \
+           VALUES ($1, 'Multipass fee treasury', 'fee-treasury@multipass.invalid', '{\"system\": true}', $3, $3) \
+           ON CONFLICT (id) DO NOTHING) \
+         INSERT INTO wallet_accounts (id, identity_id, name, labels, is_default, created_at, updated_at) \
+         VALUES ($2, $1, 'Fee treasury', ARRAY['treasury'], TRUE, $3, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(TREASURY_IDENTITY_ID.as_uuid())
+    .bind(TREASURY_WALLET_ID.as_uuid())
+    .bind(now)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Makes sure each existing wallet of `wallets` has a (zero) balance row for `asset`, in its
+/// own statement before the transfer's transaction, so that the transaction only ever locks
+/// rows that exist and never waits on another client's insert.
+async fn ensure_balance_rows(
+    store: &PgStore,
+    wallets: &[Uuid],
+    asset: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO wallet_balances (wallet_id, asset_type) \
+         SELECT id, $2 FROM wallet_accounts WHERE id = ANY($1) \
+         ON CONFLICT (wallet_id, asset_type) DO NOTHING",
+    )
+    .bind(wallets)
+    .bind(asset)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+async fn legs(conn: &mut PgConnection, transfer_id: Uuid) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::query(trusted(format!(
+        "SELECT {TX_COLUMNS} FROM wallet_transactions WHERE transfer_id = $1 {LEG_ORDER}"
+    )))
+    .bind(transfer_id)
+    .fetch_all(conn)
+    .await
+}
+
+impl PgStore {
+    async fn insert_wallet(
+        &self,
+        wallet: &NewWallet,
+        may_be_default: bool,
+    ) -> Result<PgRow, sqlx::Error> {
+        sqlx::query(trusted(format!(
+            "INSERT INTO wallet_accounts (id, identity_id, name, key_algorithm, public_key, boundless_addresses, \
+             labels, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8 AND NOT EXISTS (SELECT 1 FROM wallet_accounts WHERE identity_id = $2 AND is_default), $9, $9) \
+             RETURNING {WALLET_COLUMNS}"
+        )))
+        .bind(wallet.id.as_uuid())
+        .bind(wallet.identity_id.as_uuid())
+        .bind(wallet.name.as_str())
+        .bind(wallet.key_algorithm)
+        .bind(&wallet.public_key)
+        .bind(serde_json::json!([wallet.address]))
+        .bind(wallet.labels.as_slice())
+        .bind(may_be_default)
+        .bind(wallet.created_at)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// One attempt of a transfer: the outer error is a database failure (possibly worth a
+    /// retry), the inner one the transfer's own refusal.
+    async fn try_transfer(
+        &self,
+        t: &NewTransfer,
+    ) -> Result<Result<TransferOutcome, StoreError>, sqlx::Error> {
+        let (from, to, treasury) = (
+            t.from.as_uuid(),
+            t.to.as_uuid(),
+            TREASURY_WALLET_ID.as_uuid(),
+        );
+        let asset = t.asset.as_str();
+        let mut tx = self.pool.begin().await?;
+
+        let wallets: Vec<Uuid> = vec![from, to];
+        let statuses = sqlx::query(
+            "SELECT id, status FROM wallet_accounts WHERE id = ANY($1) ORDER BY id FOR SHARE",
+        )
+        .bind(&wallets)
+        .fetch_all(&mut *tx)
+        .await?;
+        let status_of = |id: Uuid| -> Result<Option<String>, sqlx::Error> {
+            for row in &statuses {
+                if row.try_get::<Uuid, _>("id")? == id {
+                    return Ok(Some(row.try_get("status")?));
+                }
+            }
+            Ok(None)
+        };
+        let (Some(from_status), Some(to_status)) = (status_of(from)?, status_of(to)?) else {
+            return Ok(Err(StoreError::NotFound));
+        };
+
+        let mut locked: Vec<Uuid> = vec![from, to];
+        if t.fee > 0 {
+            locked.push(treasury);
+        }
+        let balances = sqlx::query(
+            "SELECT wallet_id, total, locked FROM wallet_balances \
+             WHERE asset_type = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE",
+        )
+        .bind(&locked)
+        .bind(asset)
+        .fetch_all(&mut *tx)
+        .await?;
+
+        // Under the sender's balance lock, so the first of many same-key requests has
+        // committed (or failed) before the next one looks.
+        let earlier = sqlx::query(
+            "SELECT transfer_id, request_hash FROM wallet_transactions \
+             WHERE wallet_id = $1 AND idempotency_key = $2 AND direction = 'debit'",
+        )
+        .bind(from)
+        .bind(t.idempotency_key.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(earlier) = earlier {
+            let hash: Option<String> = earlier.try_get("request_hash")?;
+            if hash.as_deref() != Some(t.request_hash.as_str()) {
+                return Ok(Err(StoreError::Conflict(Conflict::IdempotencyMismatch)));
+            }
+            let rows = legs(&mut tx, earlier.try_get("transfer_id")?).await?;
+            return Ok(txs_from(&rows).map(TransferOutcome::Replayed));
+        }
+
+        if from_status != "active" || to_status != "active" {
+            return Ok(Err(StoreError::Conflict(Conflict::WalletInactive)));
+        }
+        let mut unlocked = 0_i64;
+        for row in &balances {
+            if row.try_get::<Uuid, _>("wallet_id")? == from {
+                unlocked = row.try_get::<i64, _>("total")? - row.try_get::<i64, _>("locked")?;
+            }
+        }
+        let amount = t.amount.get();
+        let Some(debit) = amount.checked_add(t.fee).filter(|d| *d <= unlocked) else {
+            return Ok(Err(StoreError::Conflict(Conflict::InsufficientFunds)));
+        };
+
+        let mut deltas: BTreeMap<Uuid, i64> = BTreeMap::new();
+        *deltas.entry(from).or_default() -= debit;
+        *deltas.entry(to).or_default() += amount;
+        if t.fee > 0 {
+            *deltas.entry(treasury).or_default() += t.fee;
+        }
+        let mut after: BTreeMap<Uuid, i64> = BTreeMap::new();
+        for (wallet, delta) in deltas {
+            let Some(total) = add_to_balance(&mut tx, wallet, asset, delta).await? else {
+                return Ok(Err(StoreError::Conflict(Conflict::BalanceLimit)));
+            };
+            after.insert(wallet, total);
+        }
+        let balance_after = |wallet: Uuid| after.get(&wallet).copied().unwrap_or(0);
+
+        let no_metadata = serde_json::json!({});
+        let base = Leg {
+            wallet: from,
+            counterparty: Some(to),
+            transfer_id: t.transfer_id,
+            direction: Direction::Debit,
+            tx_type: TxType::Transfer,
+            asset,
+            amount,
+            fee: t.fee,
+            idempotency_key: Some(t.idempotency_key.as_str()),
+            request_hash: Some(t.request_hash.as_str()),
+            signature: Some(t.signature.as_str()),
+            balance_after: balance_after(from),
+            metadata: &no_metadata,
+            created_at: t.created_at,
+        };
+        let mut rows = vec![
+            insert_leg(&mut tx, base).await?,
+            insert_leg(
+                &mut tx,
+                Leg {
+                    wallet: to,
+                    counterparty: Some(from),
+                    direction: Direction::Credit,
+                    fee: 0,
+                    idempotency_key: None,
+                    request_hash: None,
+                    signature: None,
+                    balance_after: balance_after(to),
+                    ..base
+                },
+            )
+            .await?,
+        ];
+        if t.fee > 0 {
+            rows.push(
+                insert_leg(
+                    &mut tx,
+                    Leg {
+                        wallet: treasury,
+                        counterparty: Some(from),
+                        direction: Direction::Credit,
+                        tx_type: TxType::Fee,
+                        amount: t.fee,
+                        fee: 0,
+                        idempotency_key: None,
+                        request_hash: None,
+                        signature: None,
+                        balance_after: balance_after(treasury),
+                        ..base
+                    },
+                )
+                .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(txs_from(&rows).map(TransferOutcome::Created))
+    }
+}
 
 #[async_trait]
-impl WalletStore for PgStore {}
+impl WalletStore for PgStore {
+    #[tracing::instrument(skip_all)]
+    async fn create_wallet(&self, wallet: NewWallet) -> Result<WalletRecord, StoreError> {
+        let row = match self.insert_wallet(&wallet, true).await {
+            // Another client made the owner's first wallet at the same moment: this one is
+            // simply not the default.
+            Err(sqlx::Error::Database(db))
+                if db.constraint() == Some("idx_wallet_accounts_one_default") =>
+            {
+                self.insert_wallet(&wallet, false).await
+            }
+            other => other,
+        }
+        .map_err(map_err)?;
+        wallet_from_row(&row).map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn wallet(&self, id: WalletId) -> Result<WalletRecord, StoreError> {
+        let row = sqlx::query(trusted(format!(
+            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE id = $1"
+        )))
+        .bind(id.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        wallet_from_row(&row).map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError> {
+        let rows = sqlx::query(trusted(format!(
+            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = $1 ORDER BY is_default DESC, created_at, id"
+        )))
+        .bind(identity.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        wallets_from(&rows)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_wallet_status(
+        &self,
+        id: WalletId,
+        status: WalletStatus,
+        now: DateTime<Utc>,
+    ) -> Result<WalletRecord, StoreError> {
+        let row = sqlx::query(trusted(format!(
+            "UPDATE wallet_accounts SET status = $2, updated_at = $3 WHERE id = $1 AND status <> 'closed' \
+             RETURNING {WALLET_COLUMNS}"
+        )))
+        .bind(id.as_uuid())
+        .bind(status.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        match row {
+            Some(row) => wallet_from_row(&row).map_err(map_err),
+            None => {
+                // Either unknown (NotFound) or closed.
+                self.wallet(id).await?;
+                Err(StoreError::Conflict(Conflict::WalletInactive))
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn balances(&self, wallet: WalletId) -> Result<Vec<BalanceRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT wallet_id, asset_type, total, locked, unlocked FROM wallet_balances \
+             WHERE wallet_id = $1 ORDER BY asset_type",
+        )
+        .bind(wallet.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| -> Result<BalanceRecord, sqlx::Error> {
+                Ok(BalanceRecord {
+                    wallet_id: WalletId::from_uuid(row.try_get("wallet_id")?),
+                    asset_type: row.try_get("asset_type")?,
+                    total: row.try_get("total")?,
+                    locked: row.try_get("locked")?,
+                    unlocked: row.try_get("unlocked")?,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn deposit(&self, deposit: NewDeposit) -> Result<TransactionRecord, StoreError> {
+        let wallet = deposit.wallet_id.as_uuid();
+        let asset = deposit.asset.as_str();
+        ensure_balance_rows(self, &[wallet], asset)
+            .await
+            .map_err(map_err)?;
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM wallet_accounts WHERE id = $1 FOR SHARE")
+                .bind(wallet)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if status != WalletStatus::Active.as_str() {
+            return Err(StoreError::Conflict(Conflict::WalletInactive));
+        }
+        let total = add_to_balance(&mut tx, wallet, asset, deposit.amount.get())
+            .await
+            .map_err(map_err)?
+            .ok_or(StoreError::Conflict(Conflict::BalanceLimit))?;
+        let row = insert_leg(
+            &mut tx,
+            Leg {
+                wallet,
+                counterparty: None,
+                transfer_id: deposit.transfer_id,
+                direction: Direction::Credit,
+                tx_type: TxType::Deposit,
+                asset,
+                amount: deposit.amount.get(),
+                fee: 0,
+                idempotency_key: None,
+                request_hash: None,
+                signature: None,
+                balance_after: total,
+                metadata: &deposit.metadata,
+                created_at: deposit.created_at,
+            },
+        )
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        tx_from_row(&row).map_err(map_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn transfer(&self, transfer: NewTransfer) -> Result<TransferOutcome, StoreError> {
+        let mut wallets = vec![transfer.from.as_uuid(), transfer.to.as_uuid()];
+        if transfer.fee > 0 {
+            ensure_treasury(self, transfer.created_at)
+                .await
+                .map_err(map_err)?;
+            wallets.push(TREASURY_WALLET_ID.as_uuid());
+        }
+        ensure_balance_rows(self, &wallets, transfer.asset.as_str())
+            .await
+            .map_err(map_err)?;
+        let mut attempt = 1;
+        loop {
+            match self.try_transfer(&transfer).await {
+                Ok(outcome) => return outcome,
+                Err(err) if is_retryable(&err) && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(%err, attempt, "transfer retried");
+                    attempt += 1;
+                }
+                Err(err) if is_retryable(&err) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "the transfer was aborted by concurrent transfers {MAX_ATTEMPTS} times in a row: {err}"
+                    )));
+                }
+                Err(err) => return Err(map_err(err)),
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn transfer_legs(&self, transfer_id: Uuid) -> Result<Vec<TransactionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        let rows = legs(&mut conn, transfer_id).await.map_err(map_err)?;
+        txs_from(&rows)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn history(&self, query: HistoryQuery) -> Result<Vec<TransactionRecord>, StoreError> {
+        let rows = sqlx::query(trusted(format!(
+            "SELECT {TX_COLUMNS} FROM wallet_transactions WHERE wallet_id = $1 \
+             AND ($2::text IS NULL OR asset_type = $2) \
+             AND ($3::text IS NULL OR direction = $3) \
+             AND ($4::text IS NULL OR status = $4) \
+             AND ($5::timestamptz IS NULL OR created_at >= $5) \
+             AND ($6::timestamptz IS NULL OR created_at < $6) \
+             AND ($7::timestamptz IS NULL OR (created_at, id) < ($7, $8::uuid)) \
+             ORDER BY created_at DESC, id DESC LIMIT $9"
+        )))
+        .bind(query.wallet_id.as_uuid())
+        .bind(query.asset.as_ref().map(|a| a.as_str().to_owned()))
+        .bind(query.direction.map(Direction::as_str))
+        .bind(query.status.map(TxStatus::as_str))
+        .bind(query.since)
+        .bind(query.until)
+        .bind(query.after.map(|c| c.created_at))
+        .bind(query.after.map(|c| c.id))
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        txs_from(&rows)
+    }
+}

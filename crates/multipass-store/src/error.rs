@@ -7,6 +7,14 @@ pub enum Conflict {
     UsernameTaken,
     ReportNameTaken,
     SymbolTaken,
+    /// The unlocked balance cannot pay for a debit.
+    InsufficientFunds,
+    /// The wallet is frozen or closed, so it can neither send nor receive.
+    WalletInactive,
+    /// An idempotency key was used before for a different request.
+    IdempotencyMismatch,
+    /// A credit would take a balance past the largest amount a BIGINT holds.
+    BalanceLimit,
 }
 
 #[derive(Debug, Error)]

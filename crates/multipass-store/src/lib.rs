@@ -36,6 +36,10 @@ pub use reporting::{
 };
 pub use reporting::{NewNotification, NotificationKind, ReportStore};
 pub use wallet::WalletStore;
+pub use wallet::{
+    BalanceRecord, HistoryQuery, NewDeposit, NewTransfer, NewWallet, TransactionRecord,
+    TransferOutcome, TxType, WalletRecord,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

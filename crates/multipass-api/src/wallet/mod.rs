@@ -1,0 +1,224 @@
+//! The wallet service: accounts with ML-DSA-65 keys, balances, deposits, signed and
+//! idempotent transfers with a fee, and the history of each wallet.
+//!
+//! Only a wallet's owner, or an administrator, sees or moves its funds; deposits and
+//! freezing are for administrators.
+
+mod history;
+mod keys;
+mod transfer;
+mod views;
+
+pub use views::{
+    BalanceView, CreateWalletRequest, DepositRequest, HistoryPage, HistoryRequest, TransactionView,
+    TransferRequest, TransferView, VerificationView, WalletView,
+};
+
+use crate::MultipassApi;
+use crate::caller::Caller;
+use crate::error::{ApiError, ErrorCode};
+use multipass_domain::ids::WalletId;
+use multipass_domain::wallet::{
+    Amount, AssetType, KEY_ALGORITHM, Labels, WalletName, WalletStatus,
+};
+use multipass_domain::{IdentityId, Role, SessionToken, ValidationError};
+use multipass_store::{NewDeposit, NewWallet, SecurityEventType, StoreError, WalletRecord};
+use uuid::Uuid;
+
+pub(crate) fn parse_uuid(raw: &str, field: &'static str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw.trim())
+        .map_err(|_| ValidationError::new(field, "This is not a valid id.").into())
+}
+
+fn parse_asset(raw: Option<&str>) -> Result<AssetType, ApiError> {
+    Ok(raw
+        .map(AssetType::parse)
+        .transpose()?
+        .unwrap_or_else(AssetType::native))
+}
+
+impl MultipassApi {
+    /// The wallet, if the caller owns it or is an administrator; `field` names the input.
+    pub(crate) async fn visible_wallet(
+        &self,
+        caller: &Caller,
+        raw_id: &str,
+        field: &'static str,
+    ) -> Result<WalletRecord, ApiError> {
+        let id = WalletId::from_uuid(parse_uuid(raw_id, field)?);
+        let wallet = self.store.wallet(id).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.")
+                    .with_field(field)
+            }
+            other => other.into(),
+        })?;
+        caller
+            .require_self_or(wallet.identity_id, Role::Admin)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::Forbidden,
+                    "Only the wallet's owner or an administrator can do this.",
+                )
+            })?;
+        Ok(wallet)
+    }
+
+    /// Creates a wallet with a fresh ML-DSA-65 key pair: the seed goes to the OS keyring, the
+    /// public key and its address to the database. The owner's first wallet is the default.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_wallet(
+        &self,
+        token: &SessionToken,
+        request: CreateWalletRequest,
+    ) -> Result<WalletView, ApiError> {
+        let caller = self.caller(token).await?;
+        let name = WalletName::parse(&request.name)?;
+        let labels = Labels::parse(&request.labels)?;
+        let id = WalletId::new_random();
+        let pair = self.new_wallet_key(id).await?;
+        let created = self
+            .store
+            .create_wallet(NewWallet {
+                id,
+                identity_id: caller.identity_id,
+                name,
+                labels,
+                key_algorithm: KEY_ALGORITHM,
+                public_key: pair.public_key_hex(),
+                address: pair.address(),
+                created_at: self.clock.now(),
+            })
+            .await;
+        let created = match created {
+            Ok(created) => created,
+            Err(e) => {
+                self.forget_wallet_key(id).await;
+                return Err(e.into());
+            }
+        };
+        self.audit(
+            Some(caller.identity_id),
+            Some(caller.identity_id),
+            SecurityEventType::WalletKeyCreated,
+            serde_json::json!({
+                "walletId": id.to_string(),
+                "algorithm": KEY_ALGORITHM,
+                "address": pair.address(),
+            }),
+        )
+        .await?;
+        Ok(created.into())
+    }
+
+    /// The caller's wallets, or (administrators only) those of `owner`.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_wallets(
+        &self,
+        token: &SessionToken,
+        owner: Option<&str>,
+    ) -> Result<Vec<WalletView>, ApiError> {
+        let caller = self.caller(token).await?;
+        let owner = match owner {
+            Some(raw) => IdentityId::from_uuid(parse_uuid(raw, "ownerId")?),
+            None => caller.identity_id,
+        };
+        caller.require_self_or(owner, Role::Admin)?;
+        let wallets = self.store.wallets_of(owner).await?;
+        Ok(wallets.into_iter().map(WalletView::from).collect())
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn wallet(
+        &self,
+        token: &SessionToken,
+        wallet_id: &str,
+    ) -> Result<WalletView, ApiError> {
+        let caller = self.caller(token).await?;
+        Ok(self
+            .visible_wallet(&caller, wallet_id, "walletId")
+            .await?
+            .into())
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn balances(
+        &self,
+        token: &SessionToken,
+        wallet_id: &str,
+    ) -> Result<Vec<BalanceView>, ApiError> {
+        let caller = self.caller(token).await?;
+        let wallet = self.visible_wallet(&caller, wallet_id, "walletId").await?;
+        let balances = self.store.balances(wallet.id).await?;
+        Ok(balances.into_iter().map(BalanceView::from).collect())
+    }
+
+    /// Freezes, thaws or closes a wallet. Freezing and thawing are for administrators; an
+    /// owner may close their own wallet. Closing is final, and the wallet stays on record.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_wallet_status(
+        &self,
+        token: &SessionToken,
+        wallet_id: &str,
+        status: &str,
+    ) -> Result<WalletView, ApiError> {
+        let caller = self.caller(token).await?;
+        let next = WalletStatus::parse(status)?;
+        let wallet = self.visible_wallet(&caller, wallet_id, "walletId").await?;
+        if next != WalletStatus::Closed {
+            caller.require(Role::Admin)?;
+        }
+        if !wallet.status.may_become(next) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                format!("A {} wallet cannot become {next}.", wallet.status),
+            ));
+        }
+        let updated = self
+            .store
+            .set_wallet_status(wallet.id, next, self.clock.now())
+            .await?;
+        Ok(updated.into())
+    }
+
+    /// Adds funds to a wallet (administrators only): one credit of type `deposit`.
+    #[tracing::instrument(skip_all)]
+    pub async fn deposit(
+        &self,
+        token: &SessionToken,
+        request: DepositRequest,
+    ) -> Result<TransactionView, ApiError> {
+        let caller = self.caller(token).await?;
+        caller.require(Role::Admin)?;
+        let wallet = self
+            .visible_wallet(&caller, &request.wallet_id, "walletId")
+            .await?;
+        let asset = parse_asset(request.asset.as_deref())?;
+        let amount = Amount::parse(request.amount)?;
+        let memo = request
+            .memo
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        if memo.is_some_and(|m| m.chars().count() > 500) {
+            return Err(
+                ValidationError::new("memo", "A memo can be at most 500 characters.").into(),
+            );
+        }
+        let row = self
+            .store
+            .deposit(NewDeposit {
+                transfer_id: Uuid::new_v4(),
+                wallet_id: wallet.id,
+                asset,
+                amount,
+                metadata: serde_json::json!({
+                    "depositedBy": caller.identity_id.to_string(),
+                    "memo": memo,
+                }),
+                created_at: self.clock.now(),
+            })
+            .await?;
+        Ok(row.into())
+    }
+}

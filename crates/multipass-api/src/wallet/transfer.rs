@@ -1,0 +1,251 @@
+//! Transfers between wallets and checking their signatures.
+
+use super::{TransferRequest, TransferView, VerificationView, parse_asset, parse_uuid};
+use crate::MultipassApi;
+use crate::error::{ApiError, ErrorCode};
+use multipass_domain::wallet::{
+    Amount, Direction, FeePolicy, IdempotencyKey, TREASURY_WALLET_ID, TransferMessage,
+    request_hash, verify_transfer,
+};
+use multipass_domain::{Role, SessionToken, ValidationError};
+use multipass_store::{NewTransfer, NotificationKind, TransactionRecord, TransferOutcome, TxType};
+use uuid::Uuid;
+
+/// `1234` MPC minor units read as `12.34 MPC`; other assets as whole units.
+fn display_amount(amount: i64, asset: &str) -> String {
+    use multipass_domain::money::{NATIVE_ASSET, NATIVE_MINOR_UNITS};
+    if asset == NATIVE_ASSET {
+        format!(
+            "{}.{:02} {asset}",
+            amount / NATIVE_MINOR_UNITS,
+            amount % NATIVE_MINOR_UNITS
+        )
+    } else {
+        format!("{amount} {asset}")
+    }
+}
+
+fn view(outcome: TransferOutcome) -> Result<TransferView, ApiError> {
+    let (legs, replayed) = match outcome {
+        TransferOutcome::Created(legs) => (legs, false),
+        TransferOutcome::Replayed(legs) => (legs, true),
+    };
+    let debit = legs
+        .iter()
+        .find(|l| l.direction == Direction::Debit)
+        .ok_or_else(|| ApiError::internal("A stored transfer has no debit", &"missing leg"))?;
+    Ok(TransferView {
+        transfer_id: debit.transfer_id.to_string(),
+        replayed,
+        amount: debit.amount,
+        fee: debit.fee,
+        legs: legs.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// The message the sender signed, rebuilt from the stored debit leg.
+fn signed_message(debit: &TransactionRecord) -> Option<TransferMessage> {
+    Some(TransferMessage {
+        transfer_id: debit.transfer_id,
+        from: debit.wallet_id,
+        to: debit.counterparty_wallet_id?,
+        asset: debit.asset_type.clone(),
+        amount: debit.amount,
+        fee: debit.fee,
+        idempotency_key: debit.idempotency_key.clone()?,
+    })
+}
+
+/// Whether the credit legs say the same as the signed debit.
+fn legs_agree(debit: &TransactionRecord, legs: &[TransactionRecord]) -> bool {
+    let credit = legs
+        .iter()
+        .find(|l| l.direction == Direction::Credit && l.tx_type == TxType::Transfer.as_str());
+    let fee = legs
+        .iter()
+        .find(|l| l.direction == Direction::Credit && l.tx_type == TxType::Fee.as_str());
+    let credit_ok = credit.is_some_and(|c| {
+        Some(c.wallet_id) == debit.counterparty_wallet_id
+            && c.amount == debit.amount
+            && c.asset_type == debit.asset_type
+    });
+    let fee_ok = match fee {
+        None => debit.fee == 0,
+        Some(f) => f.amount == debit.fee && f.wallet_id == TREASURY_WALLET_ID,
+    };
+    credit_ok && fee_ok
+}
+
+impl MultipassApi {
+    /// Moves `amount` from one wallet to another, signed with the sender's ML-DSA-65 key,
+    /// plus the fee to the treasury. The same idempotency key with the same request returns
+    /// the first result again; with a different request it is `idempotency_mismatch`.
+    #[tracing::instrument(skip_all)]
+    pub async fn transfer(
+        &self,
+        token: &SessionToken,
+        request: TransferRequest,
+    ) -> Result<TransferView, ApiError> {
+        let caller = self.caller(token).await?;
+        let key = IdempotencyKey::parse(&request.idempotency_key)?;
+        let amount = Amount::parse(request.amount)?;
+        let asset = parse_asset(request.asset.as_deref())?;
+        let from = self
+            .visible_wallet(&caller, &request.from_wallet_id, "fromWalletId")
+            .await?;
+        let to_id = parse_uuid(&request.to_wallet_id, "toWalletId")?;
+        if to_id == from.id.as_uuid() {
+            return Err(ValidationError::new(
+                "toWalletId",
+                "A wallet cannot send to itself. Choose another receiving wallet.",
+            )
+            .into());
+        }
+        let to = self
+            .store
+            .wallet(multipass_domain::ids::WalletId::from_uuid(to_id))
+            .await
+            .map_err(|e| match e {
+                multipass_store::StoreError::NotFound => {
+                    ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.")
+                        .with_field("toWalletId")
+                }
+                other => other.into(),
+            })?;
+        let fee_policy = if from.id == TREASURY_WALLET_ID {
+            FeePolicy::free()
+        } else {
+            self.policies.fee
+        };
+        let fee = fee_policy.fee_for(amount.get());
+        if fee_policy.total_debit(amount.get()).is_none() {
+            return Err(multipass_store::StoreError::Conflict(
+                multipass_store::Conflict::InsufficientFunds,
+            )
+            .into());
+        }
+        let transfer_id = Uuid::new_v4();
+        let message = TransferMessage {
+            transfer_id,
+            from: from.id,
+            to: to.id,
+            asset: asset.as_str().to_owned(),
+            amount: amount.get(),
+            fee,
+            idempotency_key: key.as_str().to_owned(),
+        };
+        let pair = self.wallet_key(from.id).await?;
+        let signature = tokio::task::spawn_blocking(move || pair.sign(&message))
+            .await
+            .map_err(|e| ApiError::internal("The signing task stopped", &e))?
+            .map_err(|e| ApiError::internal("The transfer could not be signed", &e))?;
+        let outcome = self
+            .store
+            .transfer(NewTransfer {
+                transfer_id,
+                from: from.id,
+                to: to.id,
+                request_hash: request_hash(
+                    from.id,
+                    to.id,
+                    asset.as_str(),
+                    amount.get(),
+                    key.as_str(),
+                ),
+                asset,
+                amount,
+                fee,
+                idempotency_key: key,
+                signature,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        let created = matches!(outcome, TransferOutcome::Created(_));
+        let to_asset = request.asset.as_deref().map_or_else(
+            || multipass_domain::money::NATIVE_ASSET.to_owned(),
+            |a| a.trim().to_ascii_uppercase(),
+        );
+        let view = view(outcome)?;
+        if created {
+            self.notify(
+                to.identity_id,
+                NotificationKind::TransferReceived,
+                format!("You received {}", display_amount(view.amount, &to_asset)),
+                format!(
+                    "{} arrived in your wallet \u{201c}{}\u{201d}.",
+                    display_amount(view.amount, &to_asset),
+                    to.name
+                ),
+                serde_json::json!({
+                    "transferId": view.transfer_id,
+                    "walletId": to.id.to_string(),
+                    "fromWalletId": from.id.to_string(),
+                }),
+            )
+            .await;
+        }
+        Ok(view)
+    }
+
+    /// Checks a stored transfer's ML-DSA-65 signature against its sender's public key, and
+    /// that its credit legs match what was signed. Either party's owner, or an administrator.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_transfer(
+        &self,
+        token: &SessionToken,
+        transfer_id: &str,
+    ) -> Result<VerificationView, ApiError> {
+        let caller = self.caller(token).await?;
+        let id = parse_uuid(transfer_id, "transferId")?;
+        let legs = self.store.transfer_legs(id).await?;
+        let not_found = || {
+            ApiError::new(ErrorCode::NotFound, "There is no transfer with this id.")
+                .with_field("transferId")
+        };
+        let Some(debit) = legs.iter().find(|l| l.direction == Direction::Debit) else {
+            return Err(if legs.is_empty() {
+                not_found()
+            } else {
+                ApiError::new(
+                    ErrorCode::InvalidState,
+                    "This is a deposit, which carries no signature.",
+                )
+            });
+        };
+        let sender = self.store.wallet(debit.wallet_id).await?;
+        let mut owners = vec![sender.identity_id];
+        if let Some(to) = debit.counterparty_wallet_id {
+            owners.push(self.store.wallet(to).await?.identity_id);
+        }
+        if !owners.contains(&caller.identity_id) {
+            caller.require(Role::Admin)?;
+        }
+        let problem = match (
+            signed_message(debit),
+            debit.signature.as_deref(),
+            sender.public_key.as_deref(),
+        ) {
+            (Some(message), Some(signature), Some(public_key)) => {
+                match verify_transfer(public_key, &message, signature) {
+                    Err(e) => Some(format!("The signature does not verify: {e}.")),
+                    Ok(()) if !legs_agree(debit, &legs) => Some(
+                        "The signature verifies, but the credit legs do not match what was signed."
+                            .to_owned(),
+                    ),
+                    Ok(()) => None,
+                }
+            }
+            _ => Some(
+                "The transfer has no signature, sender key or idempotency key on record."
+                    .to_owned(),
+            ),
+        };
+        Ok(VerificationView {
+            transfer_id: id.to_string(),
+            valid: problem.is_none(),
+            problem,
+            signer_wallet_id: sender.id.to_string(),
+            signer_public_key: sender.public_key,
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! The wallet service on real PostgreSQL, a fresh database per test.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
+mod common;
+mod wallet_scenarios;
+
+use async_trait::async_trait;
+use multipass_store::OpenMode;
+use multipass_store_postgres::{PgStore, PgStoreOptions, migrator};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use wallet_scenarios::*;
+
+struct Pg(PgPool);
+
+#[async_trait]
+impl RawSql for Pg {
+    async fn exec(&self, sql: &str) -> Result<u64, String> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.0)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.0)
+            .await
+            .unwrap()
+    }
+
+    async fn everything(&self) -> String {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&self.0)
+        .await
+        .unwrap();
+        let mut all = String::new();
+        for table in tables {
+            let rows: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT string_agg(t::text, E'\\n') FROM \"{table}\" t"
+            )))
+            .fetch_one(&self.0)
+            .await
+            .unwrap();
+            all.push_str(&rows.unwrap_or_default());
+        }
+        all
+    }
+}
+
+async fn migrated(pool: PgPool) -> (Arc<PgStore>, Pg) {
+    migrator().run(&pool).await.unwrap();
+    (
+        Arc::new(PgStore::from_migrated_pool(pool.clone())),
+        Pg(pool),
+    )
+}
+
+#[sqlx::test(migrations = false)]
+async fn wallets_have_keyring_keys(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    wallets_have_keyring_keys_and_one_default(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn transfers_are_signed_charged_and_guarded_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    transfers_are_signed_charged_and_guarded(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn one_key_sent_fifty_times_in_parallel(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    one_key_sent_in_parallel_moves_money_once(store, &sql, 50).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn constraints_refuse_broken_balances_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    constraints_refuse_broken_balances(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn history_pages_and_filters_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    history_pages_and_filters(store, &sql).await;
+}
+
+/// 1000 transfers among 10 wallets over a pool of 32 connections.
+#[sqlx::test(migrations = false)]
+async fn a_thousand_concurrent_transfers_over_32_connections(pool: PgPool) {
+    migrator().run(&pool).await.unwrap();
+    let store = PgStore::open(
+        PgStoreOptions {
+            connect: (*pool.connect_options()).clone(),
+            max_connections: 32,
+            acquire_timeout: Duration::from_secs(60),
+        },
+        OpenMode::Migrate,
+    )
+    .await
+    .unwrap();
+    concurrent_transfers_conserve_the_total(Arc::new(store), &Pg(pool), 10, 1000, 32).await;
+}
+
+/// A transfer that the database picks as a deadlock victim is run again inside the store,
+/// and the caller only sees it succeed. Another session holds the sender's balance row,
+/// lets the transfer block on it, then asks for the wallet row the transfer holds shared;
+/// that session's long deadlock timeout makes the transfer the one PostgreSQL aborts.
+#[sqlx::test(migrations = false)]
+async fn a_deadlock_victim_is_retried_not_reported(pool: PgPool) {
+    let (store, sql) = migrated(pool.clone()).await;
+    let w = world(store, &sql).await;
+    let ada = common::sign_up(&w.api, "ada").await.token;
+    let a = w.wallet(&ada, "Ada").await;
+    let b = w.wallet(&ada, "Other").await;
+    w.deposit(&a, 1_000).await;
+    w.send(&ada, &a.id, &b.id, 1, "warm-up").await.unwrap();
+
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT total FROM wallet_balances WHERE wallet_id = '{}' FOR UPDATE",
+        a.id
+    )))
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+
+    let transfer = {
+        let (api, ada, from, to) = (w.api.clone(), ada.clone(), a.id.clone(), b.id.clone());
+        tokio::spawn(async move {
+            api.transfer(
+                &ada,
+                multipass_api::wallet::TransferRequest {
+                    from_wallet_id: from,
+                    to_wallet_id: to,
+                    asset: None,
+                    amount: 100,
+                    idempotency_key: "victim".into(),
+                },
+            )
+            .await
+        })
+    };
+    // Bounded wait until the transfer is blocked on the balance row.
+    let mut blocked = false;
+    for _ in 0..600 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(blocked, "the transfer never waited on the locked balance");
+
+    // Needs the wallet row the transfer holds FOR SHARE: a cycle. This only completes once
+    // the transfer's transaction was aborted.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE wallet_accounts SET updated_at = now() WHERE id = '{}'",
+        a.id
+    )))
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+    blocker.commit().await.unwrap();
+
+    let view = transfer.await.unwrap().expect("retried, not reported");
+    assert!(!view.replayed);
+    assert_eq!(w.balance(&a.id).await, 1_000 - 2 - 101);
+}

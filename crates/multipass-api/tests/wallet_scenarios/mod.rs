@@ -1,0 +1,792 @@
+//! Wallet scenarios run against both stores. Each takes a freshly migrated store and a way
+//! to run raw SQL on it (to promote an admin, tamper with rows, or look for secrets).
+
+#![allow(dead_code)]
+
+use crate::common::{ManualClock, api, sign_up};
+use async_trait::async_trait;
+use chrono::Duration;
+use futures::StreamExt;
+use multipass_api::vault::{KeyringVault, SecretVault};
+use multipass_api::wallet::{
+    CreateWalletRequest, DepositRequest, HistoryRequest, TransferRequest, TransferView, WalletView,
+};
+use multipass_api::{ErrorCode, MultipassApi};
+use multipass_domain::SessionToken;
+use multipass_domain::wallet::{TREASURY_WALLET_ID, WalletKeyPair, address_of};
+use multipass_store::Store;
+use rand::{Rng, SeedableRng};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Raw SQL on the store under test; the statements used are valid on both backends.
+#[async_trait]
+pub trait RawSql: Send + Sync {
+    /// Runs a statement; `Err` carries the database's message.
+    async fn exec(&self, sql: &str) -> Result<u64, String>;
+    async fn count(&self, sql: &str) -> i64;
+    /// Everything the database holds, as text, for looking for secrets.
+    async fn everything(&self) -> String;
+}
+
+pub struct World {
+    pub api: MultipassApi,
+    pub clock: Arc<ManualClock>,
+    pub vault: Arc<KeyringVault>,
+    pub admin: SessionToken,
+}
+
+pub async fn world(store: Arc<dyn Store>, sql: &dyn RawSql) -> World {
+    let clock = ManualClock::new();
+    let vault = Arc::new(KeyringVault::new(format!(
+        "multipass-test-{}",
+        Uuid::new_v4()
+    )));
+    let api = api(store, clock.clone(), Default::default()).with_vault(vault.clone());
+    let admin = sign_up(&api, "root").await.token;
+    sql.exec("UPDATE identity_profiles SET role = 'admin' WHERE email = 'root@example.com'")
+        .await
+        .unwrap();
+    World {
+        api,
+        clock,
+        vault,
+        admin,
+    }
+}
+
+impl World {
+    pub async fn wallet(&self, owner: &SessionToken, name: &str) -> WalletView {
+        self.api
+            .create_wallet(
+                owner,
+                CreateWalletRequest {
+                    name: name.into(),
+                    labels: vec![],
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn deposit(&self, wallet: &WalletView, amount: i64) {
+        self.api
+            .deposit(
+                &self.admin,
+                DepositRequest {
+                    wallet_id: wallet.id.clone(),
+                    asset: None,
+                    amount,
+                    memo: Some("test funds".into()),
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    pub async fn balance(&self, wallet_id: &str) -> i64 {
+        self.api
+            .balances(&self.admin, wallet_id)
+            .await
+            .unwrap()
+            .iter()
+            .find(|b| b.asset == "MPC")
+            .map_or(0, |b| {
+                assert_eq!(b.unlocked, b.total - b.locked);
+                b.total
+            })
+    }
+
+    pub async fn send(
+        &self,
+        token: &SessionToken,
+        from: &str,
+        to: &str,
+        amount: i64,
+        key: &str,
+    ) -> Result<TransferView, multipass_api::ApiError> {
+        self.api
+            .transfer(
+                token,
+                TransferRequest {
+                    from_wallet_id: from.into(),
+                    to_wallet_id: to.into(),
+                    asset: None,
+                    amount,
+                    idempotency_key: key.into(),
+                },
+            )
+            .await
+    }
+}
+
+/// A wallet gets an ML-DSA-65 key pair: seed in the keyring, public key and its address in
+/// the database, the seed in no database column; the first wallet is the default.
+pub async fn wallets_have_keyring_keys_and_one_default(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let first = w
+        .api
+        .create_wallet(
+            &ada,
+            CreateWalletRequest {
+                name: "  Everyday ".into(),
+                labels: vec!["ops".into(), "ops".into(), "travel".into()],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.name, "Everyday");
+    assert_eq!(first.labels, ["ops", "travel"]);
+    assert_eq!((first.status.as_str(), first.is_default), ("active", true));
+    assert_eq!(first.key_algorithm, "ML-DSA-65");
+    let second = w.wallet(&ada, "Savings").await;
+    assert!(!second.is_default);
+
+    let seed = w
+        .vault
+        .get(&format!("wallet:{}", first.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(seed.len(), 32);
+    let pair = WalletKeyPair::from_stored_seed(&seed).unwrap();
+    assert_eq!(
+        first.public_key.as_deref(),
+        Some(pair.public_key_hex().as_str())
+    );
+    assert_eq!(first.addresses, [address_of(&pair.public_key())]);
+    let everything = sql.everything().await;
+    assert!(
+        everything.contains(&pair.public_key_hex()),
+        "the dump is searchable"
+    );
+    assert!(
+        !everything.contains(&hex::encode(seed.as_slice())),
+        "the secret seed must not be in the database"
+    );
+
+    let listed = w.api.list_wallets(&ada, None).await.unwrap();
+    assert_eq!(listed, [first.clone(), second]);
+    assert_eq!(w.api.wallet(&ada, &first.id).await.unwrap(), first);
+
+    let err = w
+        .api
+        .create_wallet(&ada, CreateWalletRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("name"))
+    );
+    let err = w.api.wallet(&ada, "not-a-uuid").await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("walletId"))
+    );
+    let err = w
+        .api
+        .wallet(&ada, &Uuid::new_v4().to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let events = sql
+        .count("SELECT count(*) FROM security_events WHERE event_type = 'wallet_key_created'")
+        .await;
+    assert_eq!(events, 2);
+}
+
+/// Deposits, a signed transfer with its fee, verification, tampering, permissions and the
+/// frozen/closed states.
+pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let bob = sign_up(&w.api, "bob").await.token;
+    let eve = sign_up(&w.api, "eve").await.token;
+    let a = w.wallet(&ada, "Ada main").await;
+    let b = w.wallet(&bob, "Bob main").await;
+
+    let err = w
+        .api
+        .deposit(
+            &ada,
+            DepositRequest {
+                wallet_id: a.id.clone(),
+                asset: None,
+                amount: 5,
+                memo: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    w.deposit(&a, 10_000).await;
+    assert_eq!(w.balance(&a.id).await, 10_000);
+
+    let sent = w
+        .send(&ada, &a.id, &b.id, 1_000, "pay-bob-1")
+        .await
+        .unwrap();
+    assert!(!sent.replayed);
+    assert_eq!((sent.amount, sent.fee), (1_000, 1));
+    let legs: Vec<_> = sent
+        .legs
+        .iter()
+        .map(|l| {
+            (
+                l.wallet_id.as_str(),
+                l.direction.as_str(),
+                l.tx_type.as_str(),
+                l.amount,
+                l.balance_after,
+            )
+        })
+        .collect();
+    let treasury = TREASURY_WALLET_ID.to_string();
+    assert_eq!(
+        legs,
+        [
+            (a.id.as_str(), "debit", "transfer", 1_000, Some(8_999)),
+            (b.id.as_str(), "credit", "transfer", 1_000, Some(1_000)),
+            (treasury.as_str(), "credit", "fee", 1, Some(1)),
+        ]
+    );
+    assert!(sent.legs.iter().all(|l| l.transfer_id == sent.transfer_id));
+    assert_eq!(
+        (
+            w.balance(&a.id).await,
+            w.balance(&b.id).await,
+            w.balance(&treasury).await
+        ),
+        (8_999, 1_000, 1)
+    );
+    let notified = sql
+        .count("SELECT count(*) FROM notifications WHERE kind = 'transfer_received'")
+        .await;
+    assert_eq!(notified, 1);
+
+    // Both parties and admins may verify; outsiders may not.
+    for who in [&ada, &bob, &w.admin] {
+        let check = w.api.verify_transfer(who, &sent.transfer_id).await.unwrap();
+        assert!(check.valid, "{check:?}");
+    }
+    assert_eq!(
+        w.api
+            .verify_transfer(&eve, &sent.transfer_id)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+
+    // Outsiders neither see nor move the funds.
+    assert_eq!(
+        w.api.balances(&eve, &a.id).await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        w.api.wallet(&eve, &a.id).await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        w.send(&eve, &a.id, &b.id, 1, "steal")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        w.api
+            .history(
+                &eve,
+                HistoryRequest {
+                    wallet_id: a.id.clone(),
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        w.api
+            .list_wallets(&eve, Some(&a.owner_id))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+
+    // Too much is a clean refusal that changes nothing.
+    let err = w
+        .send(&ada, &a.id, &b.id, 8_999, "too-much")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InsufficientFunds);
+    assert_eq!(w.balance(&a.id).await, 8_999);
+    let err = w.send(&ada, &a.id, &a.id, 1, "self").await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("toWalletId"))
+    );
+    let err = w.send(&ada, &a.id, &b.id, 0, "zero").await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("amount"))
+    );
+
+    // Frozen wallets neither send nor receive; only admins freeze; closing is final.
+    assert_eq!(
+        w.api
+            .set_wallet_status(&bob, &b.id, "frozen")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    w.api
+        .set_wallet_status(&w.admin, &b.id, "frozen")
+        .await
+        .unwrap();
+    assert_eq!(
+        w.send(&ada, &a.id, &b.id, 10, "to-frozen")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    assert_eq!(
+        w.send(&bob, &b.id, &a.id, 10, "from-frozen")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    w.api
+        .set_wallet_status(&w.admin, &b.id, "active")
+        .await
+        .unwrap();
+    w.send(&bob, &b.id, &a.id, 10, "thawed").await.unwrap();
+    let closed = w
+        .api
+        .set_wallet_status(&bob, &b.id, "closed")
+        .await
+        .unwrap();
+    assert_eq!(closed.status, "closed");
+    assert_eq!(
+        w.send(&ada, &a.id, &b.id, 10, "to-closed")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    assert_eq!(
+        w.api
+            .set_wallet_status(&w.admin, &b.id, "active")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidState
+    );
+    assert_eq!(
+        w.api.wallet(&bob, &b.id).await.unwrap().status,
+        "closed",
+        "kept, not deleted"
+    );
+
+    // Tampering with the stored amount breaks the signature.
+    let tampered = sql
+        .exec(&format!(
+            "UPDATE wallet_transactions SET amount = amount + 1 \
+             WHERE transfer_id = '{}' AND direction = 'debit'",
+            sent.transfer_id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(tampered, 1);
+    let check = w
+        .api
+        .verify_transfer(&ada, &sent.transfer_id)
+        .await
+        .unwrap();
+    assert!(!check.valid);
+    assert!(check.problem.unwrap().contains("does not verify"));
+}
+
+/// One key sent many times at once moves the money once; the same key for another amount is
+/// `idempotency_mismatch`.
+pub async fn one_key_sent_in_parallel_moves_money_once(
+    store: Arc<dyn Store>,
+    sql: &dyn RawSql,
+    copies: usize,
+) {
+    let w = Arc::new(world(store, sql).await);
+    let ada = sign_up(&w.api, "ada").await.token;
+    let bob = sign_up(&w.api, "bob").await.token;
+    let a = w.wallet(&ada, "Ada").await;
+    let b = w.wallet(&bob, "Bob").await;
+    w.deposit(&a, 100_000).await;
+
+    let tasks: Vec<_> = (0..copies)
+        .map(|_| {
+            let (w, ada, from, to) = (w.clone(), ada.clone(), a.id.clone(), b.id.clone());
+            tokio::spawn(async move { w.send(&ada, &from, &to, 2_500, "invoice-77").await })
+        })
+        .collect();
+    let results: Vec<TransferView> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    let first: Vec<_> = results.iter().filter(|r| !r.replayed).collect();
+    assert_eq!(first.len(), 1, "exactly one request applied the transfer");
+    assert!(
+        results
+            .iter()
+            .all(|r| r.transfer_id == first[0].transfer_id && r.legs == first[0].legs)
+    );
+    let rows = sql
+        .count("SELECT count(*) FROM wallet_transactions WHERE tx_type <> 'deposit'")
+        .await;
+    assert_eq!(rows, 3, "two legs and the fee");
+    assert_eq!(w.balance(&a.id).await, 100_000 - 2_500 - 3);
+    assert_eq!(w.balance(&b.id).await, 2_500);
+
+    let err = w
+        .send(&ada, &a.id, &b.id, 2_600, "invoice-77")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::IdempotencyMismatch, Some("idempotencyKey"))
+    );
+    let again = w
+        .send(&ada, &a.id, &b.id, 2_500, "invoice-77")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(w.balance(&a.id).await, 100_000 - 2_500 - 3);
+}
+
+/// Many transfers at once among `wallets` wallets: the total is conserved, nothing goes
+/// negative, each failure is a clean `insufficient_funds`, and every balance equals its
+/// ledger.
+pub async fn concurrent_transfers_conserve_the_total(
+    store: Arc<dyn Store>,
+    sql: &dyn RawSql,
+    wallets: usize,
+    transfers: usize,
+    parallel: usize,
+) {
+    const START: i64 = 1_000;
+    let w = Arc::new(world(store, sql).await);
+    let ada = sign_up(&w.api, "ada").await.token;
+    let mut ids = Vec::new();
+    for i in 0..wallets {
+        let wallet = w.wallet(&ada, &format!("W{i}")).await;
+        w.deposit(&wallet, START).await;
+        ids.push(wallet.id);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let plan: Vec<(usize, usize, i64)> = (0..transfers)
+        .map(|_| {
+            let from = rng.random_range(0..wallets);
+            let to = (from + rng.random_range(1..wallets)) % wallets;
+            (from, to, rng.random_range(1..=400))
+        })
+        .collect();
+    let ids = Arc::new(ids);
+    let outcomes: Vec<_> = futures::stream::iter(plan.into_iter().enumerate())
+        .map(|(n, (from, to, amount))| {
+            let (w, ada, ids) = (w.clone(), ada.clone(), ids.clone());
+            async move {
+                tokio::spawn(async move {
+                    w.send(&ada, &ids[from], &ids[to], amount, &format!("t{n}"))
+                        .await
+                })
+                .await
+                .unwrap()
+            }
+        })
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    let mut fees = 0;
+    let mut succeeded = 0;
+    for outcome in &outcomes {
+        match outcome {
+            Ok(view) => {
+                succeeded += 1;
+                fees += view.fee;
+            }
+            Err(err) => assert_eq!(err.code, ErrorCode::InsufficientFunds, "{err:?}"),
+        }
+    }
+    assert!(
+        succeeded > transfers / 4,
+        "only {succeeded} of {transfers} went through"
+    );
+    let treasury = w.balance(&TREASURY_WALLET_ID.to_string()).await;
+    assert_eq!(treasury, fees);
+    let mut total = treasury;
+    for id in ids.iter() {
+        let balance = w.balance(id).await;
+        assert!(balance >= 0);
+        // The ledger replays to the balance.
+        let mut ledger = 0;
+        let mut cursor = None;
+        loop {
+            let page = w
+                .api
+                .history(
+                    &ada,
+                    HistoryRequest {
+                        wallet_id: id.clone(),
+                        cursor: cursor.clone(),
+                        limit: Some(200),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            for row in &page.items {
+                assert!(row.balance_after.unwrap() >= 0);
+                ledger += match row.direction.as_str() {
+                    "credit" => row.amount,
+                    _ => -(row.amount + row.fee),
+                };
+            }
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(ledger, balance, "wallet {id}");
+        total += balance;
+    }
+    assert_eq!(
+        total,
+        START * i64::try_from(wallets).unwrap(),
+        "the sum is conserved"
+    );
+    let negative = sql
+        .count(
+            "SELECT count(*) FROM wallet_balances WHERE total < 0 OR locked < 0 OR locked > total",
+        )
+        .await;
+    assert_eq!(negative, 0);
+}
+
+/// Writes that would break a balance's invariants are refused by the schema itself.
+pub async fn constraints_refuse_broken_balances(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let a = w.wallet(&ada, "Ada").await;
+    w.deposit(&a, 100).await;
+    let row = |set: &str| {
+        format!(
+            "UPDATE wallet_balances SET {set} WHERE wallet_id = '{}' AND asset_type = 'MPC'",
+            a.id
+        )
+    };
+    for set in [
+        "total = -1",
+        "total = total - 101",
+        "locked = 101",
+        "locked = -1",
+    ] {
+        let refused = sql.exec(&row(set)).await;
+        assert!(refused.is_err(), "{set} was accepted");
+    }
+    assert!(
+        sql.exec(&row("unlocked = 5")).await.is_err(),
+        "unlocked is derived, never written"
+    );
+    assert_eq!(sql.exec(&row("locked = 40")).await, Ok(1));
+    let balances = w.api.balances(&ada, &a.id).await.unwrap();
+    assert_eq!(
+        (balances[0].total, balances[0].locked, balances[0].unlocked),
+        (100, 40, 60)
+    );
+    // Locked funds cannot be sent.
+    let b = w.wallet(&ada, "Other").await;
+    assert_eq!(
+        w.send(&ada, &a.id, &b.id, 60, "locked")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InsufficientFunds
+    );
+    w.send(&ada, &a.id, &b.id, 59, "unlocked").await.unwrap();
+    let bad_leg = format!(
+        "INSERT INTO wallet_transactions (id, wallet_id, transfer_id, direction, tx_type, asset_type, amount, balance_after) \
+         VALUES ('{}', '{}', '{}', 'debit', 'transfer', 'MPC', 5, -1)",
+        Uuid::new_v4(),
+        a.id,
+        Uuid::new_v4()
+    );
+    assert!(sql.exec(&bad_leg).await.is_err());
+
+    // Credits past the largest BIGINT are refused cleanly, as deposits and as transfers.
+    let full = w.wallet(&ada, "Full").await;
+    w.deposit(&full, i64::MAX - 10).await;
+    let err = w
+        .api
+        .deposit(
+            &w.admin,
+            DepositRequest {
+                wallet_id: full.id.clone(),
+                asset: None,
+                amount: 11,
+                memo: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::LimitExceeded);
+    let before = w.balance(&b.id).await;
+    let err = w
+        .send(&ada, &b.id, &full.id, 20, "overflow")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::LimitExceeded);
+    assert_eq!(w.balance(&b.id).await, before, "nothing moved");
+    assert_eq!(w.balance(&full.id).await, i64::MAX - 10);
+}
+
+/// Every row exactly once across pages, newest first, and each filter does what it says.
+pub async fn history_pages_and_filters(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let a = w.wallet(&ada, "Ada").await;
+    let b = w.wallet(&ada, "Other").await;
+    let start = multipass_api::Clock::now(w.clock.as_ref());
+    for i in 0..12 {
+        w.deposit(&a, 1_000).await;
+        // Several rows share a timestamp: the id breaks the tie.
+        w.send(&ada, &a.id, &b.id, 10 + i, &format!("h{i}"))
+            .await
+            .unwrap();
+        w.send(&ada, &b.id, &a.id, 1, &format!("back{i}"))
+            .await
+            .unwrap();
+        w.clock.advance(Duration::minutes(1));
+    }
+    w.api
+        .deposit(
+            &w.admin,
+            DepositRequest {
+                wallet_id: a.id.clone(),
+                asset: Some("usd".into()),
+                amount: 70,
+                memo: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    let page = |cursor: Option<String>, limit: u32| HistoryRequest {
+        wallet_id: a.id.clone(),
+        cursor,
+        limit: Some(limit),
+        ..Default::default()
+    };
+    let everything = w.api.history(&ada, page(None, 200)).await.unwrap();
+    assert_eq!(everything.items.len(), 12 * 3 + 1);
+    assert!(everything.next_cursor.is_none());
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let got = w.api.history(&ada, page(cursor, 5)).await.unwrap();
+        assert!(got.items.len() <= 5);
+        seen.extend(got.items.iter().map(|t| t.id.clone()));
+        pages += 1;
+        cursor = got.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 8);
+    let all: Vec<_> = everything.items.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(seen, all, "same rows, same order, none twice");
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), seen.len());
+    let times: Vec<_> = everything
+        .items
+        .iter()
+        .map(|t| t.created_at.clone())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|x, y| y.cmp(x));
+    assert_eq!(times, sorted, "newest first");
+
+    let filtered = |f: fn(&mut HistoryRequest)| {
+        let mut request = page(None, 200);
+        f(&mut request);
+        let api = w.api.clone();
+        let ada = ada.clone();
+        async move { api.history(&ada, request).await }
+    };
+    let debits = filtered(|r| r.direction = Some("debit".into()))
+        .await
+        .unwrap();
+    assert_eq!(debits.items.len(), 12);
+    assert!(
+        debits
+            .items
+            .iter()
+            .all(|t| t.direction == "debit" && t.tx_type == "transfer")
+    );
+    let usd = filtered(|r| r.asset = Some("USD".into())).await.unwrap();
+    assert_eq!(usd.items.iter().map(|t| t.amount).collect::<Vec<_>>(), [70]);
+    assert_eq!(
+        filtered(|r| r.status = Some("failed".into()))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
+    assert_eq!(
+        filtered(|r| r.status = Some("completed".into()))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        37
+    );
+
+    let from = (start + Duration::minutes(3)).to_rfc3339();
+    let until = (start + Duration::minutes(5)).to_rfc3339();
+    let mut window = page(None, 200);
+    window.since = Some(from);
+    window.until = Some(until);
+    let window = w.api.history(&ada, window).await.unwrap();
+    assert_eq!(window.items.len(), 6, "minutes 3 and 4, three rows each");
+    let mut by_kind = BTreeMap::new();
+    for t in &window.items {
+        *by_kind
+            .entry((t.direction.clone(), t.tx_type.clone()))
+            .or_insert(0) += 1;
+    }
+    assert_eq!(by_kind.len(), 3, "deposit, transfer out, transfer back");
+
+    for (spoil, field) in [
+        (
+            (|r: &mut HistoryRequest| r.cursor = Some("garbage".into())) as fn(&mut HistoryRequest),
+            "cursor",
+        ),
+        (|r| r.limit = Some(0), "limit"),
+        (|r| r.limit = Some(201), "limit"),
+        (|r| r.direction = Some("sideways".into()), "direction"),
+        (|r| r.since = Some("yesterday".into()), "since"),
+        (|r| r.asset = Some("no-such".into()), "asset"),
+    ] {
+        let err = filtered(spoil).await.unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidInput, Some(field))
+        );
+    }
+}

@@ -115,6 +115,11 @@ impl From<StoreError> for ApiError {
                 "That username is taken. Choose another one.",
             )
             .with_field("username"),
+            StoreError::Conflict(Conflict::ModuleNameTaken) => Self::new(
+                ErrorCode::Conflict,
+                "A module with this name is already registered. Choose another name.",
+            )
+            .with_field("name"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

@@ -5,6 +5,7 @@ use thiserror::Error;
 pub enum Conflict {
     EmailTaken,
     UsernameTaken,
+    ModuleNameTaken,
 }
 
 #[derive(Debug, Error)]

@@ -30,5 +30,5 @@ pub use module::{ApiBaseUrl, Description, DisplayName, ModuleCategory, ModuleNam
 pub use scopes::{Scope, ScopeSet};
 pub use sso::{
     SsoClaims, SsoKeyError, SsoPublicKey, SsoSigningKey, SsoTokenError, VerifiedSsoToken, jwks,
-    sso_token_lifetime, verify_sso_token,
+    sso_token_hash, sso_token_lifetime, verify_sso_token,
 };

@@ -2,6 +2,7 @@
 //! published JWKS.
 
 use super::scopes::{Scope, ScopeSet};
+use crate::session::TokenHash;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -17,6 +18,18 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
 use std::fmt;
 use zeroize::Zeroizing;
+
+/// What `multipass_sessions.token_hash` holds for an SSO token: SHA3-256 over a fixed
+/// prefix and the token. The prefix keeps it from ever equalling the hash of a desktop or
+/// CLI session token, so a module holding a JWT cannot present it as a session token.
+pub fn sso_token_hash(token: &str) -> TokenHash {
+    let mut bytes = Vec::with_capacity(SSO_HASH_PREFIX.len() + token.len());
+    bytes.extend_from_slice(SSO_HASH_PREFIX);
+    bytes.extend_from_slice(token.as_bytes());
+    TokenHash::of(&bytes)
+}
+
+const SSO_HASH_PREFIX: &[u8] = b"multipass-sso-token\0";
 
 /// The `iss` of every token.
 pub const SSO_ISSUER: &str = "multipass";
@@ -445,6 +458,15 @@ mod tests {
             verify_sso_token(&issued.token, &short, "payroll", None, fixed_now()).unwrap_err(),
             SsoTokenError::UnknownKey
         );
+    }
+
+    #[test]
+    fn the_stored_hash_is_not_the_plain_token_hash() {
+        let issued = issue("wallet:read");
+        let hash = sso_token_hash(&issued.token);
+        assert_eq!(hash, sso_token_hash(&issued.token));
+        assert_ne!(hash, TokenHash::of(issued.token.as_bytes()));
+        assert_eq!(hash.as_str().len(), 64);
     }
 
     #[test]

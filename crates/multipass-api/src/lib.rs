@@ -4,6 +4,7 @@
 //! [`multipass_store::Store`] interface with the rules from `multipass-domain`, and answers
 //! with transport types ([`dto`]) or an [`ApiError`] carrying a closed [`ErrorCode`].
 
+mod apps;
 mod auth;
 mod caller;
 pub mod clock;
@@ -12,8 +13,10 @@ pub mod dto;
 mod error;
 mod events;
 mod open;
+mod sso;
 pub mod vault;
 
+pub use apps::views as app_views;
 pub use auth::SignInOutcome;
 pub use caller::Caller;
 pub use clock::{Clock, SystemClock};

@@ -330,13 +330,13 @@ impl AppStore for SqliteStore {
             0
         };
         tx.commit().await.map_err(map_err)?;
-        Ok(AppChangeOutcome::Applied(AppChangeApplied {
+        Ok(AppChangeOutcome::Applied(Box::new(AppChangeApplied {
             module: record,
             before,
             after: plan.after,
             event,
             revoked_tokens,
-        }))
+        })))
     }
 
     async fn app_events(

@@ -111,7 +111,7 @@ pub struct AppChangeApplied {
 
 #[derive(Debug, Clone)]
 pub enum AppChangeOutcome {
-    Applied(AppChangeApplied),
+    Applied(Box<AppChangeApplied>),
     Refused(AppChangeRefused),
 }
 

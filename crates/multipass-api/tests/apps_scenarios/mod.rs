@@ -366,11 +366,18 @@ pub async fn install_consent_revoke_uninstall_and_events(
 pub async fn concurrent_installs_write_one_event(store: Arc<dyn Store>, backend: &dyn Backend) {
     let w = world(store, backend).await;
     w.api.register_module(&w.admin, payroll()).await.unwrap();
-    let tasks: Vec<_> = (0..12)
+    const DESKTOPS: usize = 24;
+    // Everyone starts together, so the reads and writes overlap as much as they can.
+    let start = Arc::new(tokio::sync::Barrier::new(DESKTOPS));
+    let tasks: Vec<_> = (0..DESKTOPS)
         .map(|_| {
             let api = w.api.clone();
             let token = w.user.clone();
-            tokio::spawn(async move { api.install_module(&token, "payroll").await })
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                api.install_module(&token, "payroll").await
+            })
         })
         .collect();
     let mut changed = 0;

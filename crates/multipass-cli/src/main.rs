@@ -1,6 +1,7 @@
 //! `multipass`: the command line for administrators and desk staff. It uses the same
 //! settings (environment and settings file) and the same application API as the desktop app.
 
+mod apps;
 mod output;
 mod session;
 
@@ -40,6 +41,8 @@ enum Command {
     SignOut,
     /// Show who the command line is signed in as.
     Whoami,
+    /// Application modules: registry, installs, consent, SSO tokens and signing keys.
+    Apps(apps::AppsArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +113,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignIn(args) => session::sign_in(&api, args).await,
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
+        Command::Apps(args) => apps::run(&api, args).await,
     }
 }
 

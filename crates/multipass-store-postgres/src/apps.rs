@@ -298,8 +298,9 @@ impl AppStore for PgStore {
         if let Some(kind) = plan.event {
             let at = next_event_time(at, newest, Duration::microseconds(1));
             let row = sqlx::query(
-                "INSERT INTO application_events (id, identity_id, module_id, event_type, scope, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
+                "INSERT INTO application_events (id, identity_id, module_id, event_type, scope, action, \
+                   detail, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $8, $9, $6) \
                  RETURNING id, identity_id, module_id, $7::text AS module_name, event_type, scope, \
                    action, detail, created_at",
             )
@@ -310,6 +311,8 @@ impl AppStore for PgStore {
             .bind(plan.scope.as_deref())
             .bind(at)
             .bind(&record.name)
+            .bind(plan.action.as_deref())
+            .bind(plan.detail.as_deref())
             .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;

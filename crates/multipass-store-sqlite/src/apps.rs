@@ -307,8 +307,9 @@ impl AppStore for SqliteStore {
         if let Some(kind) = plan.event {
             let stamped = next_event_time(at, newest, Duration::milliseconds(1));
             let row = sqlx::query(
-                "INSERT INTO application_events (id, identity_id, module_id, event_type, scope, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                "INSERT INTO application_events (id, identity_id, module_id, event_type, scope, action, \
+                   detail, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?8, ?9, ?6) \
                  RETURNING id, identity_id, module_id, ?7 AS module_name, event_type, scope, \
                    action, detail, created_at",
             )
@@ -319,6 +320,8 @@ impl AppStore for SqliteStore {
             .bind(plan.scope.as_deref())
             .bind(to_text(stamped))
             .bind(&record.name)
+            .bind(plan.action.as_deref())
+            .bind(plan.detail.as_deref())
             .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;

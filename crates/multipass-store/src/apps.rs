@@ -247,6 +247,8 @@ pub struct AppChangePlan {
     pub event: Option<AppEventKind>,
     /// The space-separated scopes of an `authorized` event.
     pub scope: Option<String>,
+    pub action: Option<String>,
+    pub detail: Option<String>,
     pub after: AppState,
     /// The pair's open SSO sessions lose their basis and are revoked.
     pub revoke_tokens: bool,
@@ -264,6 +266,8 @@ pub fn plan_app_change(
             return Ok(Ok(AppChangePlan {
                 event: None,
                 scope: None,
+                action: None,
+                detail: None,
                 after: before.clone(),
                 revoke_tokens: false,
             }));
@@ -272,6 +276,7 @@ pub fn plan_app_change(
     };
     let mut after = before.clone();
     let mut scope = None;
+    let (mut action, mut detail) = (None, None);
     match change {
         AppChange::Install => after.installed = true,
         AppChange::Authorize(scopes) => {
@@ -280,6 +285,10 @@ pub fn plan_app_change(
         }
         AppChange::Revoke => after.consented = None,
         AppChange::Uninstall => after = AppState::default(),
+        AppChange::Action(done) => {
+            action = Some(done.name().to_owned());
+            detail = done.detail().map(str::to_owned);
+        }
     }
     let revoke_tokens = match kind {
         AppEventKind::Authorized => before.consented.is_some(),
@@ -289,6 +298,8 @@ pub fn plan_app_change(
     Ok(Ok(AppChangePlan {
         event: Some(kind),
         scope,
+        action,
+        detail,
         after,
         revoke_tokens,
     }))

@@ -13,8 +13,8 @@ use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
 use chrono::DateTime;
 use multipass_domain::apps::{
-    ApiBaseUrl, AppChange, AppChangeRefused, Description, DisplayName, ModuleCategory, ModuleName,
-    ModuleVersion, ScopeSet,
+    ApiBaseUrl, AppAction, AppChange, AppChangeRefused, Description, DisplayName, ModuleCategory,
+    ModuleName, ModuleVersion, ScopeSet,
 };
 use multipass_domain::{Role, SessionToken, ValidationError};
 use multipass_store::{
@@ -236,6 +236,19 @@ impl MultipassApi {
         module: &str,
     ) -> Result<AppChangeView, ApiError> {
         self.change_app(token, module, AppChange::Uninstall).await
+    }
+
+    /// Records something the user did in an installed module in their activity history.
+    pub async fn record_app_action(
+        &self,
+        token: &SessionToken,
+        module: &str,
+        action: &str,
+        detail: Option<&str>,
+    ) -> Result<AppChangeView, ApiError> {
+        let action = AppAction::parse(action, detail)?;
+        self.change_app(token, module, AppChange::Action(action))
+            .await
     }
 
     async fn change_app(

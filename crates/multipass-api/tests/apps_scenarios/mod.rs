@@ -296,12 +296,33 @@ pub async fn install_consent_revoke_uninstall_and_events(
             .unwrap()
             .changed
     );
+    let err = w
+        .api
+        .record_app_action(&w.user, "payroll", "report.exported", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::InvalidState,
+        "no actions in an uninstalled module"
+    );
     // Reinstalling starts without consent.
     let back = w.api.install_module(&w.user, "payroll").await.unwrap();
     assert!(back.installed && back.consented_scopes.is_empty());
+    let err = w
+        .api
+        .record_app_action(&w.user, "payroll", "Bad Name", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("action"));
+    w.api
+        .record_app_action(&w.user, "payroll", "report.exported", Some("March"))
+        .await
+        .unwrap();
 
     // Newest first, in pages.
     let expected = [
+        "action",
         "installed",
         "uninstalled",
         "revoked",
@@ -326,10 +347,17 @@ pub async fn install_consent_revoke_uninstall_and_events(
     assert_eq!(seen, strings(&expected));
     let first = w.api.app_events(&w.user, None, None, None).await.unwrap();
     assert_eq!(
-        first.events[3].scopes,
+        (
+            first.events[0].action.as_deref(),
+            first.events[0].detail.as_deref()
+        ),
+        (Some("report.exported"), Some("March"))
+    );
+    assert_eq!(
+        first.events[4].scopes,
         strings(&["wallet:read", "market:write:orders"])
     );
-    assert_eq!(first.events[4].scopes, strings(&["wallet:read"]));
+    assert_eq!(first.events[5].scopes, strings(&["wallet:read"]));
     assert!(
         w.api
             .app_events(&w.admin, None, None, None)

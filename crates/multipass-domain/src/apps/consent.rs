@@ -3,6 +3,7 @@
 //! the decision under a lock, so two desktops acting at once cannot both install.
 
 use super::scopes::{Scope, ScopeSet};
+use crate::identity::ValidationError;
 use std::fmt;
 
 /// The `application_events.event_type` values.
@@ -53,6 +54,58 @@ pub enum AppChange {
     Authorize(ScopeSet),
     Revoke,
     Uninstall,
+    /// Something the user did in the module, kept in their activity history.
+    Action(AppAction),
+}
+
+/// An `action` event: a name (`^[a-z][a-z0-9_.-]{0,63}$`, e.g. `report.exported`) and an
+/// optional free-text detail of at most 1000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAction {
+    name: String,
+    detail: Option<String>,
+}
+
+impl AppAction {
+    pub const MAX_DETAIL_CHARS: usize = 1000;
+
+    pub fn parse(name: &str, detail: Option<&str>) -> Result<Self, ValidationError> {
+        let mut chars = name.chars();
+        let name_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && name.len() <= 64
+            && chars.all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')
+            });
+        if !name_ok {
+            return Err(ValidationError::new(
+                "action",
+                "An action name is 1 to 64 characters: lower-case letters, digits, '_', '.' or \
+                 '-', starting with a letter (e.g. report.exported).",
+            ));
+        }
+        let detail = detail.map(str::trim).filter(|d| !d.is_empty());
+        if detail.is_some_and(|d| d.chars().count() > Self::MAX_DETAIL_CHARS) {
+            return Err(ValidationError::new(
+                "detail",
+                format!(
+                    "An action's detail is at most {} characters.",
+                    Self::MAX_DETAIL_CHARS
+                ),
+            ));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            detail: detail.map(str::to_owned),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
 }
 
 /// The user's current standing with one module.
@@ -118,7 +171,9 @@ impl AppState {
         required: &ScopeSet,
     ) -> Result<Transition, AppChangeRefused> {
         match change {
-            AppChange::Install | AppChange::Authorize(_) if !module_enabled => {
+            AppChange::Install | AppChange::Authorize(_) | AppChange::Action(_)
+                if !module_enabled =>
+            {
                 Err(AppChangeRefused::ModuleDisabled)
             }
             AppChange::Install if self.installed => Ok(Transition::Unchanged),
@@ -142,6 +197,8 @@ impl AppState {
             AppChange::Revoke => Ok(Transition::Record(AppEventKind::Revoked)),
             AppChange::Uninstall if !self.installed => Ok(Transition::Unchanged),
             AppChange::Uninstall => Ok(Transition::Record(AppEventKind::Uninstalled)),
+            AppChange::Action(_) if !self.installed => Err(AppChangeRefused::NotInstalled),
+            AppChange::Action(_) => Ok(Transition::Record(AppEventKind::Action)),
         }
     }
 
@@ -220,6 +277,30 @@ mod tests {
     ) {
         let consent = consent.map(|(kind, scopes)| (kind, Some(set(scopes))));
         assert_eq!(AppState::from_latest(lifecycle, consent), expected);
+    }
+
+    fn action() -> AppAction {
+        AppAction::parse("report.exported", Some("March")).unwrap()
+    }
+
+    #[rstest]
+    #[case("report.exported", None, Ok(()))]
+    #[case("a", Some("  "), Ok(()))]
+    #[case("Report", None, Err("action"))]
+    #[case("report exported", None, Err("action"))]
+    #[case("", None, Err("action"))]
+    #[case("x", Some(&"d".repeat(1001)), Err("detail"))]
+    fn actions(
+        #[case] name: &str,
+        #[case] detail: Option<&str>,
+        #[case] expected: Result<(), &str>,
+    ) {
+        assert_eq!(
+            AppAction::parse(name, detail)
+                .map(|_| ())
+                .map_err(|e| e.field),
+            expected
+        );
     }
 
     const REQUIRED: &str = "wallet:read market:write";

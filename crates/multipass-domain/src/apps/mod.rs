@@ -25,7 +25,7 @@ pub mod module;
 pub mod scopes;
 pub mod sso;
 
-pub use consent::{AppChange, AppChangeRefused, AppEventKind, AppState, Transition};
+pub use consent::{AppAction, AppChange, AppChangeRefused, AppEventKind, AppState, Transition};
 pub use module::{ApiBaseUrl, Description, DisplayName, ModuleCategory, ModuleName, ModuleVersion};
 pub use scopes::{Scope, ScopeSet};
 pub use sso::{

@@ -289,7 +289,6 @@ mod tests {
     #[case("Report", None, Err("action"))]
     #[case("report exported", None, Err("action"))]
     #[case("", None, Err("action"))]
-    #[case("x", Some(&"d".repeat(1001)), Err("detail"))]
     fn actions(
         #[case] name: &str,
         #[case] detail: Option<&str>,
@@ -301,6 +300,16 @@ mod tests {
                 .map_err(|e| e.field),
             expected
         );
+    }
+
+    #[test]
+    fn an_action_detail_is_bounded() {
+        let long = "d".repeat(AppAction::MAX_DETAIL_CHARS + 1);
+        assert_eq!(
+            AppAction::parse("x", Some(&long)).unwrap_err().field,
+            "detail"
+        );
+        assert!(AppAction::parse("x", Some(&long[1..])).is_ok());
     }
 
     const REQUIRED: &str = "wallet:read market:write";
@@ -375,6 +384,24 @@ mod tests {
         AppChange::Uninstall,
         true,
         Ok(Transition::Unchanged)
+    )]
+    #[case::action(
+        state(true, None),
+        AppChange::Action(action()),
+        true,
+        Ok(Transition::Record(Action))
+    )]
+    #[case::action_not_installed(
+        state(false, None),
+        AppChange::Action(action()),
+        true,
+        Err(AppChangeRefused::NotInstalled)
+    )]
+    #[case::action_disabled(
+        state(true, None),
+        AppChange::Action(action()),
+        false,
+        Err(AppChangeRefused::ModuleDisabled)
     )]
     fn decisions(
         #[case] current: AppState,

@@ -123,3 +123,9 @@ async fn key_rotation(pool: PgPool) {
     let (store, pg) = migrated(pool).await;
     rotation_keeps_old_tokens_verifiable(store, &pg).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn two_desktops_one_database(pool: PgPool) {
+    let (store, pg) = migrated(pool).await;
+    desktops_sharing_a_store_publish_every_key(store, &pg).await;
+}

@@ -133,3 +133,9 @@ async fn key_rotation() {
     let (_dir, store, lite) = fresh().await;
     rotation_keeps_old_tokens_verifiable(store, &lite).await;
 }
+
+#[tokio::test]
+async fn two_desktops_one_database() {
+    let (_dir, store, lite) = fresh().await;
+    desktops_sharing_a_store_publish_every_key(store, &lite).await;
+}

@@ -726,3 +726,42 @@ impl World {
         multipass_api::Clock::now(self.clock.as_ref())
     }
 }
+
+/// Two desktops on one database: each signs with the key in its own keyring, and the one
+/// JWKS verifies both desktops' tokens.
+pub async fn desktops_sharing_a_store_publish_every_key(
+    store: Arc<dyn Store>,
+    backend: &dyn Backend,
+) {
+    let w = consented_user(store.clone(), backend).await;
+    w.api
+        .authorize_module(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    let other_vault = Arc::new(KeyringVault::new(format!(
+        "multipass-apps-test-{}",
+        uuid::Uuid::new_v4()
+    )));
+    let other_desktop =
+        api(store, w.clock.clone(), LockoutPolicy::default()).with_vault(other_vault);
+    let here = w
+        .api
+        .issue_sso_token(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    let there = other_desktop
+        .issue_sso_token(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    assert_ne!(here.kid, there.kid, "each keyring holds its own key");
+    let jwks = published(&other_desktop).await;
+    let mut kids = kid_of(&jwks);
+    kids.sort();
+    let mut expected = vec![here.kid.clone(), there.kid.clone()];
+    expected.sort();
+    assert_eq!(kids, expected);
+    let now = w.clock_now();
+    for token in [&here.token, &there.token] {
+        assert!(verify_sso_token(token, &jwks, "payroll", None, now).is_ok());
+    }
+}

@@ -139,6 +139,11 @@ impl From<StoreError> for ApiError {
                 "This would take the receiving balance past the largest amount a wallet can hold.",
             )
             .with_field("amount"),
+            StoreError::Conflict(Conflict::ModuleNameTaken) => Self::new(
+                ErrorCode::Conflict,
+                "A module with this name is already registered. Choose another name.",
+            )
+            .with_field("name"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

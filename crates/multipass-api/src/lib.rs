@@ -4,6 +4,7 @@
 //! [`multipass_store::Store`] interface with the rules from `multipass-domain`, and answers
 //! with transport types ([`dto`]) or an [`ApiError`] carrying a closed [`ErrorCode`].
 
+mod apps;
 mod auth;
 mod caller;
 pub mod clock;
@@ -15,9 +16,11 @@ mod notifications;
 pub mod market;
 mod open;
 pub mod reports;
+mod sso;
 pub mod vault;
 pub mod wallet;
 
+pub use apps::views as app_views;
 pub use auth::SignInOutcome;
 pub use auth::views as auth_views;
 pub use caller::Caller;

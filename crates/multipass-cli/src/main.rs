@@ -3,6 +3,7 @@
 
 mod auth;
 mod market;
+mod apps;
 mod output;
 mod reports;
 mod session;
@@ -60,6 +61,8 @@ enum Command {
     },
     /// Wallets, balances, deposits, transfers, history and signature checks.
     Wallet(wallet::WalletArgs),
+    /// Application modules: registry, installs, consent, SSO tokens and signing keys.
+    Apps(apps::AppsArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -135,6 +138,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::Notifications(command) => reports::notifications(&api, command).await,
         Command::Market { command } => market::run(&api, command).await,
         Command::Wallet(args) => wallet::run(&api, args).await,
+        Command::Apps(args) => apps::run(&api, args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 //! given its inputs (randomness is passed in), so the storage and application layers can
 //! rely on it and tests can check it with tables of cases.
 
+pub mod apps;
 pub mod backup_codes;
 pub mod identity;
 pub mod ids;

@@ -9,6 +9,7 @@ fn conflict_for(constraint: &str) -> Option<Conflict> {
         "multipass_credentials_username_key" => Some(Conflict::UsernameTaken),
         "report_definitions_name_key" => Some(Conflict::ReportNameTaken),
         "asset_definitions_symbol_key" => Some(Conflict::SymbolTaken),
+        "application_modules_name_key" => Some(Conflict::ModuleNameTaken),
         _ => None,
     }
 }

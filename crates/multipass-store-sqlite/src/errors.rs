@@ -13,6 +13,8 @@ fn conflict_for(message: &str) -> Option<Conflict> {
         Some(Conflict::ReportNameTaken)
     } else if message.contains("asset_definitions.symbol") {
         Some(Conflict::SymbolTaken)
+    } else if message.contains("application_modules.name") {
+        Some(Conflict::ModuleNameTaken)
     } else {
         None
     }

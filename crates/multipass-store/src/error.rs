@@ -15,6 +15,7 @@ pub enum Conflict {
     IdempotencyMismatch,
     /// A credit would take a balance past the largest amount a BIGINT holds.
     BalanceLimit,
+    ModuleNameTaken,
 }
 
 #[derive(Debug, Error)]

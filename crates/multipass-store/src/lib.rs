@@ -17,6 +17,11 @@ pub mod reporting;
 pub mod wallet;
 
 pub use apps::AppStore;
+pub use apps::{
+    AppChangeApplied, AppChangeOutcome, AppChangePlan, AppEventCursor, AppEventRecord,
+    ModuleChanges, ModuleRecord, NewModule, NewSsoKey, NewSsoSession, SsoKeyRecord,
+    SsoSessionOpened, SsoSessionRecord, app_state_from_stored, next_event_time, plan_app_change,
+};
 pub use audit::{AuditStore, NewSecurityEvent, SecurityEventRecord, SecurityEventType};
 pub use error::{Conflict, StoreError};
 pub use factors::FactorStore;

@@ -54,3 +54,19 @@ uuid_id!(
     /// self-trade prevention keeps from trading with itself.
     WalletId
 );
+uuid_id!(
+    /// Primary key of `kyc_verifications`.
+    KycVerificationId
+);
+uuid_id!(
+    /// Primary key of `attestations`.
+    AttestationId
+);
+uuid_id!(
+    /// Primary key of `hardware_passes`.
+    PassId
+);
+uuid_id!(
+    /// Primary key of `hardware_challenges`.
+    ChallengeId
+);

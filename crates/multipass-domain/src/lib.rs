@@ -3,13 +3,17 @@
 //! given its inputs (randomness is passed in), so the storage and application layers can
 //! rely on it and tests can check it with tables of cases.
 
+pub mod attestation;
 pub mod backup_codes;
 pub mod identity;
 pub mod ids;
+pub mod kyc;
 pub mod lockout;
 pub mod market;
 pub mod money;
+pub mod pass;
 pub mod password;
+pub mod profile;
 pub mod role;
 pub mod secret;
 pub mod session;

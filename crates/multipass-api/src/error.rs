@@ -115,6 +115,11 @@ impl From<StoreError> for ApiError {
                 "That username is taken. Choose another one.",
             )
             .with_field("username"),
+            StoreError::Conflict(Conflict::PassCredentialTaken) => Self::new(
+                ErrorCode::Conflict,
+                "This pass is already enrolled: a pass can be enrolled only once, even after it was revoked.",
+            )
+            .with_field("credentialId"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

@@ -21,6 +21,7 @@ pub mod totp;
 
 pub use backup_codes::BackupCode;
 pub use identity::{Email, FullName, Username, ValidationError};
+pub use ids::{AttestationId, ChallengeId, KycVerificationId, PassId};
 pub use ids::{CredentialId, IdentityId, SessionId};
 pub use lockout::LockoutPolicy;
 pub use password::{Password, PasswordHash, PasswordHasher, PasswordPolicy};

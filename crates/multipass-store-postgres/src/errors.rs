@@ -7,6 +7,7 @@ fn conflict_for(constraint: &str) -> Option<Conflict> {
     match constraint {
         "identity_profiles_email_key" => Some(Conflict::EmailTaken),
         "multipass_credentials_username_key" => Some(Conflict::UsernameTaken),
+        "hardware_passes_credential_id_key" => Some(Conflict::PassCredentialTaken),
         _ => None,
     }
 }

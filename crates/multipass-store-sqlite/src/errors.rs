@@ -9,6 +9,8 @@ fn conflict_for(message: &str) -> Option<Conflict> {
         Some(Conflict::EmailTaken)
     } else if message.contains("multipass_credentials.username") {
         Some(Conflict::UsernameTaken)
+    } else if message.contains("hardware_passes.credential_id") {
+        Some(Conflict::PassCredentialTaken)
     } else {
         None
     }

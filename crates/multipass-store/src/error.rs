@@ -5,6 +5,8 @@ use thiserror::Error;
 pub enum Conflict {
     EmailTaken,
     UsernameTaken,
+    /// The hardware pass's credential id is already enrolled.
+    PassCredentialTaken,
 }
 
 #[derive(Debug, Error)]

@@ -4,6 +4,7 @@
 //! [`multipass_store::Store`] interface with the rules from `multipass-domain`, and answers
 //! with transport types ([`dto`]) or an [`ApiError`] carrying a closed [`ErrorCode`].
 
+pub mod attestations;
 mod auth;
 mod caller;
 pub mod clock;
@@ -11,7 +12,11 @@ pub mod config;
 pub mod dto;
 mod error;
 mod events;
+pub mod identity;
+pub mod kyc;
 mod open;
+pub mod passes;
+pub mod roles;
 pub mod vault;
 
 pub use auth::SignInOutcome;
@@ -40,6 +45,7 @@ pub struct Policies {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub hasher: PasswordHasher,
+    pub passes: multipass_domain::pass::PassPolicy,
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,9 @@
 //! `multipass`: the command line for administrators and desk staff. It uses the same
 //! settings (environment and settings file) and the same application API as the desktop app.
 
+mod identity;
 mod output;
+mod passes;
 mod session;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,15 @@ enum Command {
     SignOut,
     /// Show who the command line is signed in as.
     Whoami,
+    /// Profiles, KYC verifications, attestations and roles.
+    #[command(subcommand)]
+    Identity(identity::IdentityCommand),
+    /// Administration of the store itself.
+    #[command(subcommand)]
+    Admin(identity::AdminCommand),
+    /// The hardware-pass registry.
+    #[command(subcommand)]
+    Passes(passes::PassesCommand),
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +121,9 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::SignIn(args) => session::sign_in(&api, args).await,
         Command::SignOut => session::sign_out(&api).await,
         Command::Whoami => session::whoami(&api).await,
+        Command::Identity(command) => identity::run(&api, command).await,
+        Command::Admin(command) => identity::run_admin(&api, command).await,
+        Command::Passes(command) => passes::run(&api, command).await,
     }
 }
 

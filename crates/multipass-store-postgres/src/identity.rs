@@ -529,19 +529,15 @@ impl IdentityStore for PgStore {
                 .await
                 .map_err(map_err)?;
         let previous = Role::parse(&current).map_err(corrupt("role"))?;
-        if previous == role {
-            return Ok(RoleChange::Unchanged);
-        }
-        if previous == Role::Admin {
-            let admins: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM identity_profiles WHERE role = 'admin' AND is_active",
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if admins <= 1 {
-                return Ok(RoleChange::LastAdmin);
-            }
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM identity_profiles WHERE role = 'admin' AND is_active",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let change = RoleChange::decide(previous, role, admins);
+        if !matches!(change, RoleChange::Changed { .. }) {
+            return Ok(change);
         }
         sqlx::query("UPDATE identity_profiles SET role = $2 WHERE id = $1")
             .bind(target.as_uuid())
@@ -550,7 +546,7 @@ impl IdentityStore for PgStore {
             .await
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(RoleChange::Changed { previous })
+        Ok(change)
     }
 
     #[tracing::instrument(skip_all)]

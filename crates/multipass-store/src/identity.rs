@@ -140,6 +140,20 @@ pub enum RoleChange {
     LastAdmin,
 }
 
+impl RoleChange {
+    /// The rule both backends apply while they hold their role lock: moving the last
+    /// active admin off the admin role is refused, so the store always keeps one.
+    pub fn decide(previous: Role, wanted: Role, active_admins: i64) -> Self {
+        if previous == wanted {
+            Self::Unchanged
+        } else if previous == Role::Admin && active_admins <= 1 {
+            Self::LastAdmin
+        } else {
+            Self::Changed { previous }
+        }
+    }
+}
+
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
     async fn profile(&self, id: IdentityId) -> Result<ProfileRecord, StoreError>;
@@ -225,4 +239,26 @@ pub trait IdentityStore: Send + Sync {
     /// Makes `identity` admin if, and only if, no identity is admin yet; atomic against a
     /// concurrent bootstrap. Returns whether it did.
     async fn bootstrap_admin(&self, identity: IdentityId) -> Result<bool, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_admin_stays() {
+        use Role::{Admin, Desk, User};
+        let cases = [
+            (User, User, 0, RoleChange::Unchanged),
+            (Admin, Admin, 1, RoleChange::Unchanged),
+            (User, Admin, 0, RoleChange::Changed { previous: User }),
+            (Desk, User, 1, RoleChange::Changed { previous: Desk }),
+            (Admin, User, 1, RoleChange::LastAdmin),
+            (Admin, Desk, 0, RoleChange::LastAdmin),
+            (Admin, Desk, 2, RoleChange::Changed { previous: Admin }),
+        ];
+        for (previous, wanted, admins, expected) in cases {
+            assert_eq!(RoleChange::decide(previous, wanted, admins), expected);
+        }
+    }
 }

@@ -55,3 +55,8 @@ async fn parallel_bootstraps(pool: PgPool) {
 async fn suspension(pool: PgPool) {
     suspension_and_deactivation(postgres(pool).await).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn parallel_reviews_and_sweeps(pool: PgPool) {
+    parallel_reviews_and_sweeps_act_once(postgres(pool).await).await;
+}

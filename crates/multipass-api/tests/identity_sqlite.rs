@@ -63,3 +63,9 @@ async fn suspension() {
     let (_dir, db) = sqlite().await;
     suspension_and_deactivation(db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_reviews_and_sweeps() {
+    let (_dir, db) = sqlite().await;
+    parallel_reviews_and_sweeps_act_once(db).await;
+}

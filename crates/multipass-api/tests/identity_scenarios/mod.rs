@@ -748,3 +748,84 @@ pub async fn suspension_and_deactivation(db: Db) {
         ErrorCode::InvalidState
     );
 }
+
+pub async fn parallel_reviews_and_sweeps_act_once(db: Db) {
+    let clock = ManualClock::new();
+    let api = db.api(clock.clone());
+    let admins = [
+        member(&db, &api, "root", "admin").await,
+        member(&db, &api, "root2", "admin").await,
+    ];
+    let in_an_hour = (clock.now() + Duration::hours(1)).to_rfc3339();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let who = sign_up(&api, &format!("user{i}")).await;
+        let request = KycSubmitRequest {
+            expires_at: Some(in_an_hour.clone()),
+            ..submit("government_id", None)
+        };
+        ids.push(submit_bytes(&api, &who, request).await);
+    }
+    // Both admins decide the first verification at once: one decision stands.
+    let racing: Vec<_> = admins
+        .iter()
+        .enumerate()
+        .map(|(i, admin)| {
+            let api = api.clone();
+            let token = admin.token.clone();
+            let decision = if i == 0 {
+                KycReviewDecision::Approve
+            } else {
+                KycReviewDecision::Reject
+            };
+            let request = review(&ids[0], decision, Some("blurred"));
+            tokio::spawn(async move { api.review_kyc(&token, request).await })
+        })
+        .collect();
+    let outcomes: Vec<_> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| e.code == ErrorCode::InvalidState)
+    );
+    for id in &ids[1..] {
+        approve(&api, &admins[0], id).await;
+    }
+
+    clock.advance(Duration::hours(2));
+    let sweeps: Vec<_> = (0..4)
+        .map(|i| {
+            let api = api.clone();
+            let token = admins[i % 2].token.clone();
+            tokio::spawn(async move { api.expire_due_kyc(&token).await })
+        })
+        .collect();
+    let mut expired: Vec<String> = Vec::new();
+    for sweep in futures::future::join_all(sweeps).await {
+        expired.extend(sweep.unwrap().unwrap().into_iter().map(|k| k.id));
+    }
+    expired.sort();
+    let mut due: Vec<String> = ids.clone();
+    due.sort();
+    // The first one may have been rejected, which does not expire.
+    let first_rejected = outcomes[1].is_ok();
+    if first_rejected {
+        due.retain(|id| id != &ids[0]);
+    }
+    assert_eq!(expired, due, "each due verification expires exactly once");
+    assert_eq!(
+        db.count("SELECT count(*) FROM identity_profiles WHERE kyc_level > 0")
+            .await,
+        0
+    );
+}

@@ -37,6 +37,20 @@ pub enum IdentityCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Suspend someone's verification status, or lift it with --lift (admins).
+    Suspend {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        lift: bool,
+    },
+    /// Deactivate an account (its sessions end), or undo it with --reactivate (admins).
+    Deactivate {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        reactivate: bool,
+    },
     /// Give someone the role user, desk or admin (admins).
     GrantRole {
         #[arg(long)]
@@ -334,6 +348,14 @@ pub async fn run(api: &MultipassApi, command: IdentityCommand) -> Result<Output,
             let attestation = api.revoke_attestation(&token, &id, &reason).await?;
             let text = attestation_line(&attestation);
             Ok(Output::from_view(&attestation, text))
+        }
+        IdentityCommand::Suspend { user, lift } => {
+            let profile = api.set_suspended(&token, &user, !lift).await?;
+            Ok(Output::from_view(&profile, profile_text(&profile)))
+        }
+        IdentityCommand::Deactivate { user, reactivate } => {
+            let profile = api.set_active(&token, &user, reactivate).await?;
+            Ok(Output::from_view(&profile, profile_text(&profile)))
         }
         IdentityCommand::GrantRole { user, role } => {
             let grant = api.grant_role(&token, &user, &role).await?;

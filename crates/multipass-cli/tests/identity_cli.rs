@@ -107,6 +107,17 @@ fn bootstrap_then_identity_and_passes_commands() {
     ));
     assert_eq!(check["valid"], true);
 
+    let suspended = json(&multipass(
+        home,
+        &["identity", "suspend", "--user", "ada", "--json"],
+    ));
+    assert_eq!(suspended["verificationStatus"], "suspended");
+    let lifted = json(&multipass(
+        home,
+        &["identity", "suspend", "--user", "ada", "--lift", "--json"],
+    ));
+    assert_eq!(lifted["verificationStatus"], "pending");
+
     let passes = json(&multipass(home, &["passes", "list", "--json"]));
     assert_eq!(passes, serde_json::json!([]));
     let expired = json(&multipass(home, &["passes", "expire", "--json"]));

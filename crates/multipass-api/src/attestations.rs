@@ -3,8 +3,7 @@
 
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::time_text;
-use crate::kyc::{future_time, parse_id};
+use crate::identity::{future_time, parse_id, time_text};
 use multipass_domain::attestation::{
     AnchorState, AttestationState, Claim, StoredAttestation, proof_hash_of, verify,
 };

@@ -5,8 +5,7 @@
 
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::{ProfileView, time_text};
-use chrono::{DateTime, Utc};
+use crate::identity::{ProfileView, future_time, parse_id, time_text};
 use multipass_domain::kyc::{KycStatus, Reason, VerificationType, short_text};
 use multipass_domain::{KycVerificationId, Role, SessionToken};
 use multipass_store::identity::{KycDecision, KycRecord, KycReviewOutcome, NewKycVerification};
@@ -163,46 +162,6 @@ async fn digest(document: KycDocument) -> Result<String, ApiError> {
             .await
             .map_err(|e| ApiError::internal("Hashing the document failed", &e))?,
     }
-}
-
-/// An optional RFC 3339 time that must lie after `now`.
-pub(crate) fn future_time(
-    field: &'static str,
-    raw: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    let at = DateTime::parse_from_rfc3339(raw)
-        .map_err(|_| {
-            ApiError::new(
-                ErrorCode::InvalidInput,
-                "Enter the time in RFC 3339 form, like 2027-06-30T00:00:00Z.",
-            )
-            .with_field(field)
-        })?
-        .with_timezone(&Utc);
-    if at <= now {
-        return Err(
-            ApiError::new(ErrorCode::InvalidInput, "This time must be in the future.")
-                .with_field(field),
-        );
-    }
-    Ok(Some(at))
-}
-
-pub(crate) fn parse_id(field: &'static str, raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidInput,
-            format!(
-                "{:?} is not an id; ids look like 0b7e6c1a-8f3d-4c2e-9a51-2f4d6e8b0c13.",
-                raw.trim()
-            ),
-        )
-        .with_field(field)
-    })
 }
 
 impl MultipassApi {

@@ -5,8 +5,7 @@
 use crate::MultipassApi;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode};
-use crate::identity::time_text;
-use crate::kyc::{future_time, parse_id};
+use crate::identity::{future_time, parse_id, time_text};
 use multipass_domain::kyc::Reason;
 use multipass_domain::pass::{
     Capabilities, Challenge, ChallengePurpose, CosePublicKey, DeviceType, PassAlgorithm,

@@ -2,8 +2,8 @@
 //! result or `{code, message, field}` error is what the UI receives.
 
 use crate::state::DesktopState;
-use multipass_api::dto::{IdentityView, SignInRequest, SignUpRequest, SignedIn, StatusView};
 use multipass_api::auth_views::SecondFactor;
+use multipass_api::dto::{IdentityView, SignInRequest, SignUpRequest, SignedIn, StatusView};
 use multipass_api::{ApiError, ErrorCode, SessionKind};
 use tauri::State;
 

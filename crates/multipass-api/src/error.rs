@@ -144,6 +144,11 @@ impl From<StoreError> for ApiError {
                 "A module with this name is already registered. Choose another name.",
             )
             .with_field("name"),
+            StoreError::Conflict(Conflict::PassCredentialTaken) => Self::new(
+                ErrorCode::Conflict,
+                "This pass is already enrolled: a pass can be enrolled only once, even after it was revoked.",
+            )
+            .with_field("credentialId"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

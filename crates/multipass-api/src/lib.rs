@@ -5,6 +5,7 @@
 //! with transport types ([`dto`]) or an [`ApiError`] carrying a closed [`ErrorCode`].
 
 mod apps;
+pub mod attestations;
 mod auth;
 mod caller;
 pub mod clock;
@@ -12,10 +13,14 @@ pub mod config;
 pub mod dto;
 mod error;
 mod events;
-mod notifications;
+pub mod identity;
+pub mod kyc;
 pub mod market;
+mod notifications;
 mod open;
+pub mod passes;
 pub mod reports;
+pub mod roles;
 mod sso;
 pub mod vault;
 pub mod wallet;
@@ -53,6 +58,7 @@ pub struct Policies {
     pub hasher: PasswordHasher,
     pub reports: reports::ReportPolicy,
     pub fee: multipass_domain::wallet::FeePolicy,
+    pub passes: multipass_domain::pass::PassPolicy,
 }
 
 #[derive(Debug, Clone)]

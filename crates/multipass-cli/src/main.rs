@@ -1,10 +1,13 @@
 //! `multipass`: the command line for administrators and desk staff. It uses the same
 //! settings (environment and settings file) and the same application API as the desktop app.
 
-mod auth;
-mod market;
 mod apps;
+mod auth;
+mod identity;
+mod market;
 mod output;
+mod output;
+mod passes;
 mod reports;
 mod session;
 mod wallet;
@@ -63,6 +66,15 @@ enum Command {
     Wallet(wallet::WalletArgs),
     /// Application modules: registry, installs, consent, SSO tokens and signing keys.
     Apps(apps::AppsArgs),
+    /// Profiles, KYC verifications, attestations and roles.
+    #[command(subcommand)]
+    Identity(identity::IdentityCommand),
+    /// Administration of the store itself.
+    #[command(subcommand)]
+    Admin(identity::AdminCommand),
+    /// The hardware-pass registry.
+    #[command(subcommand)]
+    Passes(passes::PassesCommand),
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +151,9 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::Market { command } => market::run(&api, command).await,
         Command::Wallet(args) => wallet::run(&api, args).await,
         Command::Apps(args) => apps::run(&api, args).await,
+        Command::Identity(command) => identity::run(&api, command).await,
+        Command::Admin(command) => identity::run_admin(&api, command).await,
+        Command::Passes(command) => passes::run(&api, command).await,
     }
 }
 

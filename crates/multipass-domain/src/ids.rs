@@ -58,3 +58,19 @@ uuid_id!(
     /// Primary key of `asset_definitions`: one order book and one lock per asset.
     AssetId
 );
+uuid_id!(
+    /// Primary key of `kyc_verifications`.
+    KycVerificationId
+);
+uuid_id!(
+    /// Primary key of `attestations`.
+    AttestationId
+);
+uuid_id!(
+    /// Primary key of `hardware_passes`.
+    PassId
+);
+uuid_id!(
+    /// Primary key of `hardware_challenges`.
+    ChallengeId
+);

@@ -4,13 +4,17 @@
 //! rely on it and tests can check it with tables of cases.
 
 pub mod apps;
+pub mod attestation;
 pub mod backup_codes;
 pub mod identity;
 pub mod ids;
+pub mod kyc;
 pub mod lockout;
 pub mod market;
 pub mod money;
+pub mod pass;
 pub mod password;
+pub mod profile;
 pub mod role;
 pub mod secret;
 pub mod session;
@@ -19,6 +23,7 @@ pub mod wallet;
 
 pub use backup_codes::BackupCode;
 pub use identity::{Email, FullName, Username, ValidationError};
+pub use ids::{AttestationId, ChallengeId, KycVerificationId, PassId};
 pub use ids::{CredentialId, IdentityId, SessionId};
 pub use lockout::LockoutPolicy;
 pub use password::{Password, PasswordHash, PasswordHasher, PasswordPolicy};

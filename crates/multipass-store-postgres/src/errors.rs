@@ -10,6 +10,7 @@ fn conflict_for(constraint: &str) -> Option<Conflict> {
         "report_definitions_name_key" => Some(Conflict::ReportNameTaken),
         "asset_definitions_symbol_key" => Some(Conflict::SymbolTaken),
         "application_modules_name_key" => Some(Conflict::ModuleNameTaken),
+        "hardware_passes_credential_id_key" => Some(Conflict::PassCredentialTaken),
         _ => None,
     }
 }

@@ -15,6 +15,8 @@ fn conflict_for(message: &str) -> Option<Conflict> {
         Some(Conflict::SymbolTaken)
     } else if message.contains("application_modules.name") {
         Some(Conflict::ModuleNameTaken)
+    } else if message.contains("hardware_passes.credential_id") {
+        Some(Conflict::PassCredentialTaken)
     } else {
         None
     }

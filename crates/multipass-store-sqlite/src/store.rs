@@ -27,17 +27,20 @@ pub(crate) fn uuid_text(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 
-fn uuid_from(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
+pub(crate) fn uuid_from(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
     let text: String = row.try_get(column)?;
     Uuid::parse_str(&text)
         .map_err(|e| sqlx::Error::Decode(format!("{column} {text:?}: {e}").into()))
 }
 
-fn time_from(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+pub(crate) fn time_from(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
     from_text(&row.try_get::<String, _>(column)?)
 }
 
-fn optional_time_from(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+pub(crate) fn optional_time_from(
+    row: &SqliteRow,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     row.try_get::<Option<String>, _>(column)?
         .as_deref()
         .map(from_text)

@@ -16,6 +16,8 @@ pub enum Conflict {
     /// A credit would take a balance past the largest amount a BIGINT holds.
     BalanceLimit,
     ModuleNameTaken,
+    /// The hardware pass's credential id is already enrolled.
+    PassCredentialTaken,
 }
 
 #[derive(Debug, Error)]

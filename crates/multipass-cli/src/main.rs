@@ -6,7 +6,6 @@ mod auth;
 mod identity;
 mod market;
 mod output;
-mod output;
 mod passes;
 mod reports;
 mod session;

@@ -77,6 +77,7 @@ pub struct Settings {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub reports: crate::reports::ReportPolicy,
+    pub passes: multipass_domain::pass::PassPolicy,
     /// Where the settings file was looked for (it need not exist).
     pub settings_file: Option<PathBuf>,
 }
@@ -87,6 +88,7 @@ impl Settings {
             lockout: self.lockout,
             session: self.session,
             reports: self.reports,
+            passes: self.passes,
             ..Policies::default()
         }
     }
@@ -168,11 +170,13 @@ impl Settings {
         let lockout = lockout_policy(&source, &parsed.auth)?;
         let session = session_policy(&source, &parsed.auth)?;
         let reports = report_policy(&source, &parsed.reports)?;
+        let passes = pass_policy(&source, &parsed.passes)?;
         Ok(Self {
             database,
             lockout,
             session,
             reports,
+            passes,
             settings_file: file.map(|(p, _)| p.to_owned()),
         })
     }
@@ -190,6 +194,14 @@ struct SettingsFile {
     auth: AuthSection,
     #[serde(default)]
     reports: ReportsSection,
+    #[serde(default)]
+    passes: PassesSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassesSection {
+    challenge_seconds: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -476,6 +488,30 @@ fn report_policy(
     }
 }
 
+fn pass_policy(
+    source: &Sources<'_>,
+    passes: &PassesSection,
+) -> Result<multipass_domain::pass::PassPolicy, ConfigError> {
+    let seconds = source.number(
+        "MULTIPASS_PASS_CHALLENGE_SECONDS",
+        "passes.challenge_seconds",
+        passes.challenge_seconds,
+        "a whole number of seconds from 10 to 600",
+    )?;
+    match seconds {
+        // Under 10 s nobody finds and touches their pass in time; over 10 minutes a captured
+        // challenge stays useful for too long.
+        Some((s, _)) if (10..=600).contains(&s) => Ok(multipass_domain::pass::PassPolicy {
+            challenge_ttl: Duration::seconds(i64::from(s)),
+        }),
+        Some((s, setting)) => Err(ConfigError::new(
+            setting,
+            format!("expected 10 to 600 seconds, got {s}"),
+        )),
+        None => Ok(multipass_domain::pass::PassPolicy::default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,6 +717,31 @@ mod tests {
             (Err(err), None) => assert!(
                 err.setting.contains("MULTIPASS_REPORT_TIMEOUT_SECONDS")
                     || err.setting.contains("reports.timeout_seconds"),
+                "{err}"
+            ),
+            (outcome, expected) => panic!("{outcome:?} but expected {expected:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::default(&[], None, Some(120))]
+    #[case::env(&[("MULTIPASS_PASS_CHALLENGE_SECONDS", "30")], None, Some(30))]
+    #[case::file(&[], Some("[passes]\nchallenge_seconds = 300\n"), Some(300))]
+    #[case::too_short(&[("MULTIPASS_PASS_CHALLENGE_SECONDS", "5")], None, None)]
+    #[case::too_long(&[], Some("[passes]\nchallenge_seconds = 601\n"), None)]
+    #[case::not_a_number(&[("MULTIPASS_PASS_CHALLENGE_SECONDS", "2m")], None, None)]
+    fn challenge_lifetime_setting(
+        #[case] vars: &[(&str, &str)],
+        #[case] file: Option<&str>,
+        #[case] seconds: Option<i64>,
+    ) {
+        match (load(vars, file), seconds) {
+            (Ok(settings), Some(s)) => {
+                assert_eq!(settings.policies().passes.challenge_ttl.num_seconds(), s);
+            }
+            (Err(err), None) => assert!(
+                err.setting.contains("MULTIPASS_PASS_CHALLENGE_SECONDS")
+                    || err.setting.contains("passes.challenge_seconds"),
                 "{err}"
             ),
             (outcome, expected) => panic!("{outcome:?} but expected {expected:?}"),

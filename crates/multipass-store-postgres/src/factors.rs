@@ -33,8 +33,8 @@ impl FactorStore for PgStore {
     #[tracing::instrument(skip_all)]
     async fn credentials_of(&self, identity: IdentityId) -> Result<CredentialRecord, StoreError> {
         let row = sqlx::query(
-            "SELECT id, identity_id, password_hash, failed_attempts, locked_at FROM multipass_credentials \
-             WHERE identity_id = $1",
+            "SELECT c.id, c.identity_id, c.password_hash, c.failed_attempts, c.locked_at, p.is_active \
+             FROM multipass_credentials c JOIN identity_profiles p ON p.id = c.identity_id WHERE c.identity_id = $1",
         )
         .bind(identity.as_uuid())
         .fetch_one(&self.pool)
@@ -200,7 +200,7 @@ impl FactorStore for PgStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT id, identity_id, created_at, expires_at, last_seen_at FROM multipass_sessions \
-             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             WHERE token_hash = $1 AND kind <> 'sso' AND revoked_at IS NULL AND expires_at > $2 \
                AND ($3::timestamptz IS NULL OR last_seen_at > $3)",
         )
         .bind(token_hash.as_str())

@@ -131,6 +131,7 @@ pub(crate) fn credential_from_row(row: &SqliteRow) -> Result<CredentialRecord, s
         password_hash: PasswordHash::from_stored(row.try_get("password_hash")?),
         failed_attempts: u32::try_from(failed).unwrap_or(0),
         locked_at: optional_time_from(row, "locked_at")?,
+        identity_active: row.try_get("is_active")?,
     })
 }
 
@@ -239,8 +240,8 @@ impl Store for SqliteStore {
         username: &Username,
     ) -> Result<Option<CredentialRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, identity_id, password_hash, failed_attempts, locked_at FROM multipass_credentials \
-             WHERE username = ?1",
+            "SELECT c.id, c.identity_id, c.password_hash, c.failed_attempts, c.locked_at, p.is_active \
+             FROM multipass_credentials c JOIN identity_profiles p ON p.id = c.identity_id WHERE c.username = ?1",
         )
         .bind(username.as_str())
         .fetch_optional(&self.pool)
@@ -368,7 +369,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id, identity_id, created_at, expires_at FROM multipass_sessions \
-             WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+             WHERE token_hash = ?1 AND kind <> 'sso' AND revoked_at IS NULL AND expires_at > ?2",
         )
         .bind(token_hash.as_str())
         .bind(to_text(now))

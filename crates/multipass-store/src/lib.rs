@@ -105,7 +105,7 @@ pub trait Store:
     ) -> Result<SessionOpened, StoreError>;
 
     /// The session whose token hashes to `token_hash`, if it exists, is not revoked and has
-    /// not expired at `now`.
+    /// not expired at `now`. SSO rows never match: a module's token is not a sign-in.
     async fn active_session(
         &self,
         token_hash: &TokenHash,

@@ -68,6 +68,8 @@ pub struct CredentialRecord {
     pub password_hash: PasswordHash,
     pub failed_attempts: u32,
     pub locked_at: Option<DateTime<Utc>>,
+    /// False once an admin deactivated the identity: it may no longer sign in.
+    pub identity_active: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

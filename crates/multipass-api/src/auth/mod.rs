@@ -124,6 +124,19 @@ impl MultipassApi {
         if self.policies.lockout.is_locked(record.locked_at, now) {
             return self.refuse_locked(&record).await;
         }
+        // A deactivated identity gets the same answer as a wrong password: whether an
+        // account was closed is nobody else's business.
+        if !record.identity_active {
+            tracing::info!(identity = %record.identity_id, "sign-in refused: identity deactivated");
+            self.audit(
+                Some(record.identity_id),
+                None,
+                SecurityEventType::SignInFailed,
+                serde_json::json!({ "reason": "deactivated" }),
+            )
+            .await?;
+            return Err(ApiError::invalid_credentials());
+        }
         let auth_method = self
             .check_second_factor(&record, second_factor, now)
             .await?;

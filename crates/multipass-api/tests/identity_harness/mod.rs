@@ -4,10 +4,9 @@
 
 #![allow(dead_code)]
 
-use crate::common::{ManualClock, api, sign_up};
+use crate::common::{ManualClock, sign_up};
 use futures::future::BoxFuture;
 use multipass_api::{MultipassApi, SignInOutcome};
-use multipass_domain::LockoutPolicy;
 use multipass_store::{OpenMode, Store};
 use multipass_store_postgres::{PgStore, migrator};
 use multipass_store_sqlite::SqliteStore;
@@ -43,8 +42,17 @@ impl Db {
         (self.dump)().await
     }
 
+    /// The scenarios move the clock by hours to expire verifications and passes while the
+    /// same sessions act, so the idle timeout (tested with the auth scenarios) is off here.
     pub fn api(&self, clock: Arc<ManualClock>) -> MultipassApi {
-        api(self.store.clone(), clock, LockoutPolicy::default())
+        let policies = multipass_api::Policies {
+            session: multipass_domain::SessionPolicy {
+                idle_timeout: None,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        MultipassApi::new(self.store.clone(), policies, clock)
     }
 
     pub async fn make(&self, identity: &SignInOutcome, role: &str) {

@@ -738,8 +738,20 @@ pub async fn suspension_and_deactivation(db: Db) {
         ErrorCode::Unauthenticated,
         "deactivation ends the sessions"
     );
+    let grace_signs_in = || {
+        api.sign_in(
+            crate::common::sign_in_request("grace", crate::common::PASSWORD),
+            multipass_api::SessionKind::Desktop,
+        )
+    };
+    assert_eq!(
+        grace_signs_in().await.unwrap_err().code,
+        ErrorCode::InvalidCredentials,
+        "a deactivated identity cannot sign in, and is told no more than for a wrong password"
+    );
     let back = api.set_active(token(&admin), "grace", true).await.unwrap();
     assert!(back.is_active && back.deactivated_at.is_none());
+    grace_signs_in().await.unwrap();
     assert_eq!(
         api.set_active(token(&admin), "root", false)
             .await

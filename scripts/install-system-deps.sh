@@ -8,6 +8,7 @@ DEBIAN_PACKAGES=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libudev-dev libssl-dev libxdo-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
   postgresql postgresql-client fonts-dejavu-core poppler-utils
+  valgrind
 )
 
 # Versions are pinned so a fresh machine builds the same tools the last green run used.

@@ -282,11 +282,14 @@ impl Arena {
 /// The orders of one price level in arrival order, which *is* time priority because
 /// sequences only increase: a doubly linked list through the arena, so that the head
 /// leaves after a full fill, and any order after a cancel, without moving the others.
+///
+/// It keeps no count, so that a cancel in the middle of a queue, the common case on a deep
+/// level, touches only the two neighbours and not the level: an order alone in its queue
+/// (no neighbour either way) is the one whose leaving empties the level.
 #[derive(Clone, Copy, Debug)]
 struct Level {
     head: Slot,
     tail: Slot,
-    orders: usize,
 }
 
 /// A level's orders, head first.
@@ -357,7 +360,6 @@ impl Ladder {
                 entry.insert(Level {
                     head: slot,
                     tail: slot,
-                    orders: 1,
                 });
             }
             btree_map::Entry::Occupied(mut entry) => {
@@ -365,7 +367,6 @@ impl Ladder {
                 arena.nodes[level.tail].next = slot;
                 arena.nodes[slot].prev = level.tail;
                 level.tail = slot;
-                level.orders += 1;
             }
         }
         slot
@@ -375,9 +376,18 @@ impl Ladder {
     /// empties. The slot itself is the caller's to release.
     fn unlink(&mut self, arena: &mut Arena, slot: Slot) {
         let Node { order, prev, next } = arena.nodes[slot];
+        if prev != NIL && next != NIL {
+            arena.nodes[prev].next = next;
+            arena.nodes[next].prev = prev;
+            return;
+        }
         let btree_map::Entry::Occupied(mut entry) = self.levels.entry(order.price) else {
             panic!("resting order {} has no level at {}", order.id, order.price);
         };
+        if prev == NIL && next == NIL {
+            entry.remove();
+            return;
+        }
         let level = entry.get_mut();
         match prev {
             NIL => level.head = next,
@@ -386,10 +396,6 @@ impl Ladder {
         match next {
             NIL => level.tail = prev,
             next => arena.nodes[next].prev = prev,
-        }
-        level.orders -= 1;
-        if level.orders == 0 {
-            entry.remove();
         }
     }
 }
@@ -517,12 +523,10 @@ impl OrderBook {
                 }
                 Err(_) => {
                     let next = arena.nodes[head].next;
-                    let queue = level.get_mut();
-                    queue.head = next;
-                    queue.orders -= 1;
                     if next == NIL {
                         level.remove();
                     } else {
+                        level.get_mut().head = next;
                         arena.nodes[next].prev = NIL;
                     }
                     arena.release(head);
@@ -555,6 +559,15 @@ impl OrderBook {
                 }),
             ),
             Some(remaining) => {
+                // The book was not crossed before this order, and a remainder that rests is
+                // the only change that could cross it, so checking the remainder against the
+                // best opposite price checks the whole book.
+                assert!(
+                    opposite
+                        .best_price()
+                        .is_none_or(|best| !order.side.crosses(order.price, best)),
+                    "book crossed after placing {order:?}"
+                );
                 let rest = RestingOrder {
                     id: order.id,
                     wallet: order.wallet,
@@ -578,7 +591,6 @@ impl OrderBook {
         };
         let accounted = placement.filled() + unfilled.map_or(0, Quantity::get);
         assert_eq!(accounted, order.quantity.get(), "quantity out of balance");
-        assert!(!self.is_crossed(), "book crossed after placing {order:?}");
         if cfg!(debug_assertions) {
             self.check_structure();
         }
@@ -618,7 +630,7 @@ impl OrderBook {
                         .queue(level)
                         .map(|order| u128::from(order.remaining.get()))
                         .sum(),
-                    orders: level.orders,
+                    orders: self.arena.queue(level).count(),
                 })
                 .collect()
         };
@@ -681,10 +693,10 @@ impl OrderBook {
     /// in the index at its slot, levels in arrival order, every lock equal to what the
     /// order's remainder would lock, and no arena slot held by an order that left.
     fn check_structure(&self) {
+        assert!(!self.is_crossed(), "book crossed");
         let mut count = 0;
         for ladder in [&self.bids, &self.asks] {
             for (price, level) in &ladder.levels {
-                assert!(level.orders > 0, "empty {} level at {price}", ladder.side);
                 let mut previous = None;
                 let mut previous_slot = NIL;
                 let mut slot = level.head;
@@ -709,13 +721,10 @@ impl OrderBook {
                     previous_slot = slot;
                     slot = node.next;
                     in_level += 1;
-                    assert!(
-                        in_level <= level.orders,
-                        "queue at {price} longer than counted"
-                    );
+                    assert!(in_level <= self.index.len(), "queue at {price} has a cycle");
                 }
+                assert!(in_level > 0, "empty {} level at {price}", ladder.side);
                 assert_eq!(level.tail, previous_slot, "tail of the queue at {price}");
-                assert_eq!(in_level, level.orders, "orders counted at {price}");
                 count += in_level;
             }
         }

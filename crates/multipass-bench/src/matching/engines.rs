@@ -6,7 +6,7 @@
 //! that `valgrind --tool=callgrind --toggle-collect='*replay_<engine>*'` counts the
 //! instructions of exactly that loop.
 
-use super::stream::{Op, new_order, order_id};
+use super::stream::{Op, Order, order_id};
 use anyhow::{Context as _, Result};
 use clap::ValueEnum;
 use multipass_domain::market::{self, OrderBook, OrderId, Side};
@@ -97,13 +97,7 @@ pub fn prepare(engine: Engine, ops: &[Op]) -> Result<Prepared> {
             ops.iter()
                 .map(|op| {
                     Ok(match *op {
-                        Op::Place {
-                            id,
-                            wallet,
-                            side,
-                            price,
-                            quantity,
-                        } => MultipassOp::Place(new_order(id, wallet, side, price, quantity)?),
+                        Op::Place(order) => MultipassOp::Place(order.new_order()?),
                         Op::Cancel { id } => MultipassOp::Cancel(order_id(id)),
                     })
                 })
@@ -112,13 +106,13 @@ pub fn prepare(engine: Engine, ops: &[Op]) -> Result<Prepared> {
         Engine::Lobster => Prepared::Lobster(
             ops.iter()
                 .map(|op| match *op {
-                    Op::Place {
+                    Op::Place(Order {
                         id,
                         side,
                         price,
                         quantity,
                         ..
-                    } => lobster::OrderType::Limit {
+                    }) => lobster::OrderType::Limit {
                         id: u128::from(id),
                         side: match side {
                             Side::Buy => lobster::Side::Bid,
@@ -134,13 +128,13 @@ pub fn prepare(engine: Engine, ops: &[Op]) -> Result<Prepared> {
         Engine::OrderbookRs => Prepared::OrderbookRs(
             ops.iter()
                 .map(|op| match *op {
-                    Op::Place {
+                    Op::Place(Order {
                         id,
                         side,
                         price,
                         quantity,
                         ..
-                    } => OrderbookRsOp::Place {
+                    }) => OrderbookRsOp::Place {
                         id: orderbook_rs::Id::from_u64(id),
                         price: u128::from(price),
                         quantity,

@@ -14,18 +14,20 @@ use uuid::Uuid;
 /// also the order's sequence; a cancel always names an order placed earlier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
-    Place {
-        id: u64,
-        /// Every order has its own wallet, so self-trade prevention never fires and engines
-        /// without it match exactly the same trades (see [`Generator`]).
-        wallet: u32,
-        side: Side,
-        price: u64,
-        quantity: u64,
-    },
-    Cancel {
-        id: u64,
-    },
+    Place(Order),
+    Cancel { id: u64 },
+}
+
+/// A limit order of the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub id: u64,
+    /// Every order has its own wallet, so self-trade prevention never fires and engines
+    /// without it match exactly the same trades (see [`Generator`]).
+    pub wallet: u32,
+    pub side: Side,
+    pub price: u64,
+    pub quantity: u64,
 }
 
 /// Ids as the engine's storage layer gives them: UUIDs. The number sits in the low bits.
@@ -37,17 +39,26 @@ pub fn wallet_id(wallet: u32) -> WalletId {
     WalletId::from_uuid(Uuid::from_u64_pair(1, u64::from(wallet)))
 }
 
-/// Our engine's input for a placement of the stream.
-pub fn new_order(id: u64, wallet: u32, side: Side, price: u64, quantity: u64) -> Result<NewOrder> {
-    Ok(NewOrder {
-        id: order_id(id),
-        wallet: wallet_id(wallet),
-        side,
-        price: Price::new(price).with_context(|| format!("order {id}: price {price}"))?,
-        quantity: Quantity::new(quantity)
-            .with_context(|| format!("order {id}: quantity {quantity}"))?,
-        sequence: id,
-    })
+impl Order {
+    /// Our engine's input for this order.
+    pub fn new_order(&self) -> Result<NewOrder> {
+        let Self {
+            id,
+            wallet,
+            side,
+            price,
+            quantity,
+        } = *self;
+        Ok(NewOrder {
+            id: order_id(id),
+            wallet: wallet_id(wallet),
+            side,
+            price: Price::new(price).with_context(|| format!("order {id}: price {price}"))?,
+            quantity: Quantity::new(quantity)
+                .with_context(|| format!("order {id}: quantity {quantity}"))?,
+            sequence: id,
+        })
+    }
 }
 
 /// The mix. Prices are in ticks of one minor unit around a mid that drifts in a random
@@ -133,16 +144,10 @@ pub fn describe(ops: &[Op]) -> Result<StreamStats> {
     };
     for op in ops {
         match *op {
-            Op::Place {
-                id,
-                wallet,
-                side,
-                price,
-                quantity,
-            } => {
+            Op::Place(order) => {
                 let placement = book
-                    .place(new_order(id, wallet, side, price, quantity)?)
-                    .with_context(|| format!("order {id} is refused"))?;
+                    .place(order.new_order()?)
+                    .with_context(|| format!("order {} is refused", order.id))?;
                 stats.places += 1;
                 stats.fills += placement.fills.len();
                 stats.crossing_places += usize::from(!placement.fills.is_empty());
@@ -202,20 +207,21 @@ impl Generator {
         let quantity = self.rng.quantity();
         let wallet = u32::try_from(id).context("more orders than wallets")?;
 
-        let placement = self
-            .book
-            .place(new_order(id, wallet, side, price, quantity)?)
-            .context("the generator's book refused an order")?;
-        if placement.resting.is_some() {
-            self.candidates.push(id);
-        }
-        Ok(Op::Place {
+        let order = Order {
             id,
             wallet,
             side,
             price,
             quantity,
-        })
+        };
+        let placement = self
+            .book
+            .place(order.new_order()?)
+            .context("the generator's book refused an order")?;
+        if placement.resting.is_some() {
+            self.candidates.push(id);
+        }
+        Ok(Op::Place(order))
     }
 
     /// A uniformly drawn live order, or `None` if none rests.
@@ -279,32 +285,30 @@ pub fn write(path: &Path, seed: u64, ops: &[Op]) -> Result<()> {
     out.write_all(&seed.to_le_bytes())?;
     out.write_all(&u64::try_from(ops.len())?.to_le_bytes())?;
     for op in ops {
-        let (kind, wallet, id, price, quantity) = match *op {
-            Op::Place {
-                id,
-                wallet,
-                side,
-                price,
-                quantity,
-            } => {
-                let kind = match side {
-                    Side::Buy => KIND_BUY,
-                    Side::Sell => KIND_SELL,
-                };
-                (kind, wallet, id, price, quantity)
-            }
-            Op::Cancel { id } => (KIND_CANCEL, 0, id, 0, 0),
-        };
-        let mut record = [0_u8; RECORD];
-        record[0] = kind;
-        record[4..8].copy_from_slice(&wallet.to_le_bytes());
-        record[8..16].copy_from_slice(&id.to_le_bytes());
-        record[16..24].copy_from_slice(&price.to_le_bytes());
-        record[24..32].copy_from_slice(&quantity.to_le_bytes());
-        out.write_all(&record)?;
+        out.write_all(&encode(op))?;
     }
     out.flush()
         .with_context(|| format!("cannot write the stream file {}", path.display()))
+}
+
+fn encode(op: &Op) -> [u8; RECORD] {
+    let (kind, wallet, id, price, quantity) = match *op {
+        Op::Place(order) => {
+            let kind = match order.side {
+                Side::Buy => KIND_BUY,
+                Side::Sell => KIND_SELL,
+            };
+            (kind, order.wallet, order.id, order.price, order.quantity)
+        }
+        Op::Cancel { id } => (KIND_CANCEL, 0, id, 0, 0),
+    };
+    let mut record = [0_u8; RECORD];
+    record[0] = kind;
+    record[4..8].copy_from_slice(&wallet.to_le_bytes());
+    record[8..16].copy_from_slice(&id.to_le_bytes());
+    record[16..24].copy_from_slice(&price.to_le_bytes());
+    record[24..32].copy_from_slice(&quantity.to_le_bytes());
+    record
 }
 
 /// The stream in `path` and the seed it was generated from.
@@ -342,13 +346,13 @@ pub fn read(path: &Path) -> Result<(u64, Vec<Op>)> {
             }
             other => bail!("operation {at} has the unknown kind {other}"),
         };
-        ops.push(Op::Place {
+        ops.push(Op::Place(Order {
             id,
             wallet: u32::from_le_bytes(record[4..8].try_into()?),
             side,
             price: word(16)?,
             quantity: word(24)?,
-        });
+        }));
     }
     ensure!(
         input.read(&mut record)? == 0,
@@ -362,31 +366,10 @@ pub fn read(path: &Path) -> Result<(u64, Vec<Op>)> {
 /// the same stream.
 pub fn fingerprint(ops: &[Op]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |value: u64| {
-        for byte in value.to_le_bytes() {
+    for op in ops {
+        for byte in encode(op) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    for op in ops {
-        match *op {
-            Op::Place {
-                id,
-                wallet,
-                side,
-                price,
-                quantity,
-            } => {
-                eat(u64::from(side == Side::Sell));
-                eat(u64::from(wallet));
-                eat(id);
-                eat(price);
-                eat(quantity);
-            }
-            Op::Cancel { id } => {
-                eat(2);
-                eat(id);
-            }
         }
     }
     hash
@@ -433,7 +416,7 @@ mod tests {
         let mut placed = std::collections::HashSet::new();
         for op in &ops {
             match *op {
-                Op::Place { id, .. } => assert!(placed.insert(id)),
+                Op::Place(order) => assert!(placed.insert(order.id)),
                 Op::Cancel { id } => assert!(placed.contains(&id)),
             }
         }

@@ -9,6 +9,7 @@ DEBIAN_PACKAGES=(
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
   postgresql postgresql-client fonts-dejavu-core poppler-utils
   python3 python3-venv
+  valgrind
 )
 
 # Versions are pinned so a fresh machine builds the same tools the last green run used.

@@ -3,12 +3,17 @@
 //! Each figure is paired with a baseline measured in the same run, with the two alternating
 //! (A, B, A, B, ...) so that drift in the machine's speed lands on both:
 //! start-up and memory against an empty Tauri window built with the same profile, and
-//! sign-in latency against the bare Argon2id verification it cannot go below.
+//! sign-in latency against the bare Argon2id verification it cannot go below; the matching
+//! engine against the published Rust order books `lobster` and `orderbook-rs` on one
+//! recorded stream; and `pgbench`, the yardstick for benchmarks of persisted operations.
 //!
 //! The start-up and memory benchmarks open real windows, so they need an X display; run as
 //! `xvfb-run -a target/release/multipass-bench`. See docs/BENCHMARKS.md.
 
+mod matching;
 mod memory;
+mod pg;
+mod pgbench;
 mod process;
 mod signin;
 mod start;
@@ -22,19 +27,23 @@ use std::path::PathBuf;
 const START_RUNS: usize = 15;
 const MEMORY_RUNS: usize = 7;
 const SIGNIN_RUNS: usize = 60;
+const MATCHING_RUNS: usize = 7;
 
 const GOAL_START_RATIO: f64 = 1.3;
 const GOAL_START_MEDIAN_MS: f64 = 1000.0;
 const GOAL_MEMORY_RATIO: f64 = 1.5;
 const GOAL_SIGNIN_RATIO: f64 = 1.10;
+/// exchange-core's figure for one book; Liquibook reports 2–2.5 M inserts per second.
+const GOAL_MATCHING_OPS_PER_SEC: f64 = 5e6;
 
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "Start-up, memory and sign-in benchmarks of Multipass Desktop, each against its baseline"
+    about = "Start-up, memory, sign-in and matching benchmarks of Multipass Desktop, each against its baseline, and the pgbench yardstick"
 )]
 struct Args {
-    /// Runs per program and series (default: 15 for start, 7 for memory, 60 for sign-in).
+    /// Runs per program and series (default: 15 for start, 7 for memory, 60 for sign-in,
+    /// 7 for matching, 3 for pgbench).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     runs: Option<u16>,
     /// Run one benchmark only.
@@ -47,6 +56,47 @@ struct Args {
     /// A throwaway database is created on it and dropped afterwards.
     #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pg_url: Option<String>,
+    /// Matching: operations in the generated stream.
+    #[arg(long, default_value_t = matching::DEFAULT_OPERATIONS, value_parser = parse_count)]
+    ops: usize,
+    /// Matching: seed of the generated stream.
+    #[arg(long, default_value_t = matching::DEFAULT_SEED)]
+    seed: u64,
+    /// Matching: resting orders the generated book is held near.
+    #[arg(long, default_value_t = matching::stream::DEFAULT_DEPTH, value_parser = parse_count)]
+    depth: usize,
+    /// Matching: the stream file to replay, written first if it does not exist (default: a
+    /// file in the temporary folder named after --seed and --ops).
+    #[arg(long, value_name = "FILE")]
+    ops_file: Option<PathBuf>,
+    /// Matching: also count instructions per operation of each engine under
+    /// `valgrind --tool=callgrind`, over the first N operations of the stream.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = matching::DEFAULT_CALLGRIND_OPERATIONS_TEXT, value_parser = parse_count)]
+    callgrind: Option<usize>,
+    /// pgbench: client counts, one series each (`-c N -j N`).
+    #[arg(long, value_delimiter = ',', default_values_t = pgbench::DEFAULT_CLIENTS.to_vec(), value_parser = clap::value_parser!(u16).range(1..))]
+    pgbench_clients: Vec<u16>,
+    /// pgbench: seconds per run (`-T`).
+    #[arg(long, default_value_t = pgbench::DEFAULT_SECONDS, value_parser = clap::value_parser!(u32).range(1..))]
+    pgbench_seconds: u32,
+    /// pgbench: scale factor for `pgbench -i -s` (default: the largest client count).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pgbench_scale: Option<u32>,
+    /// Internal: replay one engine once over --ops-file and exit (what callgrind watches).
+    #[arg(long, value_enum, hide = true, requires = "ops_file")]
+    replay: Option<matching::engines::Engine>,
+    /// Internal: operations that --replay replays from the start of the stream.
+    #[arg(long, hide = true, default_value_t = usize::MAX)]
+    replay_ops: usize,
+}
+
+/// A positive count.
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.replace('_', "").parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,6 +104,8 @@ enum Only {
     Start,
     Memory,
     Signin,
+    Matching,
+    Pgbench,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +120,8 @@ struct Report {
     start: Option<start::StartReport>,
     memory: Option<memory::MemoryReport>,
     signin: Vec<signin::SignInReport>,
+    matching: Option<matching::MatchingReport>,
+    pgbench: Option<pgbench::PgbenchReport>,
     goals: Goals,
 }
 
@@ -77,6 +131,9 @@ struct Goals {
     start_app_median_ms_max: f64,
     memory_ratio_max: f64,
     signin_ratio_max: f64,
+    matching_ops_per_sec_min: f64,
+    /// Ours over each published engine, of the median operations per second.
+    matching_ratio_min_exclusive: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,11 +148,14 @@ struct Machine {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let (Some(engine), Some(ops_file)) = (args.replay, &args.ops_file) {
+        return matching::replay_once(engine, ops_file, args.replay_ops);
+    }
     let wants = |which: Only| args.only.is_none_or(|only| only == which);
     let runs = |default: usize| args.runs.map_or(default, usize::from);
     if cfg!(debug_assertions) {
         eprintln!(
-            "warning: multipass-bench is a debug build; its own timings (sign-in) say little. Use --release."
+            "warning: multipass-bench is a debug build; its own timings (sign-in, matching) say little. Use --release."
         );
     }
 
@@ -108,11 +168,15 @@ fn main() -> Result<()> {
         start: None,
         memory: None,
         signin: Vec::new(),
+        matching: None,
+        pgbench: None,
         goals: Goals {
             start_ratio_max: GOAL_START_RATIO,
             start_app_median_ms_max: GOAL_START_MEDIAN_MS,
             memory_ratio_max: GOAL_MEMORY_RATIO,
             signin_ratio_max: GOAL_SIGNIN_RATIO,
+            matching_ops_per_sec_min: GOAL_MATCHING_OPS_PER_SEC,
+            matching_ratio_min_exclusive: 1.0,
         },
     };
 
@@ -143,11 +207,11 @@ fn main() -> Result<()> {
         }
     }
 
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start a Tokio runtime")?;
     if wants(Only::Signin) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start a Tokio runtime")?;
         eprintln!("signin: SQLite");
         report
             .signin
@@ -157,6 +221,38 @@ fn main() -> Result<()> {
             report
                 .signin
                 .push(signin::run_postgres(&runtime, url, runs(SIGNIN_RUNS))?);
+        }
+    }
+
+    if wants(Only::Matching) {
+        report.matching = Some(matching::run(&matching::Config {
+            operations: args.ops,
+            seed: args.seed,
+            depth: args.depth,
+            ops_file: args.ops_file.clone(),
+            runs: runs(MATCHING_RUNS),
+            callgrind_operations: args.callgrind,
+        })?);
+    }
+
+    if wants(Only::Pgbench) {
+        match &args.pg_url {
+            Some(url) => {
+                report.pgbench = Some(pgbench::run(
+                    &runtime,
+                    url,
+                    &pgbench::Config {
+                        clients: args.pgbench_clients.clone(),
+                        seconds: args.pgbench_seconds,
+                        runs: runs(pgbench::DEFAULT_RUNS),
+                        scale: args.pgbench_scale,
+                    },
+                )?);
+            }
+            None if args.only == Some(Only::Pgbench) => {
+                bail!("pgbench needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
+            }
+            None => eprintln!("pgbench: skipped, no --pg-url or DATABASE_URL"),
         }
     }
 
@@ -354,7 +450,116 @@ fn render(report: &Report) -> String {
             ratio_text(stats::ratio(unknown, wrong)),
         ));
     }
+    if let Some(m) = &report.matching {
+        render_matching(&mut out, m);
+    }
+    if let Some(p) = &report.pgbench {
+        render_pgbench(&mut out, p);
+    }
     out
+}
+
+fn render_matching(out: &mut String, m: &matching::MatchingReport) {
+    let s = &m.stream;
+    let percent = |part: usize, whole: usize| {
+        stats::ratio(part as f64, whole as f64).map_or(0.0, |r| r * 100.0)
+    };
+    out.push_str(&format!(
+        "\nMatching engine, one thread, in memory: {} operations from {} (seed {:#x}, fingerprint {})\n",
+        s.operations,
+        m.ops_file.display(),
+        m.seed,
+        m.fingerprint
+    ));
+    out.push_str(&format!(
+        "  {:.1} % placements, {:.1} % cancels; {:.1} % of placements traded ({} fills); {} orders resting at the end, at most {}\n",
+        percent(s.places, s.operations),
+        percent(s.cancels, s.operations),
+        percent(s.crossing_places, s.places),
+        s.fills,
+        s.resting_at_end,
+        s.resting_max,
+    ));
+    // Higher is better here, so the spread shown is the slowest and the fastest run.
+    out.push_str(&format!(
+        "  {:<28} {:>10} {:>10} {:>10}\n",
+        format!(
+            "{} interleaved runs each",
+            m.engines.first().map_or(0, |e| e.ops_per_sec.runs)
+        ),
+        "median",
+        "min",
+        "max"
+    ));
+    for (unit, cpu) in [("M ops/s", false), ("M ops per CPU second", true)] {
+        for e in &m.engines {
+            let s = if cpu {
+                &e.ops_per_cpu_sec
+            } else {
+                &e.ops_per_sec
+            };
+            out.push_str(&format!(
+                "  {:<28} {:>10.2} {:>10.2} {:>10.2}   {unit}\n",
+                e.engine.name(),
+                s.median / 1e6,
+                s.min / 1e6,
+                s.max / 1e6
+            ));
+        }
+    }
+    let ours = m
+        .engine(matching::engines::Engine::Multipass)
+        .map_or(0.0, |e| e.ops_per_sec.median);
+    let beats = |r: Option<f64>| r.is_some_and(|r| r > 1.0);
+    out.push_str(&format!(
+        "  ours / lobster {} (goal > 1: {}), ours / orderbook-rs {} (goal > 1: {}); ours {:.2} M ops/s (goal >= {:.0} M: {})\n",
+        ratio_text(m.ratio_to_lobster),
+        verdict(beats(m.ratio_to_lobster)),
+        ratio_text(m.ratio_to_orderbook_rs),
+        verdict(beats(m.ratio_to_orderbook_rs)),
+        ours / 1e6,
+        GOAL_MATCHING_OPS_PER_SEC / 1e6,
+        verdict(ours >= GOAL_MATCHING_OPS_PER_SEC),
+    ));
+    if let Some(n) = m.callgrind_operations {
+        out.push_str(&format!(
+            "  callgrind, first {n} operations: instructions per operation{}\n",
+            m.engines
+                .iter()
+                .map(|e| format!(
+                    " {} {}",
+                    e.engine.name(),
+                    e.callgrind_instructions_per_op
+                        .map_or_else(|| "n/a".to_owned(), |i| format!("{i:.0}"))
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        out.push_str(&format!(
+            "  instructions against ours: lobster {}, orderbook-rs {}\n",
+            ratio_text(m.callgrind_ratio_lobster_to_ours),
+            ratio_text(m.callgrind_ratio_orderbook_rs_to_ours),
+        ));
+    }
+}
+
+fn render_pgbench(out: &mut String, p: &pgbench::PgbenchReport) {
+    out.push_str(&format!(
+        "\npgbench -b tpcb-like, scale {}, {} s per run ({})\n  {:<28} {:>10} {:>10} {:>10} {:>12}\n",
+        p.scale, p.seconds, p.pgbench_version, "", "median", "p90", "min", "latency avg"
+    ));
+    for s in &p.series {
+        out.push_str(&format!(
+            "  {:<28} {:>10.0} {:>10.0} {:>10.0} {:>9}   tps, ms\n",
+            format!("{} client(s), {} runs", s.clients, s.tps.runs),
+            s.tps.median,
+            s.tps.p90,
+            s.tps.min,
+            s.latency_average_ms
+                .as_ref()
+                .map_or_else(|| "n/a".to_owned(), |l| format!("{:.2}", l.median)),
+        ));
+    }
 }
 
 /// The 1, 5 and 15 minute load averages.

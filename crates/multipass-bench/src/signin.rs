@@ -12,9 +12,7 @@ use multipass_api::{
 use multipass_domain::{Password, PasswordHash, PasswordHasher, Username};
 use multipass_store::Store;
 use serde::Serialize;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
-use std::str::FromStr as _;
+use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::runtime::Runtime;
@@ -140,23 +138,11 @@ pub fn run_sqlite(runtime: &Runtime, runs: usize) -> Result<SignInReport> {
 
 /// Runs on a database created for the purpose and dropped afterwards, whatever happened.
 pub fn run_postgres(runtime: &Runtime, admin_url: &str, runs: usize) -> Result<SignInReport> {
-    let admin_options =
-        PgConnectOptions::from_str(admin_url).context("the PostgreSQL URL is not valid")?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or_default();
-    // Only digits and underscores, so it is safe to splice into the statements below.
-    let database = format!("multipass_bench_{}_{stamp}", std::process::id());
-    runtime
-        .block_on(admin(&admin_options, format!("CREATE DATABASE \"{database}\"")))
-        .context("cannot create a throwaway database (the role in --pg-url / DATABASE_URL needs CREATEDB)")?;
-
-    let report = runtime
-        .block_on(async {
+    crate::pg::with_throwaway_database(runtime, admin_url, "signin", |admin_options, database| {
+        let pool = runtime.block_on(async {
             let options = admin_options
                 .clone()
-                .database(&database)
+                .database(database)
                 .application_name("multipass-bench");
             let pool = PgPoolOptions::new()
                 .max_connections(multipass_api::config::DEFAULT_MAX_CONNECTIONS)
@@ -168,36 +154,15 @@ pub fn run_postgres(runtime: &Runtime, admin_url: &str, runs: usize) -> Result<S
                 .await
                 .context("cannot migrate the throwaway database")?;
             anyhow::Ok(pool)
-        })
-        .and_then(|pool| {
-            let store = Arc::new(multipass_store_postgres::PgStore::from_migrated_pool(
-                pool.clone(),
-            ));
-            let report = measure(runtime, store, "postgres", runs);
-            // Open connections would keep the database busy; close them before the drop.
-            runtime.block_on(pool.close());
-            report
-        });
-
-    let dropped = runtime
-        .block_on(admin(
-            &admin_options,
-            format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"),
-        ))
-        .with_context(|| format!("cannot drop the throwaway database {database}; drop it by hand"));
-    let report = report?;
-    dropped?;
-    Ok(report)
-}
-
-async fn admin(options: &PgConnectOptions, statement: String) -> Result<()> {
-    let mut conn = options
-        .connect()
-        .await
-        .context("cannot connect to PostgreSQL")?;
-    conn.execute(AssertSqlSafe(statement)).await?;
-    conn.close().await?;
-    Ok(())
+        })?;
+        let store = Arc::new(multipass_store_postgres::PgStore::from_migrated_pool(
+            pool.clone(),
+        ));
+        let report = measure(runtime, store, "postgres", runs);
+        // Open connections would keep the database busy; close them before the drop.
+        runtime.block_on(pool.close());
+        report
+    })
 }
 
 fn measure(

@@ -6,7 +6,7 @@
 //! the resting or cancelled remainder).
 
 use super::types::{Lock, MAX_AMOUNT, OrderId, Price, Quantity, Side, WalletId};
-use std::collections::{BTreeMap, HashMap, VecDeque, btree_map};
+use std::collections::{BTreeMap, HashMap, btree_map};
 
 /// An order as it arrives at the book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,19 +226,100 @@ pub struct Depth {
     pub asks: Vec<DepthLevel>,
 }
 
+/// Where a resting order sits in the book's [`Arena`]; [`NIL`] ends a queue.
+type Slot = usize;
+const NIL: Slot = usize::MAX;
+
+/// A resting order and its neighbours in its level's queue.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    order: RestingOrder,
+    /// The order just ahead in time priority, or [`NIL`] at the head.
+    prev: Slot,
+    /// The order just behind, or [`NIL`] at the tail.
+    next: Slot,
+}
+
+/// Every resting order of the book. A slot is reused once its order leaves, so the book
+/// allocates only when it grows beyond its largest size so far.
+#[derive(Clone, Debug, Default)]
+struct Arena {
+    nodes: Vec<Node>,
+    free: Vec<Slot>,
+}
+
+impl Arena {
+    fn insert(&mut self, order: RestingOrder) -> Slot {
+        let node = Node {
+            order,
+            prev: NIL,
+            next: NIL,
+        };
+        match self.free.pop() {
+            Some(slot) => {
+                self.nodes[slot] = node;
+                slot
+            }
+            None => {
+                self.nodes.push(node);
+                self.nodes.len() - 1
+            }
+        }
+    }
+
+    fn release(&mut self, slot: Slot) {
+        self.free.push(slot);
+    }
+
+    fn queue(&self, level: &Level) -> Queue<'_> {
+        Queue {
+            nodes: &self.nodes,
+            next: level.head,
+        }
+    }
+}
+
+/// The orders of one price level in arrival order, which *is* time priority because
+/// sequences only increase: a doubly linked list through the arena, so that the head
+/// leaves after a full fill, and any order after a cancel, without moving the others.
+///
+/// It keeps no count, so that a cancel in the middle of a queue, the common case on a deep
+/// level, touches only the two neighbours and not the level: an order alone in its queue
+/// (no neighbour either way) is the one whose leaving empties the level.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    head: Slot,
+    tail: Slot,
+}
+
+/// A level's orders, head first.
+#[derive(Debug)]
+struct Queue<'a> {
+    nodes: &'a [Node],
+    next: Slot,
+}
+
+impl<'a> Iterator for Queue<'a> {
+    type Item = &'a RestingOrder;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let node = self.nodes.get(self.next)?;
+        self.next = node.next;
+        Some(&node.order)
+    }
+}
+
 /// One side of the book.
 ///
 /// A `BTreeMap` keyed by price keeps the levels sorted: the best price is the first (asks)
 /// or last (bids) key, found in O(log n), and a depth snapshot walks levels in order without
-/// sorting. Within a level a `VecDeque` in arrival order *is* time priority, because
-/// sequences only increase, and a fully filled head leaves with an O(1) `pop_front`. A
-/// cancel reaches its level through the book's id index and then scans that level alone;
-/// levels stay short, and an intrusive list that would make this O(1) is not worth its
-/// complexity here.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// sorting. A cancel goes from the book's id index straight to the order's slot and unlinks
+/// it in O(1), however long its level's queue: on a busy book, levels near the spread
+/// hold hundreds of orders, and scanning them made cancels the engine's slowest operation.
+#[derive(Clone, Debug)]
 struct Ladder {
     side: Side,
-    levels: BTreeMap<Price, VecDeque<RestingOrder>>,
+    levels: BTreeMap<Price, Level>,
 }
 
 impl Ladder {
@@ -257,38 +338,65 @@ impl Ladder {
         best.map(|(price, _)| *price)
     }
 
-    fn best_level(
-        &mut self,
-    ) -> Option<btree_map::OccupiedEntry<'_, Price, VecDeque<RestingOrder>>> {
+    fn best_level(&mut self) -> Option<btree_map::OccupiedEntry<'_, Price, Level>> {
         match self.side {
             Side::Buy => self.levels.last_entry(),
             Side::Sell => self.levels.first_entry(),
         }
     }
 
-    fn levels_best_first(
-        &self,
-    ) -> Box<dyn Iterator<Item = (&Price, &VecDeque<RestingOrder>)> + '_> {
+    fn levels_best_first(&self) -> Box<dyn Iterator<Item = (&Price, &Level)> + '_> {
         match self.side {
             Side::Buy => Box::new(self.levels.iter().rev()),
             Side::Sell => Box::new(self.levels.iter()),
         }
     }
 
-    fn push(&mut self, order: RestingOrder) {
-        self.levels.entry(order.price).or_default().push_back(order);
+    /// Appends `order` at the tail of its level.
+    fn push(&mut self, arena: &mut Arena, order: RestingOrder) -> Slot {
+        let slot = arena.insert(order);
+        match self.levels.entry(order.price) {
+            btree_map::Entry::Vacant(entry) => {
+                entry.insert(Level {
+                    head: slot,
+                    tail: slot,
+                });
+            }
+            btree_map::Entry::Occupied(mut entry) => {
+                let level = entry.get_mut();
+                arena.nodes[level.tail].next = slot;
+                arena.nodes[slot].prev = level.tail;
+                level.tail = slot;
+            }
+        }
+        slot
     }
 
-    fn remove(&mut self, id: OrderId, price: Price) -> Option<RestingOrder> {
-        let btree_map::Entry::Occupied(mut level) = self.levels.entry(price) else {
-            return None;
-        };
-        let position = level.get().iter().position(|order| order.id == id)?;
-        let order = level.get_mut().remove(position);
-        if level.get().is_empty() {
-            level.remove();
+    /// Takes the order in `slot` out of its level, and the level out of the ladder if it
+    /// empties. The slot itself is the caller's to release.
+    fn unlink(&mut self, arena: &mut Arena, slot: Slot) {
+        let Node { order, prev, next } = arena.nodes[slot];
+        if prev != NIL && next != NIL {
+            arena.nodes[prev].next = next;
+            arena.nodes[next].prev = prev;
+            return;
         }
-        order
+        let btree_map::Entry::Occupied(mut entry) = self.levels.entry(order.price) else {
+            panic!("resting order {} has no level at {}", order.id, order.price);
+        };
+        if prev == NIL && next == NIL {
+            entry.remove();
+            return;
+        }
+        let level = entry.get_mut();
+        match prev {
+            NIL => level.head = next,
+            prev => arena.nodes[prev].next = next,
+        }
+        match next {
+            NIL => level.tail = prev,
+            next => arena.nodes[next].prev = prev,
+        }
     }
 }
 
@@ -298,15 +406,32 @@ impl Ladder {
 /// To rebuild a book from storage, place the open orders with their remaining quantities in
 /// sequence order: a book that was never crossed produces no fills on the way, so it comes
 /// back identical, locks included.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct OrderBook {
     bids: Ladder,
     asks: Ladder,
-    /// Side and price of every resting order, so that a cancel goes straight to its level.
-    index: HashMap<OrderId, (Side, Price)>,
+    arena: Arena,
+    /// The slot of every resting order, so that a cancel goes straight to it. Order ids are
+    /// not secret and may come from outside, so the hasher is seeded per process; foldhash
+    /// is several times faster than the standard SipHash on these 16-byte keys.
+    index: HashMap<OrderId, Slot, foldhash::fast::RandomState>,
     last_sequence: Option<u64>,
     self_trade: SelfTradePolicy,
 }
+
+/// Two books are equal when they hold the same orders in the same priority on each side
+/// and accept the same next order, however their slots happen to be laid out.
+impl PartialEq for OrderBook {
+    fn eq(&self, other: &Self) -> bool {
+        self.last_sequence == other.last_sequence
+            && self.self_trade == other.self_trade
+            && [Side::Buy, Side::Sell]
+                .into_iter()
+                .all(|side| self.orders(side).eq(other.orders(side)))
+    }
+}
+
+impl Eq for OrderBook {}
 
 impl Default for OrderBook {
     fn default() -> Self {
@@ -323,7 +448,8 @@ impl OrderBook {
         Self {
             bids: Ladder::new(Side::Buy),
             asks: Ladder::new(Side::Sell),
-            index: HashMap::new(),
+            arena: Arena::default(),
+            index: HashMap::default(),
             last_sequence: None,
             self_trade,
         }
@@ -360,6 +486,7 @@ impl OrderBook {
             Side::Buy => (&mut self.bids, &mut self.asks),
             Side::Sell => (&mut self.asks, &mut self.bids),
         };
+        let arena = &mut self.arena;
         let mut fills = Vec::new();
         // `None` once the order is completely filled.
         let mut unfilled = Some(order.quantity);
@@ -373,10 +500,8 @@ impl OrderBook {
             if !order.side.crosses(order.price, price) {
                 break;
             }
-            let queue = level.get_mut();
-            let maker = queue
-                .front_mut()
-                .expect("a level is removed as soon as its last order leaves");
+            let head = level.get().head;
+            let maker = &mut arena.nodes[head].order;
             if maker.wallet == order.wallet {
                 match self.self_trade {
                     SelfTradePolicy::CancelIncoming => {
@@ -397,11 +522,15 @@ impl OrderBook {
                         .less(fill.released(maker_side).amount());
                 }
                 Err(_) => {
-                    queue.pop_front();
-                    self.index.remove(&fill.maker_order);
-                    if queue.is_empty() {
+                    let next = arena.nodes[head].next;
+                    if next == NIL {
                         level.remove();
+                    } else {
+                        level.get_mut().head = next;
+                        arena.nodes[next].prev = NIL;
                     }
+                    arena.release(head);
+                    self.index.remove(&fill.maker_order);
                 }
             }
             lock_left = lock_left
@@ -430,6 +559,15 @@ impl OrderBook {
                 }),
             ),
             Some(remaining) => {
+                // The book was not crossed before this order, and a remainder that rests is
+                // the only change that could cross it, so checking the remainder against the
+                // best opposite price checks the whole book.
+                assert!(
+                    opposite
+                        .best_price()
+                        .is_none_or(|best| !order.side.crosses(order.price, best)),
+                    "book crossed after placing {order:?}"
+                );
                 let rest = RestingOrder {
                     id: order.id,
                     wallet: order.wallet,
@@ -439,8 +577,8 @@ impl OrderBook {
                     sequence: order.sequence,
                     locked: lock_left,
                 };
-                own.push(rest);
-                self.index.insert(order.id, (order.side, order.price));
+                let slot = own.push(arena, rest);
+                self.index.insert(order.id, slot);
                 (Some(rest), None)
             }
         };
@@ -453,7 +591,6 @@ impl OrderBook {
         };
         let accounted = placement.filled() + unfilled.map_or(0, Quantity::get);
         assert_eq!(accounted, order.quantity.get(), "quantity out of balance");
-        assert!(!self.is_crossed(), "book crossed after placing {order:?}");
         if cfg!(debug_assertions) {
             self.check_structure();
         }
@@ -463,11 +600,14 @@ impl OrderBook {
     /// Takes a resting order out of the book; `None` if no order with that id rests (it may
     /// never have existed, or may have been filled or cancelled already).
     pub fn cancel(&mut self, id: OrderId) -> Option<Cancelled> {
-        let (side, price) = self.index.remove(&id)?;
-        let order = self
-            .ladder_mut(side)
-            .remove(id, price)
-            .expect("the index lists exactly the resting orders");
+        let slot = self.index.remove(&id)?;
+        let order = self.arena.nodes[slot].order;
+        let ladder = match order.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        ladder.unlink(&mut self.arena, slot);
+        self.arena.release(slot);
         if cfg!(debug_assertions) {
             self.check_structure();
         }
@@ -483,13 +623,14 @@ impl OrderBook {
             ladder
                 .levels_best_first()
                 .take(levels)
-                .map(|(price, orders)| DepthLevel {
+                .map(|(price, level)| DepthLevel {
                     price: *price,
-                    quantity: orders
-                        .iter()
+                    quantity: self
+                        .arena
+                        .queue(level)
                         .map(|order| u128::from(order.remaining.get()))
                         .sum(),
-                    orders: orders.len(),
+                    orders: self.arena.queue(level).count(),
                 })
                 .collect()
         };
@@ -503,16 +644,12 @@ impl OrderBook {
     pub fn orders(&self, side: Side) -> impl Iterator<Item = &RestingOrder> + '_ {
         self.ladder(side)
             .levels_best_first()
-            .flat_map(|(_, orders)| orders.iter())
+            .flat_map(|(_, level)| self.arena.queue(level))
     }
 
     pub fn get(&self, id: OrderId) -> Option<&RestingOrder> {
-        let (side, price) = self.index.get(&id)?;
-        self.ladder(*side)
-            .levels
-            .get(price)?
-            .iter()
-            .find(|order| order.id == id)
+        let slot = self.index.get(&id)?;
+        self.arena.nodes.get(*slot).map(|node| &node.order)
     }
 
     pub fn best_bid(&self) -> Option<Price> {
@@ -551,25 +688,25 @@ impl OrderBook {
         }
     }
 
-    fn ladder_mut(&mut self, side: Side) -> &mut Ladder {
-        match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        }
-    }
-
-    /// Walks the whole book, so it runs only in debug builds: no empty levels, every order
-    /// on its own side and level and in the index, levels in arrival order, and every lock
-    /// equal to what the order's remainder would lock.
+    /// Walks the whole book, so it runs only in debug builds: no empty levels, every queue
+    /// linked both ways from its head to its tail, every order on its own side and level and
+    /// in the index at its slot, levels in arrival order, every lock equal to what the
+    /// order's remainder would lock, and no arena slot held by an order that left.
     fn check_structure(&self) {
+        assert!(!self.is_crossed(), "book crossed");
         let mut count = 0;
         for ladder in [&self.bids, &self.asks] {
-            for (price, orders) in &ladder.levels {
-                assert!(!orders.is_empty(), "empty {} level at {price}", ladder.side);
+            for (price, level) in &ladder.levels {
                 let mut previous = None;
-                for order in orders {
+                let mut previous_slot = NIL;
+                let mut slot = level.head;
+                let mut in_level = 0;
+                while slot != NIL {
+                    let node = &self.arena.nodes[slot];
+                    let order = &node.order;
+                    assert_eq!(node.prev, previous_slot, "queue at {price} linked wrongly");
                     assert_eq!((order.side, order.price), (ladder.side, *price));
-                    assert_eq!(self.index.get(&order.id), Some(&(order.side, order.price)));
+                    assert_eq!(self.index.get(&order.id), Some(&slot));
                     assert_eq!(
                         Lock::for_order(order.side, order.price, order.remaining),
                         Some(order.locked),
@@ -581,14 +718,25 @@ impl OrderBook {
                     );
                     assert!(Some(order.sequence) <= self.last_sequence);
                     previous = Some(order.sequence);
-                    count += 1;
+                    previous_slot = slot;
+                    slot = node.next;
+                    in_level += 1;
+                    assert!(in_level <= self.index.len(), "queue at {price} has a cycle");
                 }
+                assert!(in_level > 0, "empty {} level at {price}", ladder.side);
+                assert_eq!(level.tail, previous_slot, "tail of the queue at {price}");
+                count += in_level;
             }
         }
         assert_eq!(
             count,
             self.index.len(),
             "index lists orders not in the book"
+        );
+        assert_eq!(
+            self.arena.nodes.len() - self.arena.free.len(),
+            count,
+            "arena slots held by orders that left"
         );
     }
 }

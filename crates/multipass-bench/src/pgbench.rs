@@ -1,0 +1,276 @@
+//! The PostgreSQL server's own yardstick: `pgbench -b tpcb-like` with N clients on a
+//! throwaway database. Benchmarks of persisted work (order placement, internal transfers)
+//! report their rate as a ratio to [`PgbenchReport::tps`] at the same client count, which
+//! cancels out how fast this particular server and machine are.
+
+use crate::stats::{Summary, ratio};
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+use std::process::{Command, Output};
+use tokio::runtime::Runtime;
+
+pub const DEFAULT_CLIENTS: &[u16] = &[1, 2];
+pub const DEFAULT_SECONDS: u32 = 10;
+pub const DEFAULT_RUNS: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// One series per client count; each run uses as many threads as clients (`-c N -j N`).
+    pub clients: Vec<u16>,
+    pub seconds: u32,
+    pub runs: usize,
+    /// `pgbench -i -s`; by default the largest client count, as pgbench's documentation
+    /// advises, so that clients do not all queue for the one `pgbench_branches` row.
+    pub scale: Option<u32>,
+}
+
+/// What one `pgbench` run printed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    /// `tps = ... (without initial connection time)`.
+    pub tps: f64,
+    pub latency_average_ms: Option<f64>,
+    pub transactions: Option<u64>,
+    pub failed_transactions: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Series {
+    pub clients: u16,
+    pub tps: Summary,
+    pub latency_average_ms: Option<Summary>,
+    pub runs: Vec<Run>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PgbenchReport {
+    pub pgbench_version: String,
+    pub scale: u32,
+    pub seconds: u32,
+    pub series: Vec<Series>,
+}
+
+impl PgbenchReport {
+    /// The median tps measured with `clients` clients.
+    pub fn tps(&self, clients: u16) -> Option<f64> {
+        self.series
+            .iter()
+            .find(|s| s.clients == clients)
+            .map(|s| s.tps.median)
+    }
+
+    /// `per_sec` of some persisted operation over pgbench's tps with as many clients.
+    #[allow(dead_code)] // the entry point for the persisted-operation benchmarks
+    pub fn ratio(&self, per_sec: f64, clients: u16) -> Option<f64> {
+        ratio(per_sec, self.tps(clients)?)
+    }
+}
+
+pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<PgbenchReport> {
+    let version = pgbench(&["--version"], None)
+        .context("cannot run pgbench; on Debian it comes with postgresql-client")?;
+    let pgbench_version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
+    let max_clients = config.clients.iter().copied().max().unwrap_or(1);
+    let scale = config.scale.unwrap_or(u32::from(max_clients)).max(1);
+
+    crate::pg::with_throwaway_database(runtime, admin_url, "pgbench", |_, database| {
+        let target = Target::new(admin_url, database)?;
+        eprintln!("pgbench: initialising scale {scale}");
+        target.pgbench(&["-i", "-q", "-s", &scale.to_string()])?;
+
+        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); config.clients.len()];
+        for round in 0..config.runs {
+            // Client counts alternate, so drift in the machine's load lands on every series.
+            for (at, &clients) in config.clients.iter().enumerate() {
+                let n = clients.to_string();
+                let output = target.pgbench(&[
+                    "-b",
+                    "tpcb-like",
+                    "-c",
+                    &n,
+                    "-j",
+                    &n,
+                    "-T",
+                    &config.seconds.to_string(),
+                ])?;
+                let text = String::from_utf8_lossy(&output.stdout);
+                let run = parse(&text)
+                    .with_context(|| format!("cannot find the tps in pgbench's output:\n{text}"))?;
+                eprintln!(
+                    "pgbench: run {}/{} {clients} client(s): {:.0} tps",
+                    round + 1,
+                    config.runs,
+                    run.tps
+                );
+                runs[at].push(run);
+            }
+        }
+
+        let series = config
+            .clients
+            .iter()
+            .zip(runs)
+            .map(|(&clients, runs)| {
+                let tps: Vec<f64> = runs.iter().map(|r| r.tps).collect();
+                let latency: Vec<f64> = runs.iter().filter_map(|r| r.latency_average_ms).collect();
+                Ok(Series {
+                    clients,
+                    tps: Summary::of(&tps).context("no pgbench runs were recorded")?,
+                    latency_average_ms: Summary::of(&latency),
+                    runs,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(PgbenchReport {
+            pgbench_version,
+            scale,
+            seconds: config.seconds,
+            series,
+        })
+    })
+}
+
+/// The throwaway database as pgbench reaches it: a libpq URL without the password, which
+/// goes through `PGPASSWORD` instead, so that it shows in no process list or error.
+#[derive(Debug)]
+struct Target {
+    url: String,
+    password: Option<String>,
+}
+
+impl Target {
+    fn new(admin_url: &str, database: &str) -> Result<Self> {
+        let mut url = url::Url::parse(admin_url).context("the PostgreSQL URL is not valid")?;
+        let password = url
+            .password()
+            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8())
+            .transpose()
+            .context("the password in the PostgreSQL URL is not UTF-8")?
+            .map(|p| p.into_owned());
+        url.set_password(None)
+            .ok()
+            .context("the PostgreSQL URL has no host")?;
+        url.set_path(&format!("/{database}"));
+        Ok(Self {
+            url: url.into(),
+            password,
+        })
+    }
+
+    fn pgbench(&self, args: &[&str]) -> Result<Output> {
+        let mut all: Vec<&str> = args.to_vec();
+        all.push(&self.url);
+        pgbench(&all, self.password.as_deref())
+    }
+}
+
+fn pgbench(args: &[&str], password: Option<&str>) -> Result<Output> {
+    let mut command = Command::new("pgbench");
+    command.args(args);
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let output = command.output().context("cannot start pgbench")?;
+    if !output.status.success() {
+        bail!(
+            "pgbench {} failed ({}):\n{}",
+            args.first().unwrap_or(&""),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(output)
+}
+
+/// The figures of one run from pgbench's summary (PostgreSQL 14 and later print them in
+/// this form).
+fn parse(text: &str) -> Option<Run> {
+    let after = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+    };
+    Some(Run {
+        tps: after("tps = ")?.parse().ok()?,
+        latency_average_ms: after("latency average = ").and_then(|v| v.parse().ok()),
+        transactions: after("number of transactions actually processed: ")
+            .and_then(|v| v.parse().ok()),
+        failed_transactions: after("number of failed transactions: ").and_then(|v| v.parse().ok()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const PG15: &str = "pgbench (15.20 (Debian 15.20-0+deb12u1))
+transaction type: <builtin: TPC-B (sort of)>
+scaling factor: 2
+query mode: simple
+number of clients: 2
+number of threads: 2
+maximum number of tries: 1
+duration: 10 s
+number of transactions actually processed: 12345
+number of failed transactions: 0 (0.000%)
+latency average = 1.620 ms
+initial connection time = 5.123 ms
+tps = 1234.567890 (without initial connection time)
+";
+
+    #[test]
+    fn a_pgbench_summary_is_parsed() {
+        assert_eq!(
+            parse(PG15),
+            Some(Run {
+                tps: 1234.56789,
+                latency_average_ms: Some(1.62),
+                transactions: Some(12345),
+                failed_transactions: Some(0),
+            })
+        );
+    }
+
+    #[test]
+    fn output_without_tps_is_refused() {
+        assert_eq!(parse("pgbench: error: connection to server failed"), None);
+        assert_eq!(parse("tps = fast"), None);
+    }
+
+    #[test]
+    fn the_password_leaves_the_url() {
+        let target = Target::new(
+            "postgresql://bench:s%40cret@127.0.0.1:5432/postgres?sslmode=disable",
+            "multipass_bench_pgbench_1_2",
+        )
+        .unwrap();
+        assert_eq!(
+            target.url,
+            "postgresql://bench@127.0.0.1:5432/multipass_bench_pgbench_1_2?sslmode=disable"
+        );
+        assert_eq!(target.password.as_deref(), Some("s@cret"));
+        let plain = Target::new("postgresql://postgres@127.0.0.1:5432/postgres", "db").unwrap();
+        assert_eq!(plain.password, None);
+        assert_eq!(plain.url, "postgresql://postgres@127.0.0.1:5432/db");
+    }
+
+    #[test]
+    fn the_ratio_uses_the_same_client_count() {
+        let series = |clients, tps: f64| Series {
+            clients,
+            tps: Summary::of(&[tps]).unwrap(),
+            latency_average_ms: None,
+            runs: Vec::new(),
+        };
+        let report = PgbenchReport {
+            pgbench_version: String::new(),
+            scale: 2,
+            seconds: 1,
+            series: vec![series(1, 1000.0), series(2, 1600.0)],
+        };
+        assert_eq!(report.ratio(800.0, 2), Some(0.5));
+        assert_eq!(report.ratio(800.0, 1), Some(0.8));
+        assert_eq!(report.ratio(800.0, 4), None);
+    }
+}

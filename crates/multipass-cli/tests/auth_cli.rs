@@ -3,38 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
 
+mod support;
+
 use multipass_domain::totp::{self, TotpSecret};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-fn multipass(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_multipass"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .stdin(std::process::Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("run multipass")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
+use std::process::Output;
+use support::{PASSWORD, json, run as multipass};
 
 fn ok(output: Output) -> Value {
     assert!(output.status.success(), "{output:?}");

@@ -3,31 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
 
-use serde_json::Value;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{PASSWORD, json, run};
 
 fn multipass(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_multipass"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("MULTIPASS_PASSWORD", "correct horse battery staple")
-        .output()
-        .expect("run multipass")
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    run(home, args, &[("MULTIPASS_PASSWORD", PASSWORD)])
 }
 
 #[test]

@@ -3,28 +3,30 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::{PASSWORD, json, run};
 
 fn multipass(home: &Path, user: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_multipass"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("MULTIPASS_TOKEN_FILE", home.join(format!("{user}.token")))
-        .env("MULTIPASS_PASSWORD", "correct horse battery staple")
-        .output()
-        .expect("run multipass")
+    let token_file = home.join(format!("{user}.token"));
+    let token_file = token_file.to_str().unwrap();
+    run(
+        home,
+        args,
+        &[
+            ("MULTIPASS_TOKEN_FILE", token_file),
+            ("MULTIPASS_PASSWORD", PASSWORD),
+        ],
+    )
 }
 
 fn ok(home: &Path, user: &str, args: &[&str]) -> Value {
     let output = multipass(home, user, args);
     assert!(output.status.success(), "{args:?}: {output:?}");
-    serde_json::from_slice(&output.stdout).unwrap()
+    json(&output)
 }
 
 fn sign_up(home: &Path, user: &str) -> String {

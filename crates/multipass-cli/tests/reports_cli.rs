@@ -3,29 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
+use support::{PASSWORD, json, run};
 
 fn multipass(home: &Path, args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_multipass"))
-        .args(args)
-        .arg("--json")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("MULTIPASS_PASSWORD", "correct horse battery staple")
-        .output()
-        .expect("run multipass");
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    let args: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
+    json(&run(home, &args, &[("MULTIPASS_PASSWORD", PASSWORD)]))
 }
 
 #[test]

@@ -3,9 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 struct Cli<'a> {
     home: &'a Path,
@@ -14,29 +15,13 @@ struct Cli<'a> {
 impl Cli<'_> {
     /// Runs `multipass --json ARGS` and returns its exit code and JSON document.
     fn run(&self, args: &[&str]) -> (Option<i32>, Value) {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_multipass"));
-        command
-            .arg("--json")
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home)
-            .env("XDG_DATA_HOME", self.home.join("data"))
-            .env("XDG_CONFIG_HOME", self.home.join("config"))
-            .env("MULTIPASS_PASSWORD", "correct horse battery staple");
-        // The keyring lives on the test's private session bus.
-        if let Some(bus) = std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
-            command.env("DBUS_SESSION_BUS_ADDRESS", bus);
-        }
-        let output = command.output().expect("run multipass");
-        let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        (output.status.code(), json)
+        let args: Vec<&str> = ["--json"].into_iter().chain(args.iter().copied()).collect();
+        let output = support::run(
+            self.home,
+            &args,
+            &[("MULTIPASS_PASSWORD", support::PASSWORD)],
+        );
+        (output.status.code(), support::json(&output))
     }
 
     fn ok(&self, args: &[&str]) -> Value {

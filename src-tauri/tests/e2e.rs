@@ -245,7 +245,6 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
         .await
         .expect("badge text");
     let unread: usize = badge
-        .trim()
         .split_whitespace()
         .next()
         .and_then(|n| n.parse().ok())

@@ -235,8 +235,17 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
         .await
         .expect("session rows");
     assert_eq!(sessions.len(), 1, "the signed-out session is not listed");
-    wait_for(&client, "[data-testid=totp-start]").await;
     screenshot(&client, "05-security.png").await;
+    // Setting up an authenticator app shows the QR code the Rust side drew, and its key.
+    click(&client, "[data-testid=totp-start]").await;
+    wait_for(&client, "[data-testid=totp-qr] svg").await;
+    let secret = wait_for(&client, "[data-testid=totp-secret]")
+        .await
+        .text()
+        .await
+        .expect("secret text");
+    assert!(secret.trim().len() >= 16, "a base32 key, not {secret:?}");
+    screenshot(&client, "05b-totp-enrolment.png").await;
 
     // Notifications: the badge counts the unread sign-in notice, and the list shows it.
     let badge = wait_for(&client, "[data-testid=unread-badge]")

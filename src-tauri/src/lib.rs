@@ -26,12 +26,29 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::sign_up,
-            commands::sign_in,
-            commands::sign_out,
-            commands::current_identity,
-            commands::ui_ready,
+            commands::session::app_status,
+            commands::session::sign_up,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::session::current_identity,
+            commands::session::ui_ready,
+            commands::wallets::list_wallets,
+            commands::wallets::wallet_balances,
+            commands::wallets::create_wallet,
+            commands::wallets::wallet_history,
+            commands::wallets::transfer,
+            commands::notifications::list_notifications,
+            commands::notifications::unread_notification_count,
+            commands::notifications::mark_notification_read,
+            commands::notifications::mark_all_notifications_read,
+            commands::security::list_sessions,
+            commands::security::revoke_session,
+            commands::security::second_factor_status,
+            commands::security::totp_enrol,
+            commands::security::totp_confirm,
+            commands::security::totp_disable,
+            commands::security::regenerate_backup_codes,
+            commands::security::change_password,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .map_err(|e| anyhow::anyhow!("the desktop window failed: {e}"))

@@ -105,6 +105,15 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
 }
 
+async fn wait_for_xpath(client: &Client, xpath: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(TIMEOUT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("{xpath} did not appear: {e}"))
+}
+
 async fn type_into(client: &Client, css: &str, text: &str) {
     let field = wait_for(client, css).await;
     field.clear().await.expect("clear");
@@ -140,7 +149,7 @@ const PASSWORD: &str = "a long and memorable passphrase";
 
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
-async fn sign_up_sign_out_and_sign_in_through_the_window() {
+async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
     let home = tempfile::tempdir().expect("temp home");
     let driver = start_driver(home.path()).await;
     let client = launch(&driver).await;
@@ -173,14 +182,11 @@ async fn sign_up_sign_out_and_sign_in_through_the_window() {
     type_into(&client, "#signin-password", "not the passphrase").await;
     click(&client, "[data-testid=signin-submit]").await;
     let error = wait_for(&client, "[data-testid=form-error]").await;
-    client
-        .wait()
-        .at_most(TIMEOUT)
-        .for_element(Locator::XPath(
-            "//*[@data-testid='form-error' and contains(., 'Sign-in failed')]",
-        ))
-        .await
-        .expect("the sign-in failure message");
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='form-error' and contains(., 'Sign-in failed')]",
+    )
+    .await;
     assert!(
         error
             .text()
@@ -200,6 +206,70 @@ async fn sign_up_sign_out_and_sign_in_through_the_window() {
     assert_eq!(shown.trim(), "ada");
     let path = screenshot(&client, "03-signed-in.png").await;
     assert!(std::fs::metadata(&path).expect("screenshot file").len() > 1000);
+
+    // Wallets: the first one is created with a signing key in the keyring and holds 0.00 MPC.
+    click(&client, "[data-testid=nav-wallets]").await;
+    wait_for(&client, "[data-testid=wallets-empty]").await;
+    click(&client, "[data-testid=wallet-new]").await;
+    type_into(&client, "#wallet-name", &format!("Everyday{enter}")).await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='wallet-balance' and normalize-space()='0.00 MPC']",
+    )
+    .await;
+    wait_for(&client, "[data-testid=history-empty]").await;
+    // An empty transfer is refused in the window, before anything is sent.
+    click(&client, "[data-testid=transfer-submit]").await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='form-error' and contains(., '2 highlighted fields')]",
+    )
+    .await;
+    screenshot(&client, "04-wallets.png").await;
+
+    // Security: the window's own session is listed and marked.
+    click(&client, "[data-testid=nav-security]").await;
+    wait_for(&client, "[data-testid=session-current]").await;
+    let sessions = client
+        .find_all(Locator::Css("[data-testid=session-row]"))
+        .await
+        .expect("session rows");
+    assert_eq!(sessions.len(), 1, "the signed-out session is not listed");
+    screenshot(&client, "05-security.png").await;
+    // Setting up an authenticator app shows the QR code the Rust side drew, and its key.
+    click(&client, "[data-testid=totp-start]").await;
+    wait_for(&client, "[data-testid=totp-qr] svg").await;
+    let secret = wait_for(&client, "[data-testid=totp-secret]")
+        .await
+        .text()
+        .await
+        .expect("secret text");
+    assert!(secret.trim().len() >= 16, "a base32 key, not {secret:?}");
+    screenshot(&client, "05b-totp-enrolment.png").await;
+
+    // Notifications: the badge counts the unread sign-in notice, and the list shows it.
+    let badge = wait_for(&client, "[data-testid=unread-badge]")
+        .await
+        .text()
+        .await
+        .expect("badge text");
+    let unread: usize = badge
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count in the badge, not {badge:?}"));
+    click(&client, "[data-testid=nav-notifications]").await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='notification' and contains(., 'New sign-in')]",
+    )
+    .await;
+    let shown = client
+        .find_all(Locator::Css("[data-testid=notification]"))
+        .await
+        .expect("notifications");
+    assert_eq!(shown.len(), unread, "every notification is unread so far");
+    screenshot(&client, "06-notifications.png").await;
 
     client.close().await.expect("end the WebDriver session");
     drop(driver);
@@ -230,4 +300,25 @@ async fn sign_up_sign_out_and_sign_in_through_the_window() {
         .await
         .expect("credentials");
     assert_eq!(failed, 0, "a successful sign-in clears the failure count");
+    let wallets: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, key_algorithm FROM wallet_accounts WHERE public_key IS NOT NULL",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("wallets");
+    assert_eq!(
+        wallets,
+        vec![("Everyday".to_owned(), "ML-DSA-65".to_owned())],
+        "{wallets:?}"
+    );
+    let notifications: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE read_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .expect("notifications");
+    assert_eq!(
+        usize::try_from(notifications).expect("a count"),
+        unread,
+        "the badge shows what the store holds"
+    );
 }

@@ -113,7 +113,9 @@ pub struct SignedIn {
 /// Every type the UI sees, in the order they appear in the generated bindings file.
 pub fn typescript_bindings() -> String {
     use crate::error::{ApiError, ErrorCode};
-    let cfg = ts_rs::Config::default();
+    // serde_json sends i64/u64 as JSON numbers, which the web view parses as `number`, never
+    // `bigint`; the UI keeps amounts within `Number.MAX_SAFE_INTEGER` so they stay exact.
+    let cfg = ts_rs::Config::default().with_large_int("number");
     let decls = [
         ErrorCode::decl(&cfg),
         ApiError::decl(&cfg),
@@ -124,9 +126,27 @@ pub fn typescript_bindings() -> String {
         SignInRequest::decl(&cfg),
         SignedIn::decl(&cfg),
         crate::auth_views::SecondFactor::decl(&cfg),
+        crate::wallet::CreateWalletRequest::decl(&cfg),
+        crate::wallet::WalletView::decl(&cfg),
+        crate::wallet::BalanceView::decl(&cfg),
+        crate::wallet::TransferRequest::decl(&cfg),
+        crate::wallet::TransactionView::decl(&cfg),
+        crate::wallet::TransferView::decl(&cfg),
+        crate::wallet::HistoryRequest::decl(&cfg),
+        crate::wallet::HistoryPage::decl(&cfg),
+        crate::NotificationView::decl(&cfg),
+        crate::NotificationListRequest::decl(&cfg),
+        crate::NotificationPage::decl(&cfg),
+        crate::NotificationCount::decl(&cfg),
+        crate::auth_views::SessionView::decl(&cfg),
+        crate::auth_views::SecondFactorStatus::decl(&cfg),
+        crate::auth_views::TotpEnrolment::decl(&cfg),
+        crate::auth_views::BackupCodesView::decl(&cfg),
+        crate::auth_views::AccountProof::decl(&cfg),
+        crate::auth_views::ChangePasswordRequest::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from crates/multipass-api (dto.rs, error.rs) by `make bindings`. Do not edit by hand:\n\
+        "// Generated from crates/multipass-api (dto.rs, error.rs and the service views) by `make bindings`. Do not edit by hand:\n\
          // the test `bindings_file_is_current` fails when this file and the Rust types disagree.\n\n",
     );
     for decl in decls {

@@ -159,3 +159,43 @@ describe("notifyUiReady", () => {
     expect(invoke).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("service commands", () => {
+  it("sends a transfer as one request with its idempotency key", async () => {
+    const { transfer } = await loadApi();
+    const view = { transferId: "t", replayed: false, amount: 250, fee: 1, legs: [] };
+    invoke.mockResolvedValueOnce(view);
+    const request = {
+      fromWalletId: "a",
+      toWalletId: "b",
+      asset: null,
+      amount: 250,
+      idempotencyKey: "k-1",
+    };
+    await expect(transfer(request)).resolves.toEqual({ ok: true, value: view });
+    expect(invoke).toHaveBeenCalledWith("transfer", { request });
+  });
+
+  it("names ids the way the commands take them", async () => {
+    const api = await loadApi();
+    invoke.mockResolvedValue(null);
+    await api.walletBalances("w-1");
+    await api.revokeSession("s-1");
+    await api.markNotificationRead("n-1");
+    await api.totpConfirm("123456");
+    expect(invoke.mock.calls).toEqual([
+      ["wallet_balances", { walletId: "w-1" }],
+      ["revoke_session", { sessionId: "s-1" }],
+      ["mark_notification_read", { id: "n-1" }],
+      ["totp_confirm", { code: "123456" }],
+    ]);
+  });
+
+  it("passes an insufficient-funds refusal through with its field", async () => {
+    const { transfer } = await loadApi();
+    invoke.mockRejectedValueOnce({ code: "insufficient_funds", message: "Not enough.", field: "amount" });
+    await expect(
+      transfer({ fromWalletId: "a", toWalletId: "b", asset: null, amount: 1, idempotencyKey: "k" }),
+    ).resolves.toEqual({ ok: false, error: { code: "insufficient_funds", message: "Not enough.", field: "amount" } });
+  });
+});

@@ -1,8 +1,24 @@
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type {
+  AccountProof,
   ApiError,
+  BackupCodesView,
+  BalanceView,
+  ChangePasswordRequest,
+  CreateWalletRequest,
   ErrorCode,
+  HistoryPage,
+  HistoryRequest,
   IdentityView,
+  NotificationCount,
+  NotificationListRequest,
+  NotificationPage,
+  SecondFactorStatus,
+  SessionView,
+  TotpEnrolment,
+  TransferRequest,
+  TransferView,
+  WalletView,
   SecondFactor,
   SignInRequest,
   SignUpRequest,
@@ -85,6 +101,77 @@ export function signOut(): Promise<ApiResult<null>> {
 
 export function currentIdentity(): Promise<ApiResult<IdentityView | null>> {
   return call<IdentityView | null>("current_identity");
+}
+
+export function listWallets(): Promise<ApiResult<WalletView[]>> {
+  return call<WalletView[]>("list_wallets");
+}
+
+export function walletBalances(walletId: string): Promise<ApiResult<BalanceView[]>> {
+  return call<BalanceView[]>("wallet_balances", { walletId });
+}
+
+export function createWallet(request: CreateWalletRequest): Promise<ApiResult<WalletView>> {
+  return call<WalletView>("create_wallet", { request });
+}
+
+export function walletHistory(request: HistoryRequest): Promise<ApiResult<HistoryPage>> {
+  return call<HistoryPage>("wallet_history", { request });
+}
+
+export function transfer(request: TransferRequest): Promise<ApiResult<TransferView>> {
+  return call<TransferView>("transfer", { request });
+}
+
+export function listNotifications(
+  request: NotificationListRequest,
+): Promise<ApiResult<NotificationPage>> {
+  return call<NotificationPage>("list_notifications", { request });
+}
+
+export function unreadNotificationCount(): Promise<ApiResult<NotificationCount>> {
+  return call<NotificationCount>("unread_notification_count");
+}
+
+export function markNotificationRead(id: string): Promise<ApiResult<null>> {
+  return call<null>("mark_notification_read", { id });
+}
+
+export function markAllNotificationsRead(): Promise<ApiResult<NotificationCount>> {
+  return call<NotificationCount>("mark_all_notifications_read");
+}
+
+export function listSessions(): Promise<ApiResult<SessionView[]>> {
+  return call<SessionView[]>("list_sessions");
+}
+
+export function revokeSession(sessionId: string): Promise<ApiResult<null>> {
+  return call<null>("revoke_session", { sessionId });
+}
+
+export function secondFactorStatus(): Promise<ApiResult<SecondFactorStatus>> {
+  return call<SecondFactorStatus>("second_factor_status");
+}
+
+export function totpEnrol(): Promise<ApiResult<TotpEnrolment>> {
+  return call<TotpEnrolment>("totp_enrol");
+}
+
+export function totpConfirm(code: string): Promise<ApiResult<SecondFactorStatus>> {
+  return call<SecondFactorStatus>("totp_confirm", { code });
+}
+
+export function totpDisable(proof: AccountProof): Promise<ApiResult<SecondFactorStatus>> {
+  return call<SecondFactorStatus>("totp_disable", { proof });
+}
+
+export function regenerateBackupCodes(): Promise<ApiResult<BackupCodesView>> {
+  return call<BackupCodesView>("regenerate_backup_codes");
+}
+
+/** Answers how many other sessions were signed out. */
+export function changePassword(request: ChangePasswordRequest): Promise<ApiResult<number>> {
+  return call<number>("change_password", { request });
 }
 
 let uiReadySent = false;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { ApiResult } from "./api";
 import type { ApiError, IdentityView, StatusView } from "./bindings";
 import { INTERNAL_MESSAGE } from "./errors";
-import { isSignedOut, runStartup, signInFailure, signUpFailure } from "./flow";
+import { fieldFailure, fieldsOf, isSignedOut, runStartup, signInFailure, signUpFailure } from "./flow";
 
 const status: StatusView = {
   backend: "postgres",
@@ -138,5 +138,30 @@ describe("isSignedOut", () => {
     expect(isSignedOut({ ok: true, value: null })).toBe(true);
     expect(isSignedOut({ ok: false, error: apiError("unauthenticated") })).toBe(true);
     expect(isSignedOut({ ok: false, error: apiError("unavailable") })).toBe(false);
+  });
+});
+
+describe("fieldFailure", () => {
+  const isField = fieldsOf(["toWalletId", "amount"] as const);
+
+  it("marks and focuses the field the server named", () => {
+    const plan = fieldFailure(
+      { code: "not_found", message: "There is no wallet with this id.", field: "toWalletId" },
+      isField,
+    );
+    expect(plan).toEqual({
+      alert: "There is no wallet with this id.",
+      fieldErrors: { toWalletId: "There is no wallet with this id." },
+      focus: "toWalletId",
+      clearPassword: false,
+    });
+  });
+
+  it.each([null, "fromWalletId", "idempotencyKey"])("only alerts for field %j", (field) => {
+    const plan = fieldFailure(
+      { code: "insufficient_funds", message: "The balance is not enough.", field },
+      isField,
+    );
+    expect(plan).toEqual({ alert: "The balance is not enough.", fieldErrors: {}, focus: null, clearPassword: false });
   });
 });

@@ -53,11 +53,31 @@ export function signInFailure(error: ApiError): FailurePlan<SignInField> {
 }
 
 export function signUpFailure(error: ApiError): FailurePlan<SignUpField> {
+  return fieldFailure(error, isSignUpField);
+}
+
+/**
+ * The plan for a form whose fields the server may name: the field it named
+ * gets the message and the focus; otherwise only the alert shows.
+ */
+export function fieldFailure<F extends string>(
+  error: ApiError,
+  isField: (field: string | null) => field is F,
+): FailurePlan<F> {
   const alert = errorMessage(error);
-  if (isSignUpField(error.field)) {
-    return { alert, fieldErrors: { [error.field]: alert }, focus: error.field, clearPassword: false };
+  if (isField(error.field)) {
+    const fieldErrors: FieldErrors<F> = {};
+    fieldErrors[error.field] = alert;
+    return { alert, fieldErrors, focus: error.field, clearPassword: false };
   }
   return { alert, fieldErrors: {}, focus: null, clearPassword: false };
+}
+
+/** Fields of a list of names, as a type guard for {@link fieldFailure}. */
+export function fieldsOf<F extends string>(
+  fields: readonly F[],
+): (field: string | null) => field is F {
+  return (field): field is F => field !== null && (fields as readonly string[]).includes(field);
 }
 
 /**

@@ -47,3 +47,12 @@ export function initials(fullName: string, username: string): string {
   const result = picked.join("");
   return (result === "" ? firstSymbol(username) : result).toLocaleUpperCase();
 }
+
+/** Date and time for a list row, or null when the value cannot be read. */
+export function formatDateTime(iso: string, locale?: string, timeZone?: string): string | null {
+  const date = new Date(iso);
+  if (iso.trim() === "" || Number.isNaN(date.getTime())) return null;
+  const options: Intl.DateTimeFormatOptions = { dateStyle: "medium", timeStyle: "short" };
+  if (timeZone !== undefined) options.timeZone = timeZone;
+  return new Intl.DateTimeFormat(locale, options).format(date);
+}

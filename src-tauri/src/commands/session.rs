@@ -1,5 +1,4 @@
-//! The commands the web UI may call. Each is a thin translation to `multipass-api`; the
-//! result or `{code, message, field}` error is what the UI receives.
+//! Start-up, signing up, in and out, and who is signed in.
 
 use crate::state::DesktopState;
 use multipass_api::auth_views::SecondFactor;

@@ -1,0 +1,64 @@
+//! Wallets: the list, balances, creating one, the history and transfers.
+
+use super::as_user;
+use crate::state::DesktopState;
+use multipass_api::ApiError;
+use multipass_api::wallet::{
+    BalanceView, CreateWalletRequest, HistoryPage, HistoryRequest, TransferRequest, TransferView,
+    WalletView,
+};
+use tauri::State;
+
+#[tauri::command]
+pub async fn list_wallets(state: State<'_, DesktopState>) -> Result<Vec<WalletView>, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.list_wallets(&token, None).await
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn wallet_balances(
+    state: State<'_, DesktopState>,
+    wallet_id: String,
+) -> Result<Vec<BalanceView>, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.balances(&token, &wallet_id).await
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn create_wallet(
+    state: State<'_, DesktopState>,
+    request: CreateWalletRequest,
+) -> Result<WalletView, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.create_wallet(&token, request).await
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn wallet_history(
+    state: State<'_, DesktopState>,
+    request: HistoryRequest,
+) -> Result<HistoryPage, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.history(&token, request).await
+    })
+    .await
+}
+
+/// The UI sends the same idempotency key again when it retries one attempt, so a repeated
+/// click or a retry after a lost answer never pays twice.
+#[tauri::command]
+pub async fn transfer(
+    state: State<'_, DesktopState>,
+    request: TransferRequest,
+) -> Result<TransferView, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.transfer(&token, request).await
+    })
+    .await
+}

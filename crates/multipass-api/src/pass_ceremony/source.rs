@@ -107,7 +107,7 @@ impl PassSource for LocalPasses {
                 vendor_id: None,
                 product_id: None,
                 manufacturer: Some("Multipass".to_owned()),
-                product: Some("Software pass (test/demo device)".to_owned()),
+                product: Some("Software pass".to_owned()),
             });
         }
         Ok(found)

@@ -174,6 +174,13 @@ impl MultipassApi {
                         self.clock.now(),
                     )
                     .await?;
+                self.audit(
+                    Some(holder),
+                    Some(caller.identity_id),
+                    multipass_store::SecurityEventType::PassRevoked,
+                    serde_json::json!({ "passId": record.id, "reason": "enrolment_test_failed" }),
+                )
+                .await?;
                 Err(e)
             }
         }

@@ -285,6 +285,7 @@ pub async fn enrolment_rules(db: Db) {
     let graces = api.passes(&grace.token, None).await.unwrap();
     assert_eq!(graces.len(), 1);
     assert_eq!(graces[0].status, "revoked");
+    assert_eq!(events(&db, "pass_revoked").await, 1);
 }
 
 /// The pass's answer to `attempt`, obtained outside the API.

@@ -46,3 +46,8 @@ async fn bad_signature_and_revoked(pool: PgPool) {
 async fn locked_and_deactivated(pool: PgPool) {
     locked_and_deactivated_accounts_are_refused(postgres(pool).await).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn cancelled_ceremony(pool: PgPool) {
+    a_ceremony_waiting_for_a_touch_can_be_cancelled(postgres(pool).await).await;
+}

@@ -52,3 +52,9 @@ async fn locked_and_deactivated() {
     let (_dir, db) = sqlite().await;
     locked_and_deactivated_accounts_are_refused(db).await;
 }
+
+#[tokio::test]
+async fn cancelled_ceremony() {
+    let (_dir, db) = sqlite().await;
+    a_ceremony_waiting_for_a_touch_can_be_cancelled(db).await;
+}

@@ -23,7 +23,17 @@ pub struct SoftPass {
 }
 
 fn start_in(dir: &Path, pin: Option<&str>, faults: Faults) -> Running {
+    start_with(dir, pin, faults, multipass_softpass::Touch::Immediate)
+}
+
+fn start_with(
+    dir: &Path,
+    pin: Option<&str>,
+    faults: Faults,
+    touch: multipass_softpass::Touch,
+) -> Running {
     let mut config = Config::new(dir.join("pass.json"));
+    config.touch = touch;
     config.pin = pin.map(str::to_owned);
     config.faults = faults;
     multipass_softpass::spawn(config).unwrap()
@@ -458,4 +468,35 @@ pub async fn locked_and_deactivated_accounts_are_refused(db: Db) {
         (deactivated.code, &deactivated.message),
         (locked.code, &locked.message)
     );
+}
+
+pub async fn a_ceremony_waiting_for_a_touch_can_be_cancelled(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start_with(
+        dir.path(),
+        None,
+        Faults::default(),
+        multipass_softpass::Touch::Manual,
+    );
+    let pass = SoftPass { running, dir };
+    let api = api_with(&db, ManualClock::new(), &pass);
+    let desk = member(&db, &api, "desk", "desk").await;
+    let ada = sign_up(&api, "ada").await;
+
+    // The Cancel button is pressed as soon as the pass asks for a touch.
+    let control = CeremonyControl::new();
+    let button = control.clone();
+    let control = control.on_progress(move |p| {
+        if p == Progress::TouchNeeded {
+            button.cancel();
+        }
+    });
+    let err = api
+        .enrol_pass_at_desk(&desk.token, enrolment("ada", None), &control)
+        .await
+        .unwrap_err();
+    assert!(control.is_cancelled());
+    assert_eq!(err.code, ErrorCode::InvalidState, "{}", err.message);
+    assert!(err.message.contains("cancelled"), "{}", err.message);
+    assert_eq!(api.passes(&ada.token, None).await.unwrap(), vec![]);
 }

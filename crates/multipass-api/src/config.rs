@@ -78,6 +78,8 @@ pub struct Settings {
     pub session: SessionPolicy,
     pub reports: crate::reports::ReportPolicy,
     pub passes: multipass_domain::pass::PassPolicy,
+    /// The relying party and the software pass (`passes.rp_id`, `passes.software_pass`).
+    pub ceremony: crate::pass_ceremony::CeremonyPolicy,
     /// Where the settings file was looked for (it need not exist).
     pub settings_file: Option<PathBuf>,
 }
@@ -89,6 +91,7 @@ impl Settings {
             session: self.session,
             reports: self.reports,
             passes: self.passes,
+            ceremony: self.ceremony.clone(),
             ..Policies::default()
         }
     }
@@ -171,12 +174,14 @@ impl Settings {
         let session = session_policy(&source, &parsed.auth)?;
         let reports = report_policy(&source, &parsed.reports)?;
         let passes = pass_policy(&source, &parsed.passes)?;
+        let ceremony = ceremony_policy(&source, &parsed.passes)?;
         Ok(Self {
             database,
             lockout,
             session,
             reports,
             passes,
+            ceremony,
             settings_file: file.map(|(p, _)| p.to_owned()),
         })
     }
@@ -202,6 +207,8 @@ struct SettingsFile {
 #[serde(deny_unknown_fields)]
 struct PassesSection {
     challenge_seconds: Option<u32>,
+    rp_id: Option<String>,
+    software_pass: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -512,6 +519,58 @@ fn pass_policy(
     }
 }
 
+/// `MULTIPASS_RP_ID` / `passes.rp_id` and `MULTIPASS_PASS_UDP` / `passes.software_pass`.
+fn ceremony_policy(
+    source: &Sources<'_>,
+    passes: &PassesSection,
+) -> Result<crate::pass_ceremony::CeremonyPolicy, ConfigError> {
+    let mut policy = crate::pass_ceremony::CeremonyPolicy::default();
+    if let Some((rp_id, setting)) =
+        source.text("MULTIPASS_RP_ID", "passes.rp_id", passes.rp_id.as_ref())
+    {
+        policy.rp_id = parse_rp_id(&rp_id).map_err(|reason| ConfigError::new(setting, reason))?;
+    }
+    if let Some((addr, setting)) = source.text(
+        "MULTIPASS_PASS_UDP",
+        "passes.software_pass",
+        passes.software_pass.as_ref(),
+    ) {
+        let parsed: std::net::SocketAddr = addr.trim().parse().map_err(|_| {
+            ConfigError::new(&setting, format!("expected 127.0.0.1:PORT, got {addr:?}"))
+        })?;
+        // The software pass is a test device: it must never be reachable from elsewhere.
+        if !parsed.ip().is_loopback() || parsed.port() == 0 {
+            return Err(ConfigError::new(
+                setting,
+                format!(
+                    "expected a loopback address with a port, like 127.0.0.1:8111, got {addr:?}"
+                ),
+            ));
+        }
+        policy.software_pass = Some(parsed);
+    }
+    Ok(policy)
+}
+
+/// A relying-party ID is a host name: lower-case labels of a-z, 0-9 and '-', joined by dots.
+fn parse_rp_id(raw: &str) -> Result<String, String> {
+    let text = raw.trim().to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if text.len() <= 253 && text.split('.').all(label_ok) {
+        Ok(text)
+    } else {
+        Err(format!(
+            "expected a host name such as multipass.example.com, got {raw:?}"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -744,6 +803,42 @@ mod tests {
                     || err.setting.contains("passes.challenge_seconds"),
                 "{err}"
             ),
+            (outcome, expected) => panic!("{outcome:?} but expected {expected:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::default(&[], None, Ok(("multipass.local", None)))]
+    #[case::env(&[("MULTIPASS_RP_ID", "Desk.Example.com"), ("MULTIPASS_PASS_UDP", "127.0.0.1:8111")], None,
+        Ok(("desk.example.com", Some("127.0.0.1:8111"))))]
+    #[case::file(&[], Some("[passes]\nrp_id = \"corp.example\"\nsoftware_pass = \"[::1]:9000\"\n"),
+        Ok(("corp.example", Some("[::1]:9000"))))]
+    #[case::env_over_file(&[("MULTIPASS_RP_ID", "a.example")], Some("[passes]\nrp_id = \"b.example\"\n"),
+        Ok(("a.example", None)))]
+    #[case::rp_with_scheme(&[("MULTIPASS_RP_ID", "https://x.example")], None, Err("MULTIPASS_RP_ID"))]
+    #[case::rp_empty_label(&[("MULTIPASS_RP_ID", "x..example")], None, Err("MULTIPASS_RP_ID"))]
+    #[case::udp_not_loopback(&[("MULTIPASS_PASS_UDP", "10.0.0.5:8111")], None, Err("MULTIPASS_PASS_UDP"))]
+    #[case::udp_no_port(&[("MULTIPASS_PASS_UDP", "127.0.0.1")], None, Err("MULTIPASS_PASS_UDP"))]
+    #[case::udp_port_zero(&[("MULTIPASS_PASS_UDP", "127.0.0.1:0")], None, Err("MULTIPASS_PASS_UDP"))]
+    fn ceremony_settings(
+        #[case] pairs: &[(&str, &str)],
+        #[case] file: Option<&str>,
+        #[case] expected: Result<(&str, Option<&str>), &str>,
+    ) {
+        match (load(pairs, file), expected) {
+            (Ok(settings), Ok((rp_id, udp))) => {
+                assert_eq!(settings.ceremony.rp_id, rp_id);
+                assert_eq!(
+                    settings
+                        .ceremony
+                        .software_pass
+                        .map(|a| a.to_string())
+                        .as_deref(),
+                    udp
+                );
+                assert_eq!(settings.policies().ceremony, settings.ceremony);
+            }
+            (Err(e), Err(setting)) => assert_eq!(e.setting, setting),
             (outcome, expected) => panic!("{outcome:?} but expected {expected:?}"),
         }
     }

@@ -18,6 +18,7 @@ pub mod kyc;
 pub mod market;
 mod notifications;
 mod open;
+pub mod pass_ceremony;
 pub mod passes;
 pub mod reports;
 pub mod roles;
@@ -59,6 +60,7 @@ pub struct Policies {
     pub reports: reports::ReportPolicy,
     pub fee: multipass_domain::wallet::FeePolicy,
     pub passes: multipass_domain::pass::PassPolicy,
+    pub ceremony: pass_ceremony::CeremonyPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +73,8 @@ pub struct MultipassApi {
     /// Argon2id needs 19 MiB and tens of milliseconds per hash; a burst of sign-ins must
     /// queue here rather than allocate without bound.
     hashing_slots: Arc<Semaphore>,
+    /// Where passes come from; `None`: USB and the configured software pass.
+    pass_source: Option<Arc<dyn pass_ceremony::PassSource>>,
 }
 
 impl MultipassApi {
@@ -89,6 +93,7 @@ impl MultipassApi {
             clock,
             vault: Arc::new(vault::KeyringVault::default()),
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
+            pass_source: None,
         }
     }
 

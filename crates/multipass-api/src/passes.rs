@@ -353,25 +353,7 @@ impl MultipassApi {
             .store
             .consume_challenge(&challenge, id, caller.identity_id, self.clock.now())
             .await?;
-        match outcome {
-            ChallengeConsumption::Consumed(record) => Ok(record.into()),
-            ChallengeConsumption::NotFound => Err(ApiError::new(
-                ErrorCode::NotFound,
-                "No such challenge was issued for this pass.",
-            )),
-            ChallengeConsumption::Expired => Err(ApiError::new(
-                ErrorCode::Expired,
-                "This challenge has expired; ask for a new one.",
-            )),
-            ChallengeConsumption::AlreadyUsed => Err(ApiError::new(
-                ErrorCode::AlreadyUsed,
-                "This challenge was already used; ask for a new one.",
-            )),
-            ChallengeConsumption::PassNotActive => Err(ApiError::new(
-                ErrorCode::InvalidState,
-                "This pass is no longer active.",
-            )),
-        }
+        consumed(outcome).map(ChallengeView::from)
     }
 
     /// Records a use of the caller's pass with the signature count the device reported. A
@@ -394,19 +376,66 @@ impl MultipassApi {
             SignCountUpdate::Recorded => Ok(()),
             SignCountUpdate::PassNotActive => Err(not_active(&record)),
             SignCountUpdate::Regressed { stored } => {
-                self.audit(
-                    Some(record.identity_id),
-                    None,
-                    SecurityEventType::PassCloneSuspected,
-                    serde_json::json!({ "passId": id, "stored": stored, "presented": sign_count }),
-                )
-                .await?;
-                Err(ApiError::new(
-                    ErrorCode::InvalidState,
-                    "This pass reported a signature count that did not advance, which can mean it was cloned. \
-                     The use was refused; contact the desk.",
-                ))
+                Err(self.refuse_clone(&record, stored, sign_count).await?)
             }
         }
+    }
+
+    /// Audits and tells the holder that `pass` presented a count that did not advance,
+    /// and gives the error that refuses the use.
+    pub(crate) async fn refuse_clone(
+        &self,
+        pass: &PassRecord,
+        stored: u64,
+        presented: u32,
+    ) -> Result<ApiError, ApiError> {
+        tracing::warn!(pass = %pass.id, stored, presented, "pass signature count did not advance");
+        self.audit(
+            Some(pass.identity_id),
+            None,
+            SecurityEventType::PassCloneSuspected,
+            serde_json::json!({ "passId": pass.id, "stored": stored, "presented": presented }),
+        )
+        .await?;
+        self.notify(
+            pass.identity_id,
+            NotificationKind::SecurityAlert,
+            "Your hardware pass may have been copied",
+            format!(
+                "The pass {:?} answered with a signature count that went backwards, which can mean it was cloned. \
+                 The sign-in was refused; contact the desk.",
+                pass.label
+            ),
+            serde_json::json!({ "passId": pass.id }),
+        )
+        .await;
+        Ok(ApiError::new(
+            ErrorCode::InvalidState,
+            "This pass reported a signature count that did not advance, which can mean it was cloned. \
+             The use was refused; contact the desk.",
+        ))
+    }
+}
+
+/// A challenge consumption as the API answers it.
+pub(crate) fn consumed(outcome: ChallengeConsumption) -> Result<ChallengeRecord, ApiError> {
+    match outcome {
+        ChallengeConsumption::Consumed(record) => Ok(record),
+        ChallengeConsumption::NotFound => Err(ApiError::new(
+            ErrorCode::NotFound,
+            "No such challenge was issued for this pass.",
+        )),
+        ChallengeConsumption::Expired => Err(ApiError::new(
+            ErrorCode::Expired,
+            "This challenge has expired; ask for a new one.",
+        )),
+        ChallengeConsumption::AlreadyUsed => Err(ApiError::new(
+            ErrorCode::AlreadyUsed,
+            "This challenge was already used; ask for a new one.",
+        )),
+        ChallengeConsumption::PassNotActive => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "This pass is no longer active.",
+        )),
     }
 }

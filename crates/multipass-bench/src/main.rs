@@ -12,6 +12,7 @@
 
 mod matching;
 mod memory;
+mod pass;
 mod pg;
 mod pgbench;
 mod process;
@@ -106,6 +107,7 @@ enum Only {
     Signin,
     Matching,
     Pgbench,
+    Pass,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,6 +155,12 @@ fn main() -> Result<()> {
     }
     let wants = |which: Only| args.only.is_none_or(|only| only == which);
     let runs = |default: usize| args.runs.map_or(default, usize::from);
+    if args.only == Some(Only::Pass) {
+        let report = pass::run(runs(pass::DEFAULT_RUNS))?;
+        eprintln!("{}", serde_json::to_string(&report)?);
+        print!("{}", pass::render(&report));
+        return Ok(());
+    }
     if cfg!(debug_assertions) {
         eprintln!(
             "warning: multipass-bench is a debug build; its own timings (sign-in, matching) say little. Use --release."

@@ -1,10 +1,16 @@
-//! `multipass passes ...`: the hardware-pass registry, acting as the signed-in CLI user.
+//! `multipass passes ...`: the hardware-pass registry, acting as the signed-in CLI user, and
+//! the ceremonies with a connected pass. A PIN comes from `MULTIPASS_PASS_PIN` or standard
+//! input, never from the arguments; "Touch your pass" goes to standard error.
 
 use crate::output::Output;
-use crate::session::current_token;
+use crate::session::{current_token, read_secret, signed_in_output};
 use clap::Subcommand;
+use multipass_api::pass_ceremony::{
+    CeremonyControl, ConnectedPass, DeskEnrolmentRequest, DeviceRef, HidDeviceView,
+    PassSignInRequest,
+};
 use multipass_api::passes::PassView;
-use multipass_api::{ApiError, MultipassApi};
+use multipass_api::{ApiError, ErrorCode, MultipassApi, SessionKind};
 
 #[derive(Debug, Subcommand)]
 pub enum PassesCommand {
@@ -27,6 +33,140 @@ pub enum PassesCommand {
     },
     /// Expire the passes past their expiry date (admins; safe to repeat).
     Expire,
+    /// List the HID devices, which are FIDO passes and whether each can be opened, and the
+    /// connected passes (with the software pass when MULTIPASS_PASS_UDP is set).
+    Devices,
+    /// Make a pass blink.
+    Wink {
+        /// A device path from `passes devices`, or `udp` for the software pass.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Enrol the connected pass for someone (desk staff), with one test challenge.
+    Enrol {
+        #[arg(long)]
+        username: String,
+        /// A device path from `passes devices`, or `udp` for the software pass.
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Sign the command line in with a pass.
+    SignIn {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        device: Option<String>,
+    },
+}
+
+fn parse_device(raw: &str) -> DeviceRef {
+    match raw.trim() {
+        "udp" => DeviceRef::Software,
+        path => DeviceRef::Hid {
+            path: path.to_owned(),
+        },
+    }
+}
+
+/// The named device, or the only connected one.
+async fn pick(
+    api: &MultipassApi,
+    device: Option<String>,
+) -> Result<(DeviceRef, Option<ConnectedPass>), ApiError> {
+    let connected = api.connected_passes().await?;
+    let wanted = match device {
+        Some(raw) => parse_device(&raw),
+        None => match connected.as_slice() {
+            [only] => only.device.clone(),
+            [] => {
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    "No pass is connected. Plug one in, or set MULTIPASS_PASS_UDP for the software pass.",
+                )
+                .with_field("device"));
+            }
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidInput,
+                    "Several passes are connected; choose one with --device (see `multipass passes devices`).",
+                )
+                .with_field("device"));
+            }
+        },
+    };
+    let found = connected.into_iter().find(|c| c.device == wanted);
+    Ok((wanted, found))
+}
+
+/// The PIN, read only when the pass has one set.
+fn pin_for(pass: Option<&ConnectedPass>) -> Result<Option<String>, ApiError> {
+    let has_pin = pass
+        .and_then(|p| p.info.as_ref())
+        .and_then(|i| i.pin_set)
+        .unwrap_or(false);
+    if has_pin || std::env::var_os("MULTIPASS_PASS_PIN").is_some() {
+        read_secret("MULTIPASS_PASS_PIN", "pass PIN", "pin").map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn progress() -> CeremonyControl {
+    CeremonyControl::new().on_progress(|p| eprintln!("{}", p.message()))
+}
+
+fn device_name(device: &DeviceRef) -> &str {
+    match device {
+        DeviceRef::Hid { path } => path,
+        DeviceRef::Software => "udp",
+    }
+}
+
+fn hid_line(d: &HidDeviceView) -> String {
+    format!(
+        "{}  {}:{}  page {} usage {}  {}{}{}",
+        d.path,
+        d.vendor_id,
+        d.product_id,
+        d.usage_page,
+        d.usage,
+        d.product.as_deref().unwrap_or("?"),
+        if d.is_fido_pass { "  [FIDO pass]" } else { "" },
+        match &d.problem {
+            Some(problem) => format!("\n    cannot open: {problem}"),
+            None => String::new(),
+        }
+    )
+}
+
+fn connected_line(c: &ConnectedPass) -> String {
+    let info = match (&c.info, &c.problem) {
+        (Some(info), _) => format!(
+            "aaguid {}  {}  PIN {}",
+            info.aaguid,
+            info.versions.join(","),
+            match info.pin_set {
+                Some(true) => "set",
+                Some(false) => "not set",
+                None => "unsupported",
+            }
+        ),
+        (None, Some(problem)) => format!("unusable: {problem}"),
+        (None, None) => String::new(),
+    };
+    format!(
+        "{}  {}{}  {}",
+        device_name(&c.device),
+        c.product.as_deref().unwrap_or("?"),
+        if c.test_device {
+            " (test/demo device)"
+        } else {
+            ""
+        },
+        info
+    )
 }
 
 fn pass_line(p: &PassView) -> String {
@@ -53,27 +193,88 @@ fn listing(passes: &[PassView], none: &str) -> String {
 }
 
 pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, ApiError> {
-    let token = current_token()?;
     match command {
         PassesCommand::List { user } => {
-            let passes = api.passes(&token, user.as_deref()).await?;
+            let passes = api.passes(&current_token()?, user.as_deref()).await?;
             let text = listing(&passes, "no passes");
             Ok(Output::from_view(&passes, text))
         }
         PassesCommand::Revoke { id, reason } => {
-            let pass = api.revoke_pass(&token, &id, reason.as_deref()).await?;
+            let pass = api
+                .revoke_pass(&current_token()?, &id, reason.as_deref())
+                .await?;
             let text = pass_line(&pass);
             Ok(Output::from_view(&pass, text))
         }
         PassesCommand::Lost { id, reason } => {
-            let pass = api.report_pass_lost(&token, &id, reason.as_deref()).await?;
+            let pass = api
+                .report_pass_lost(&current_token()?, &id, reason.as_deref())
+                .await?;
             let text = pass_line(&pass);
             Ok(Output::from_view(&pass, text))
         }
         PassesCommand::Expire => {
-            let expired = api.expire_due_passes(&token).await?;
+            let expired = api.expire_due_passes(&current_token()?).await?;
             let text = format!("{} pass(es) expired", expired.len());
             Ok(Output::from_view(&expired, text))
         }
+        PassesCommand::Devices => devices(api).await,
+        PassesCommand::Wink { device } => {
+            let (device, _) = pick(api, device).await?;
+            api.wink_pass(device.clone()).await?;
+            let text = format!("{} blinks", device_name(&device));
+            Ok(Output::new(serde_json::json!({ "winked": device }), text))
+        }
+        PassesCommand::Enrol {
+            username,
+            device,
+            label,
+        } => {
+            let token = current_token()?;
+            let (device, found) = pick(api, device).await?;
+            let request = DeskEnrolmentRequest {
+                username,
+                device,
+                label,
+                pin: pin_for(found.as_ref())?,
+            };
+            let enrolled = api.enrol_pass_at_desk(&token, request, &progress()).await?;
+            let text = format!("enrolled and tested\n{}", pass_line(&enrolled.pass));
+            Ok(Output::from_view(&enrolled, text))
+        }
+        PassesCommand::SignIn { username, device } => {
+            let (device, found) = pick(api, device).await?;
+            let request = PassSignInRequest {
+                username,
+                device,
+                pin: pin_for(found.as_ref())?,
+            };
+            let outcome = api
+                .sign_in_with_pass(request, SessionKind::Cli, &progress())
+                .await?;
+            signed_in_output(outcome)
+        }
     }
+}
+
+async fn devices(api: &MultipassApi) -> Result<Output, ApiError> {
+    let diagnostics = api.pass_diagnostics().await?;
+    let connected = api.connected_passes().await?;
+    let mut text = vec![format!(
+        "relying party {}; {} HID device(s) on {}",
+        diagnostics.rp_id,
+        diagnostics.devices.len(),
+        diagnostics.os
+    )];
+    text.extend(diagnostics.devices.iter().map(hid_line));
+    text.push(if connected.is_empty() {
+        "no pass can be used".to_owned()
+    } else {
+        "passes:".to_owned()
+    });
+    text.extend(connected.iter().map(connected_line));
+    Ok(Output::new(
+        serde_json::json!({ "diagnostics": diagnostics, "passes": connected }),
+        text.join("\n"),
+    ))
 }

@@ -125,7 +125,7 @@ fn save_token(token: &SessionToken) -> Result<PathBuf, ApiError> {
     Ok(path)
 }
 
-fn signed_in_output(outcome: multipass_api::SignInOutcome) -> Result<Output, ApiError> {
+pub(crate) fn signed_in_output(outcome: multipass_api::SignInOutcome) -> Result<Output, ApiError> {
     let path = save_token(&outcome.token)?;
     let identity = &outcome.signed_in.identity;
     Ok(Output::new(

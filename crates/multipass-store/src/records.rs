@@ -86,6 +86,7 @@ pub enum AuthMethod {
     Password,
     PasswordTotp,
     PasswordBackupCode,
+    HardwarePass,
 }
 
 impl AuthMethod {
@@ -94,6 +95,7 @@ impl AuthMethod {
             Self::Password => "password",
             Self::PasswordTotp => "password_totp",
             Self::PasswordBackupCode => "password_backup_code",
+            Self::HardwarePass => "hardware_pass",
         }
     }
 }

@@ -269,7 +269,7 @@ impl MultipassApi {
         Ok(self.store.identity(session.identity_id).await?.into())
     }
 
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         credential: CredentialId,
         identity: IdentityId,

@@ -71,6 +71,8 @@ pub struct MultipassApi {
     /// Argon2id needs 19 MiB and tens of milliseconds per hash; a burst of sign-ins must
     /// queue here rather than allocate without bound.
     hashing_slots: Arc<Semaphore>,
+    /// Wallet signing keys already read from `vault` by this process.
+    wallet_keys: wallet::KeyCache,
 }
 
 impl MultipassApi {
@@ -89,6 +91,7 @@ impl MultipassApi {
             clock,
             vault: Arc::new(vault::KeyringVault::default()),
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
+            wallet_keys: wallet::KeyCache::default(),
         }
     }
 
@@ -96,6 +99,7 @@ impl MultipassApi {
     /// run its own keyring service name).
     pub fn with_vault(mut self, vault: Arc<dyn vault::SecretVault>) -> Self {
         self.vault = vault;
+        self.wallet_keys = wallet::KeyCache::default();
         self
     }
 

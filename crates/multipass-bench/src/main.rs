@@ -12,6 +12,7 @@
 
 mod matching;
 mod memory;
+mod persisted;
 mod pg;
 mod pgbench;
 mod process;
@@ -106,6 +107,7 @@ enum Only {
     Signin,
     Matching,
     Pgbench,
+    Persisted,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,6 +124,7 @@ struct Report {
     signin: Vec<signin::SignInReport>,
     matching: Option<matching::MatchingReport>,
     pgbench: Option<pgbench::PgbenchReport>,
+    persisted: Option<persisted::PersistedReport>,
     goals: Goals,
 }
 
@@ -170,6 +173,7 @@ fn main() -> Result<()> {
         signin: Vec::new(),
         matching: None,
         pgbench: None,
+        persisted: None,
         goals: Goals {
             start_ratio_max: GOAL_START_RATIO,
             start_app_median_ms_max: GOAL_START_MEDIAN_MS,
@@ -253,6 +257,26 @@ fn main() -> Result<()> {
                 bail!("pgbench needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
             }
             None => eprintln!("pgbench: skipped, no --pg-url or DATABASE_URL"),
+        }
+    }
+
+    if wants(Only::Persisted) {
+        match &args.pg_url {
+            Some(url) => {
+                report.persisted = Some(persisted::run(
+                    &runtime,
+                    url,
+                    &persisted::Config {
+                        clients: args.pgbench_clients.clone(),
+                        seconds: args.pgbench_seconds,
+                        runs: runs(pgbench::DEFAULT_RUNS),
+                    },
+                )?);
+            }
+            None if args.only == Some(Only::Persisted) => {
+                bail!("persisted needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
+            }
+            None => eprintln!("persisted: skipped, no --pg-url or DATABASE_URL"),
         }
     }
 
@@ -452,6 +476,10 @@ fn render(report: &Report) -> String {
     }
     if let Some(m) = &report.matching {
         render_matching(&mut out, m);
+    }
+    if let Some(p) = &report.persisted {
+        render_pgbench(&mut out, &p.pgbench);
+        persisted::render(&mut out, p);
     }
     if let Some(p) = &report.pgbench {
         render_pgbench(&mut out, p);

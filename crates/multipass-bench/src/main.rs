@@ -10,6 +10,7 @@
 //! The start-up and memory benchmarks open real windows, so they need an X display; run as
 //! `xvfb-run -a target/release/multipass-bench`. See docs/BENCHMARKS.md.
 
+mod export;
 mod matching;
 mod memory;
 mod persisted;
@@ -83,6 +84,9 @@ struct Args {
     /// pgbench: scale factor for `pgbench -i -s` (default: the largest client count).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pgbench_scale: Option<u32>,
+    /// Export: wallet transactions inserted and exported.
+    #[arg(long, default_value_t = export::DEFAULT_ROWS, value_parser = parse_count)]
+    export_rows: usize,
     /// Internal: replay one engine once over --ops-file and exit (what callgrind watches).
     #[arg(long, value_enum, hide = true, requires = "ops_file")]
     replay: Option<matching::engines::Engine>,
@@ -108,6 +112,7 @@ enum Only {
     Matching,
     Pgbench,
     Persisted,
+    Export,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,6 +130,7 @@ struct Report {
     matching: Option<matching::MatchingReport>,
     pgbench: Option<pgbench::PgbenchReport>,
     persisted: Option<persisted::PersistedReport>,
+    export: Option<export::ExportReport>,
     goals: Goals,
 }
 
@@ -174,6 +180,7 @@ fn main() -> Result<()> {
         matching: None,
         pgbench: None,
         persisted: None,
+        export: None,
         goals: Goals {
             start_ratio_max: GOAL_START_RATIO,
             start_app_median_ms_max: GOAL_START_MEDIAN_MS,
@@ -277,6 +284,23 @@ fn main() -> Result<()> {
                 bail!("persisted needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
             }
             None => eprintln!("persisted: skipped, no --pg-url or DATABASE_URL"),
+        }
+    }
+
+    if wants(Only::Export) {
+        match &args.pg_url {
+            Some(url) => {
+                report.export = Some(export::run(
+                    &runtime,
+                    url,
+                    args.export_rows,
+                    runs(export::DEFAULT_RUNS),
+                )?);
+            }
+            None if args.only == Some(Only::Export) => {
+                bail!("export needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
+            }
+            None => eprintln!("export: skipped, no --pg-url or DATABASE_URL"),
         }
     }
 
@@ -476,6 +500,9 @@ fn render(report: &Report) -> String {
     }
     if let Some(m) = &report.matching {
         render_matching(&mut out, m);
+    }
+    if let Some(e) = &report.export {
+        export::render(&mut out, e);
     }
     if let Some(p) = &report.persisted {
         render_pgbench(&mut out, &p.pgbench);

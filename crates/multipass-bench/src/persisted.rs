@@ -184,10 +184,12 @@ async fn set_up(pool: &sqlx::PgPool, vault: KeyringVault, clients: usize) -> Res
     let api = MultipassApi::new(store, Policies::default(), Arc::new(SystemClock))
         .with_vault(Arc::new(vault.clone()));
     let admin = sign_up(&api, "bench.admin").await?;
-    sqlx::query("UPDATE identity_profiles SET role = 'admin' WHERE email = 'bench.admin@example.com'")
-        .execute(pool)
-        .await
-        .context("cannot make the bench administrator")?;
+    sqlx::query(
+        "UPDATE identity_profiles SET role = 'admin' WHERE email = 'bench.admin@example.com'",
+    )
+    .execute(pool)
+    .await
+    .context("cannot make the bench administrator")?;
     api.create_asset(
         &admin,
         CreateAssetRequest {

@@ -75,6 +75,8 @@ pub struct MultipassApi {
     hashing_slots: Arc<Semaphore>,
     /// Where passes come from; `None`: USB and the configured software pass.
     pass_source: Option<Arc<dyn pass_ceremony::PassSource>>,
+    /// Wallet signing keys already read from `vault` by this process.
+    wallet_keys: wallet::KeyCache,
 }
 
 impl MultipassApi {
@@ -94,6 +96,7 @@ impl MultipassApi {
             vault: Arc::new(vault::KeyringVault::default()),
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
             pass_source: None,
+            wallet_keys: wallet::KeyCache::default(),
         }
     }
 
@@ -101,6 +104,7 @@ impl MultipassApi {
     /// run its own keyring service name).
     pub fn with_vault(mut self, vault: Arc<dyn vault::SecretVault>) -> Self {
         self.vault = vault;
+        self.wallet_keys = wallet::KeyCache::default();
         self
     }
 

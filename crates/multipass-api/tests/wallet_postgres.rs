@@ -185,3 +185,9 @@ async fn a_deadlock_victim_is_retried_not_reported(pool: PgPool) {
     assert!(!view.replayed);
     assert_eq!(w.balance(&a.id).await, 1_000 - 2 - 101);
 }
+
+#[sqlx::test(migrations = false)]
+async fn wallet_history_exports_as_csv_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    wallet_history_exports_as_csv(store, &sql).await;
+}

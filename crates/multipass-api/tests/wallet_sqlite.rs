@@ -113,3 +113,9 @@ async fn concurrent_transfers_conserve_the_total_on_sqlite() {
     let (_dir, store, sql) = fresh().await;
     concurrent_transfers_conserve_the_total(store, &sql, 10, 200, 8).await;
 }
+
+#[tokio::test]
+async fn wallet_history_exports_as_csv_on_sqlite() {
+    let (_dir, store, sql) = fresh().await;
+    wallet_history_exports_as_csv(store, &sql).await;
+}

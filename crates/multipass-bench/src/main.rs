@@ -10,9 +10,11 @@
 //! The start-up and memory benchmarks open real windows, so they need an X display; run as
 //! `xvfb-run -a target/release/multipass-bench`. See docs/BENCHMARKS.md.
 
+mod export;
 mod matching;
 mod memory;
 mod pass;
+mod persisted;
 mod pg;
 mod pgbench;
 mod process;
@@ -83,6 +85,9 @@ struct Args {
     /// pgbench: scale factor for `pgbench -i -s` (default: the largest client count).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pgbench_scale: Option<u32>,
+    /// Export: wallet transactions inserted and exported.
+    #[arg(long, default_value_t = export::DEFAULT_ROWS, value_parser = parse_count)]
+    export_rows: usize,
     /// Internal: replay one engine once over --ops-file and exit (what callgrind watches).
     #[arg(long, value_enum, hide = true, requires = "ops_file")]
     replay: Option<matching::engines::Engine>,
@@ -108,6 +113,8 @@ enum Only {
     Matching,
     Pgbench,
     Pass,
+    Persisted,
+    Export,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +131,8 @@ struct Report {
     signin: Vec<signin::SignInReport>,
     matching: Option<matching::MatchingReport>,
     pgbench: Option<pgbench::PgbenchReport>,
+    persisted: Option<persisted::PersistedReport>,
+    export: Option<export::ExportReport>,
     goals: Goals,
 }
 
@@ -178,6 +187,8 @@ fn main() -> Result<()> {
         signin: Vec::new(),
         matching: None,
         pgbench: None,
+        persisted: None,
+        export: None,
         goals: Goals {
             start_ratio_max: GOAL_START_RATIO,
             start_app_median_ms_max: GOAL_START_MEDIAN_MS,
@@ -261,6 +272,43 @@ fn main() -> Result<()> {
                 bail!("pgbench needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
             }
             None => eprintln!("pgbench: skipped, no --pg-url or DATABASE_URL"),
+        }
+    }
+
+    if wants(Only::Persisted) {
+        match &args.pg_url {
+            Some(url) => {
+                report.persisted = Some(persisted::run(
+                    &runtime,
+                    url,
+                    &persisted::Config {
+                        clients: args.pgbench_clients.clone(),
+                        seconds: args.pgbench_seconds,
+                        runs: runs(pgbench::DEFAULT_RUNS),
+                    },
+                )?);
+            }
+            None if args.only == Some(Only::Persisted) => {
+                bail!("persisted needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
+            }
+            None => eprintln!("persisted: skipped, no --pg-url or DATABASE_URL"),
+        }
+    }
+
+    if wants(Only::Export) {
+        match &args.pg_url {
+            Some(url) => {
+                report.export = Some(export::run(
+                    &runtime,
+                    url,
+                    args.export_rows,
+                    runs(export::DEFAULT_RUNS),
+                )?);
+            }
+            None if args.only == Some(Only::Export) => {
+                bail!("export needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
+            }
+            None => eprintln!("export: skipped, no --pg-url or DATABASE_URL"),
         }
     }
 
@@ -460,6 +508,13 @@ fn render(report: &Report) -> String {
     }
     if let Some(m) = &report.matching {
         render_matching(&mut out, m);
+    }
+    if let Some(e) = &report.export {
+        export::render(&mut out, e);
+    }
+    if let Some(p) = &report.persisted {
+        render_pgbench(&mut out, &p.pgbench);
+        persisted::render(&mut out, p);
     }
     if let Some(p) = &report.pgbench {
         render_pgbench(&mut out, p);

@@ -133,13 +133,13 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Pgbenc
 /// The throwaway database as pgbench reaches it: a libpq URL without the password, which
 /// goes through `PGPASSWORD` instead, so that it shows in no process list or error.
 #[derive(Debug)]
-struct Target {
+pub(crate) struct Target {
     url: String,
     password: Option<String>,
 }
 
 impl Target {
-    fn new(admin_url: &str, database: &str) -> Result<Self> {
+    pub(crate) fn new(admin_url: &str, database: &str) -> Result<Self> {
         let mut url = url::Url::parse(admin_url).context("the PostgreSQL URL is not valid")?;
         let password = url
             .password()
@@ -161,6 +161,26 @@ impl Target {
         let mut all: Vec<&str> = args.to_vec();
         all.push(&self.url);
         pgbench(&all, self.password.as_deref())
+    }
+
+    /// Runs `psql` on the database with `args`, the URL last.
+    pub(crate) fn psql(&self, args: &[&str]) -> Result<Output> {
+        let mut command = Command::new("psql");
+        command.args(args).arg(&self.url);
+        if let Some(password) = &self.password {
+            command.env("PGPASSWORD", password);
+        }
+        let output = command
+            .output()
+            .context("cannot start psql; on Debian it comes with postgresql-client")?;
+        if !output.status.success() {
+            bail!(
+                "psql failed ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(output)
     }
 }
 

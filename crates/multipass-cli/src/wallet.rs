@@ -5,10 +5,10 @@ use crate::output::Output;
 use crate::session::current_token;
 use clap::{Args, Subcommand};
 use multipass_api::wallet::{
-    CreateWalletRequest, DepositRequest, HistoryRequest, TransactionView, TransferRequest,
-    WalletView,
+    CreateWalletRequest, DepositRequest, ExportRequest, HistoryRequest, TransactionView,
+    TransferRequest, WalletView,
 };
-use multipass_api::{ApiError, MultipassApi};
+use multipass_api::{ApiError, ErrorCode, MultipassApi};
 
 #[derive(Debug, Args)]
 pub struct WalletArgs {
@@ -85,6 +85,28 @@ enum WalletCommand {
         cursor: Option<String>,
         #[arg(long)]
         limit: Option<u32>,
+    },
+    /// Write all of one of your wallets' transactions (or those matching the filters) to a
+    /// CSV file, oldest first, with a header row.
+    Export {
+        wallet: String,
+        /// The file to write; an existing file is replaced.
+        #[arg(long, value_name = "FILE")]
+        csv: std::path::PathBuf,
+        #[arg(long)]
+        asset: Option<String>,
+        /// credit or debit.
+        #[arg(long)]
+        direction: Option<String>,
+        /// pending, completed, failed or reversed.
+        #[arg(long)]
+        status: Option<String>,
+        /// RFC 3339, inclusive.
+        #[arg(long)]
+        since: Option<String>,
+        /// RFC 3339, exclusive.
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Check a transfer's signature against its sender's public key.
     Verify { transfer: String },
@@ -253,6 +275,36 @@ pub async fn run(api: &MultipassApi, args: WalletArgs) -> Result<Output, ApiErro
                 lines.push(format!("more: --cursor {next}"));
             }
             Ok(Output::from_view(&page, lines.join("\n")))
+        }
+        WalletCommand::Export {
+            wallet,
+            csv,
+            asset,
+            direction,
+            status,
+            since,
+            until,
+        } => {
+            let file = std::fs::File::create(&csv).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidInput,
+                    format!("Cannot create {}: {e}.", csv.display()),
+                )
+                .with_field("csv")
+            })?;
+            let request = ExportRequest {
+                wallet_id: wallet,
+                asset,
+                direction,
+                status,
+                since,
+                until,
+            };
+            let view = api
+                .export_wallet_transactions_csv(&token, request, file)
+                .await?;
+            let text = format!("wrote {} transactions to {}", view.rows, csv.display());
+            Ok(Output::from_view(&view, text))
         }
         WalletCommand::Verify { transfer } => {
             let check = api.verify_transfer(&token, &transfer).await?;

@@ -7,6 +7,7 @@ use crate::store::{SqliteStore, uuid_text};
 use crate::time::{from_text, to_text};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt as _;
 use multipass_domain::IdentityId;
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
@@ -16,6 +17,7 @@ use multipass_store::{
     BalanceRecord, Conflict, HistoryQuery, NewDeposit, NewTransfer, NewWallet, StoreError,
     TransactionRecord, TransferOutcome, TxType, WalletRecord, WalletStore,
 };
+use multipass_store::{ExportQuery, ExportRow, ExportSink};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use std::collections::BTreeMap;
@@ -566,4 +568,60 @@ impl WalletStore for SqliteStore {
         .map_err(map_err)?;
         txs_from(&rows)
     }
+
+    async fn export_transactions(
+        &self,
+        query: ExportQuery,
+        sink: &mut ExportSink<'_>,
+    ) -> Result<u64, StoreError> {
+        // `fetch` steps the statement row by row; nothing is collected.
+        let mut rows = sqlx::query(trusted(format!(
+            "SELECT {EXPORT_COLUMNS} FROM wallet_transactions WHERE wallet_id = ?1 \
+             AND (?2 IS NULL OR asset_type = ?2) \
+             AND (?3 IS NULL OR direction = ?3) \
+             AND (?4 IS NULL OR status = ?4) \
+             AND (?5 IS NULL OR created_at >= ?5) \
+             AND (?6 IS NULL OR created_at < ?6) \
+             ORDER BY created_at, id"
+        )))
+        .bind(uuid_text(query.wallet_id.as_uuid()))
+        .bind(query.asset.as_ref().map(|a| a.as_str().to_owned()))
+        .bind(query.direction.map(Direction::as_str))
+        .bind(query.status.map(TxStatus::as_str))
+        .bind(query.since.map(to_text))
+        .bind(query.until.map(to_text))
+        .fetch(&self.pool);
+        let mut accepted = 0_u64;
+        while let Some(row) = rows.try_next().await.map_err(map_err)? {
+            if !sink(export_row(&row).map_err(map_err)?) {
+                break;
+            }
+            accepted += 1;
+        }
+        Ok(accepted)
+    }
+}
+
+/// The order [`export_row`] reads them in.
+const EXPORT_COLUMNS: &str = "id, created_at, transfer_id, counterparty_wallet_id, direction, \
+     tx_type, asset_type, amount, fee, status, balance_after";
+
+fn export_row(row: &SqliteRow) -> Result<ExportRow, sqlx::Error> {
+    let counterparty = row
+        .try_get::<Option<String>, _>(3)?
+        .map(|text| Uuid::parse_str(&text).map_err(|e| decode_err("counterparty_wallet_id", e)))
+        .transpose()?;
+    Ok(ExportRow {
+        id: uuid_at(row, "id")?,
+        created_at: from_text(&row.try_get::<String, _>(1)?)?,
+        transfer_id: uuid_at(row, "transfer_id")?,
+        counterparty_wallet_id: counterparty,
+        direction: row.try_get(4)?,
+        tx_type: row.try_get(5)?,
+        asset_type: row.try_get(6)?,
+        amount: row.try_get(7)?,
+        fee: row.try_get(8)?,
+        status: row.try_get(9)?,
+        balance_after: row.try_get(10)?,
+    })
 }

@@ -45,6 +45,7 @@ pub use wallet::{
     BalanceRecord, HistoryQuery, NewDeposit, NewTransfer, NewWallet, TransactionRecord,
     TransferOutcome, TxType, WalletRecord,
 };
+pub use wallet::{ExportQuery, ExportRow, ExportSink};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

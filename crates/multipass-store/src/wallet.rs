@@ -145,6 +145,39 @@ pub struct HistoryQuery {
     pub limit: u32,
 }
 
+/// Which of a wallet's rows an export takes: all of them, or those matching every filter.
+#[derive(Debug, Clone)]
+pub struct ExportQuery {
+    pub wallet_id: WalletId,
+    pub asset: Option<AssetType>,
+    pub direction: Option<Direction>,
+    pub status: Option<TxStatus>,
+    /// Inclusive lower bound of `created_at`.
+    pub since: Option<DateTime<Utc>>,
+    /// Exclusive upper bound of `created_at`.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The columns of `wallet_transactions` an export writes; signatures, request hashes and
+/// metadata stay out, they are for verification, not bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub transfer_id: Uuid,
+    pub counterparty_wallet_id: Option<Uuid>,
+    pub direction: String,
+    pub tx_type: String,
+    pub asset_type: String,
+    pub amount: i64,
+    pub fee: i64,
+    pub status: String,
+    pub balance_after: Option<i64>,
+}
+
+/// Receives exported rows one at a time; `false` stops the export early.
+pub type ExportSink<'a> = dyn FnMut(ExportRow) -> bool + Send + 'a;
+
 #[async_trait]
 pub trait WalletStore: Send + Sync {
     /// Inserts the wallet; it becomes its owner's default wallet when the owner has none.
@@ -180,4 +213,13 @@ pub trait WalletStore: Send + Sync {
 
     /// A page of the wallet's rows, newest first, ordered by (created_at, id) descending.
     async fn history(&self, query: HistoryQuery) -> Result<Vec<TransactionRecord>, StoreError>;
+
+    /// Every row of the wallet matching `query`, oldest first by (created_at, id), handed to
+    /// `sink` as it arrives from the database, so that an export of any size holds one row
+    /// at a time. Returns how many rows `sink` accepted.
+    async fn export_transactions(
+        &self,
+        query: ExportQuery,
+        sink: &mut ExportSink<'_>,
+    ) -> Result<u64, StoreError>;
 }

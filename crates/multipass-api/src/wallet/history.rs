@@ -11,7 +11,10 @@ use multipass_store::HistoryQuery;
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
 
-fn parse_time(raw: Option<&str>, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(super) fn parse_time(
+    raw: Option<&str>,
+    field: &'static str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
     raw.map(|raw| {
         DateTime::parse_from_rfc3339(raw.trim())
             .map(|t| t.with_timezone(&Utc))

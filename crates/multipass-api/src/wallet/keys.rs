@@ -1,15 +1,44 @@
 //! Wallet signing keys in the OS keyring: the 32-byte ML-DSA seed under `wallet:<id>`.
 //! Keyring calls block (D-Bus, Keychain), so they run on the blocking pool.
+//!
+//! A keyring read is a D-Bus round trip to the Secret Service and costs more than the rest
+//! of a transfer together, so each wallet's key pair is kept in process memory after its
+//! first read ([`KeyCache`]). The pair zeroizes its seed and ML-DSA key when dropped, which
+//! happens when the API (and every clone of it) is dropped or the key is forgotten.
 
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
 use crate::vault::{SecretVault, VaultError};
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::WalletKeyPair;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 pub(crate) fn vault_name(wallet: WalletId) -> String {
     format!("wallet:{wallet}")
+}
+
+/// Key pairs read from the vault by this process, per wallet; shared by clones of the API.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyCache(Arc<Mutex<HashMap<WalletId, Arc<WalletKeyPair>>>>);
+
+impl KeyCache {
+    fn get(&self, wallet: WalletId) -> Option<Arc<WalletKeyPair>> {
+        // The map stays consistent even if a holder panicked: every update is one insert
+        // or remove.
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&wallet).cloned()
+    }
+
+    fn insert(&self, wallet: WalletId, pair: Arc<WalletKeyPair>) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert(wallet, pair);
+    }
+
+    fn remove(&self, wallet: WalletId) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.remove(&wallet);
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -38,6 +67,7 @@ impl MultipassApi {
 
     /// Removes a seed whose wallet row could not be written.
     pub(crate) async fn forget_wallet_key(&self, wallet: WalletId) {
+        self.wallet_keys.remove(wallet);
         if let Err(error) =
             blocking(self.vault.clone(), move |v| v.delete(&vault_name(wallet))).await
         {
@@ -45,8 +75,15 @@ impl MultipassApi {
         }
     }
 
-    /// The wallet's key pair from the keyring of this computer.
-    pub(crate) async fn wallet_key(&self, wallet: WalletId) -> Result<WalletKeyPair, ApiError> {
+    /// The wallet's key pair: from memory after the first read from this computer's keyring.
+    /// A missing or unreadable key is not remembered, so a later call asks the keyring again.
+    pub(crate) async fn wallet_key(
+        &self,
+        wallet: WalletId,
+    ) -> Result<Arc<WalletKeyPair>, ApiError> {
+        if let Some(pair) = self.wallet_keys.get(wallet) {
+            return Ok(pair);
+        }
         let seed = blocking(self.vault.clone(), move |v| v.get(&vault_name(wallet))).await?;
         let seed = seed.ok_or_else(|| {
             ApiError::new(
@@ -55,11 +92,13 @@ impl MultipassApi {
                  send from here. Send from the computer where the wallet was created.",
             )
         })?;
-        WalletKeyPair::from_stored_seed(&seed).ok_or_else(|| {
+        let pair = Arc::new(WalletKeyPair::from_stored_seed(&seed).ok_or_else(|| {
             ApiError::internal(
                 "The wallet's key in the keyring is damaged",
                 &format!("{} bytes instead of 32", seed.len()),
             )
-        })
+        })?);
+        self.wallet_keys.insert(wallet, pair.clone());
+        Ok(pair)
     }
 }

@@ -4,11 +4,15 @@
 //! Only a wallet's owner, or an administrator, sees or moves its funds; deposits and
 //! freezing are for administrators.
 
+mod export;
 mod history;
 mod keys;
 mod transfer;
 mod views;
 
+pub(crate) use keys::KeyCache;
+
+pub use export::{EXPORT_HEADER, ExportRequest, ExportView};
 pub use views::{
     BalanceView, CreateWalletRequest, DepositRequest, HistoryPage, HistoryRequest, TransactionView,
     TransferRequest, TransferView, VerificationView, WalletView,

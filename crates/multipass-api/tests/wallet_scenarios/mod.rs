@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+mod export;
+pub use export::*;
+
 use crate::common::{ManualClock, api, sign_up};
 use async_trait::async_trait;
 use chrono::Duration;

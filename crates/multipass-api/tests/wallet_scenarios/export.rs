@@ -36,6 +36,9 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     let b = w.wallet(&bob, "Bob").await;
     for i in 0..5 {
         w.deposit(&a, 1_000).await;
+        // Rows of one instant are ordered by their random ids; a second apart, the deposit
+        // is reliably the older row.
+        w.clock.advance(Duration::seconds(1));
         w.send(&ada, &a.id, &b.id, 10 + i, &format!("e{i}"))
             .await
             .unwrap();

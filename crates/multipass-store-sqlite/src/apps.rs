@@ -29,9 +29,7 @@ macro_rules! module_columns {
     };
 }
 
-pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, sqlx::Error> {
-    Uuid::parse_str(text).map_err(|e| sqlx::Error::Decode(format!("uuid {text:?}: {e}").into()))
-}
+pub(crate) use crate::store::parse_uuid;
 
 pub(crate) fn json_strings(row: &SqliteRow, column: &str) -> Result<Vec<String>, sqlx::Error> {
     let text: String = row.try_get(column)?;
@@ -150,17 +148,6 @@ pub(crate) async fn revoke_sso_sessions(
     Ok(done.rows_affected())
 }
 
-impl SqliteStore {
-    pub(crate) async fn begin_immediate(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)
-    }
-}
-
 #[async_trait]
 impl AppStore for SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -229,7 +216,7 @@ impl AppStore for SqliteStore {
         enabled: bool,
         at: DateTime<Utc>,
     ) -> Result<(ModuleRecord, u64), StoreError> {
-        let mut tx = self.begin_immediate().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
             "UPDATE application_modules SET is_enabled = ?2, updated_at = max(?3, updated_at) \
              WHERE name = ?1 RETURNING ",
@@ -296,7 +283,7 @@ impl AppStore for SqliteStore {
         change: AppChange,
         at: DateTime<Utc>,
     ) -> Result<AppChangeOutcome, StoreError> {
-        let mut tx = self.begin_immediate().await?;
+        let mut tx = self.begin_write().await?;
         let record = module_in(&mut tx, module).await?;
         let (before, newest) = pair_state(&mut tx, identity, record.id).await?;
         let plan = match plan_app_change(&record, &before, &change)? {

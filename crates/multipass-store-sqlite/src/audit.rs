@@ -1,15 +1,11 @@
 use crate::errors::map_err;
-use crate::store::{SqliteStore, uuid_text};
+use crate::store::{SqliteStore, parse_uuid, uuid_text};
 use crate::time::{from_text, to_text};
 use async_trait::async_trait;
 use multipass_domain::IdentityId;
 use multipass_store::{AuditStore, NewSecurityEvent, SecurityEventRecord, StoreError};
 use sqlx::Row;
 use uuid::Uuid;
-
-fn parse_uuid(text: &str) -> Result<Uuid, sqlx::Error> {
-    Uuid::parse_str(text).map_err(|e| sqlx::Error::Decode(format!("uuid {text:?}: {e}").into()))
-}
 
 #[async_trait]
 impl AuditStore for SqliteStore {

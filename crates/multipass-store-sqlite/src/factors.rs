@@ -3,8 +3,8 @@
 //! inside `BEGIN IMMEDIATE`) and a concurrent second attempt finds it gone.
 
 use crate::errors::map_err;
-use crate::store::{SqliteStore, credential_from_row, uuid_text};
-use crate::time::{from_text, to_text};
+use crate::store::{SqliteStore, credential_from_row, time_from, uuid_from, uuid_text};
+use crate::time::to_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use multipass_domain::{
@@ -15,8 +15,6 @@ use multipass_store::{
     StoreError,
 };
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-use uuid::Uuid;
 
 fn step_param(step: u64) -> Result<i64, StoreError> {
     i64::try_from(step).map_err(|_| StoreError::Unexpected(format!("TOTP step {step} too large")))
@@ -24,16 +22,6 @@ fn step_param(step: u64) -> Result<i64, StoreError> {
 
 fn decode<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, sqlx::Error> {
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(format!("{column}: {e}").into()))
-}
-
-fn id_from(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    Uuid::parse_str(&text)
-        .map_err(|e| sqlx::Error::Decode(format!("{column} {text:?}: {e}").into()))
-}
-
-fn time_from(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    from_text(&row.try_get::<String, _>(column)?)
 }
 
 #[async_trait]
@@ -234,8 +222,8 @@ impl FactorStore for SqliteStore {
         let session = (|| -> Result<(SessionRecord, DateTime<Utc>), sqlx::Error> {
             Ok((
                 SessionRecord {
-                    id: SessionId::from_uuid(id_from(&row, "id")?),
-                    identity_id: IdentityId::from_uuid(id_from(&row, "identity_id")?),
+                    id: SessionId::from_uuid(uuid_from(&row, "id")?),
+                    identity_id: IdentityId::from_uuid(uuid_from(&row, "identity_id")?),
                     created_at: time_from(&row, "created_at")?,
                     expires_at: time_from(&row, "expires_at")?,
                 },
@@ -279,7 +267,7 @@ impl FactorStore for SqliteStore {
         rows.iter()
             .map(|row| {
                 Ok(SessionSummary {
-                    id: SessionId::from_uuid(id_from(row, "id")?),
+                    id: SessionId::from_uuid(uuid_from(row, "id")?),
                     kind: row.try_get("kind")?,
                     auth_method: row.try_get("auth_method")?,
                     audience: row.try_get("audience")?,

@@ -3,7 +3,7 @@
 //! cancelling and issuing are serialised across every process that opens the file.
 
 use crate::errors::map_err;
-use crate::store::{SqliteStore, uuid_text};
+use crate::store::{SqliteStore, time_from, uuid_from, uuid_text};
 use crate::time::{from_text, to_text};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,15 +35,6 @@ fn decode_err(what: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("{what} {value:?}").into())
 }
 
-fn uuid_in(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    Uuid::parse_str(&text).map_err(|_| decode_err(column, &text))
-}
-
-fn time_in(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    from_text(&row.try_get::<String, _>(column)?)
-}
-
 fn side_from(row: &SqliteRow, column: &str) -> Result<Side, sqlx::Error> {
     let text: String = row.try_get(column)?;
     match text.as_str() {
@@ -55,7 +46,7 @@ fn side_from(row: &SqliteRow, column: &str) -> Result<Side, sqlx::Error> {
 
 fn asset_from(row: &SqliteRow) -> Result<AssetRecord, sqlx::Error> {
     Ok(AssetRecord {
-        id: AssetId::from_uuid(uuid_in(row, "id")?),
+        id: AssetId::from_uuid(uuid_from(row, "id")?),
         symbol: row.try_get("symbol")?,
         name: row.try_get("name")?,
         asset_type: row.try_get("asset_type")?,
@@ -63,18 +54,18 @@ fn asset_from(row: &SqliteRow) -> Result<AssetRecord, sqlx::Error> {
         circulating_supply: row.try_get("circulating_supply")?,
         status: row.try_get("status")?,
         is_tradable: row.try_get("is_tradable")?,
-        created_at: time_in(row, "created_at")?,
-        updated_at: time_in(row, "updated_at")?,
+        created_at: time_from(row, "created_at")?,
+        updated_at: time_from(row, "updated_at")?,
     })
 }
 
 fn order_from(row: &SqliteRow) -> Result<OrderRecord, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(OrderRecord {
-        id: OrderId::from_uuid(uuid_in(row, "id")?),
+        id: OrderId::from_uuid(uuid_from(row, "id")?),
         sequence: row.try_get("sequence")?,
-        asset_id: AssetId::from_uuid(uuid_in(row, "asset_id")?),
-        wallet_id: WalletId::from_uuid(uuid_in(row, "wallet_id")?),
+        asset_id: AssetId::from_uuid(uuid_from(row, "asset_id")?),
+        wallet_id: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
         side: side_from(row, "side")?,
         price: row.try_get("price")?,
         quantity: row.try_get("quantity")?,
@@ -82,23 +73,23 @@ fn order_from(row: &SqliteRow) -> Result<OrderRecord, sqlx::Error> {
         locked_amount: row.try_get("locked_amount")?,
         status: OrderStatus::parse(&status).ok_or_else(|| decode_err("status", &status))?,
         cancel_reason: row.try_get("cancel_reason")?,
-        created_at: time_in(row, "created_at")?,
-        updated_at: time_in(row, "updated_at")?,
+        created_at: time_from(row, "created_at")?,
+        updated_at: time_from(row, "updated_at")?,
     })
 }
 
 fn trade_from(row: &SqliteRow) -> Result<TradeRecord, sqlx::Error> {
     Ok(TradeRecord {
-        id: uuid_in(row, "id")?,
-        asset_id: AssetId::from_uuid(uuid_in(row, "asset_id")?),
-        buy_order_id: OrderId::from_uuid(uuid_in(row, "buy_order_id")?),
-        sell_order_id: OrderId::from_uuid(uuid_in(row, "sell_order_id")?),
-        buyer_wallet_id: WalletId::from_uuid(uuid_in(row, "buyer_wallet_id")?),
-        seller_wallet_id: WalletId::from_uuid(uuid_in(row, "seller_wallet_id")?),
+        id: uuid_from(row, "id")?,
+        asset_id: AssetId::from_uuid(uuid_from(row, "asset_id")?),
+        buy_order_id: OrderId::from_uuid(uuid_from(row, "buy_order_id")?),
+        sell_order_id: OrderId::from_uuid(uuid_from(row, "sell_order_id")?),
+        buyer_wallet_id: WalletId::from_uuid(uuid_from(row, "buyer_wallet_id")?),
+        seller_wallet_id: WalletId::from_uuid(uuid_from(row, "seller_wallet_id")?),
         aggressor_side: side_from(row, "aggressor_side")?,
         price: row.try_get("price")?,
         quantity: row.try_get("quantity")?,
-        executed_at: time_in(row, "executed_at")?,
+        executed_at: time_from(row, "executed_at")?,
     })
 }
 
@@ -134,7 +125,7 @@ async fn check_wallet(
         .await
         .map_err(map_err)?
         .ok_or(MarketRefusal::WalletNotFound)?;
-    let identity = uuid_in(&row, "identity_id").map_err(map_err)?;
+    let identity = uuid_from(&row, "identity_id").map_err(map_err)?;
     if owner.is_some_and(|owner| owner.as_uuid() != identity) {
         return Err(MarketRefusal::NotOwner.into());
     }
@@ -165,7 +156,7 @@ async fn load_positions(
     };
     rows.iter()
         .map(|row| {
-            let wallet = WalletId::from_uuid(uuid_in(row, "wallet_id").map_err(map_err)?);
+            let wallet = WalletId::from_uuid(uuid_from(row, "wallet_id").map_err(map_err)?);
             let position = Position {
                 quantity: amount(row, "quantity")?,
                 cost_basis: amount(row, "cost_basis")?,
@@ -637,8 +628,8 @@ impl MarketStore for SqliteStore {
         .iter()
         .map(|row| {
             Ok(BookRow {
-                id: OrderId::from_uuid(uuid_in(row, "id")?),
-                wallet: WalletId::from_uuid(uuid_in(row, "wallet_id")?),
+                id: OrderId::from_uuid(uuid_from(row, "id")?),
+                wallet: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
                 side: side_from(row, "side")?,
                 price: row.try_get("price")?,
                 remaining: row.try_get("remaining")?,
@@ -765,8 +756,8 @@ impl MarketStore for SqliteStore {
         .iter()
         .map(|row| {
             Ok(PositionRecord {
-                wallet_id: WalletId::from_uuid(uuid_in(row, "wallet_id")?),
-                asset_id: AssetId::from_uuid(uuid_in(row, "asset_id")?),
+                wallet_id: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
+                asset_id: AssetId::from_uuid(uuid_from(row, "asset_id")?),
                 symbol: row.try_get("symbol")?,
                 quantity: row.try_get("quantity")?,
                 cost_basis: row.try_get("cost_basis")?,

@@ -1,6 +1,6 @@
 use crate::errors::map_err;
-use crate::store::{SqliteStore, uuid_text};
-use crate::time::{from_text, to_text};
+use crate::store::{SqliteStore, optional_time_from, time_from, uuid_from, uuid_text};
+use crate::time::to_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -44,22 +44,6 @@ fn decode_err(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::Decode(format!("{column}: {e}").into())
 }
 
-fn uuid_col(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    Uuid::parse_str(&text).map_err(|e| decode_err(column, e))
-}
-
-fn time_col(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    from_text(&row.try_get::<String, _>(column)?)
-}
-
-fn optional_time_col(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    row.try_get::<Option<String>, _>(column)?
-        .as_deref()
-        .map(from_text)
-        .transpose()
-}
-
 fn json_col(row: &SqliteRow, column: &str) -> Result<Value, sqlx::Error> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| decode_err(column, e))
@@ -67,13 +51,13 @@ fn json_col(row: &SqliteRow, column: &str) -> Result<Value, sqlx::Error> {
 
 fn notification_from(row: &SqliteRow) -> Result<NotificationRecord, sqlx::Error> {
     Ok(NotificationRecord {
-        id: uuid_col(row, "id")?,
+        id: uuid_from(row, "id")?,
         kind: row.try_get("kind")?,
         title: row.try_get("title")?,
         body: row.try_get("body")?,
-        read_at: optional_time_col(row, "read_at")?,
+        read_at: optional_time_from(row, "read_at")?,
         metadata: json_col(row, "metadata")?,
-        created_at: time_col(row, "created_at")?,
+        created_at: time_from(row, "created_at")?,
     })
 }
 
@@ -81,7 +65,7 @@ fn definition_from(row: &SqliteRow) -> Result<ReportDefinitionRecord, sqlx::Erro
     let parameters: Vec<String> = serde_json::from_value(json_col(row, "parameters")?)
         .map_err(|e| decode_err("parameters", e))?;
     Ok(ReportDefinitionRecord {
-        id: uuid_col(row, "id")?,
+        id: uuid_from(row, "id")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         sql_template: row.try_get("sql_template")?,
@@ -90,25 +74,25 @@ fn definition_from(row: &SqliteRow) -> Result<ReportDefinitionRecord, sqlx::Erro
         row_limit: row.try_get("row_limit")?,
         is_builtin: row.try_get("is_builtin")?,
         is_active: row.try_get("is_active")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
+        created_at: time_from(row, "created_at")?,
+        updated_at: time_from(row, "updated_at")?,
     })
 }
 
 fn report_from(row: &SqliteRow) -> Result<GeneratedReportSummary, sqlx::Error> {
     Ok(GeneratedReportSummary {
-        id: uuid_col(row, "id")?,
-        definition_id: uuid_col(row, "report_definition_id")?,
+        id: uuid_from(row, "id")?,
+        definition_id: uuid_from(row, "report_definition_id")?,
         definition_name: row.try_get("definition_name")?,
-        identity_id: IdentityId::from_uuid(uuid_col(row, "identity_id")?),
+        identity_id: IdentityId::from_uuid(uuid_from(row, "identity_id")?),
         parameters: json_col(row, "parameters")?,
         format: row.try_get("format")?,
         status: row.try_get("status")?,
         result_hash: row.try_get("result_hash")?,
         row_count: row.try_get("row_count")?,
         error_message: row.try_get("error_message")?,
-        generated_at: optional_time_col(row, "generated_at")?,
-        created_at: time_col(row, "created_at")?,
+        generated_at: optional_time_from(row, "generated_at")?,
+        created_at: time_from(row, "created_at")?,
     })
 }
 

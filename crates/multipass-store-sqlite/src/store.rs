@@ -27,6 +27,10 @@ pub(crate) fn uuid_text(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 
+pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, sqlx::Error> {
+    Uuid::parse_str(text).map_err(|e| sqlx::Error::Decode(format!("uuid {text:?}: {e}").into()))
+}
+
 pub(crate) fn uuid_from(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
     let text: String = row.try_get(column)?;
     Uuid::parse_str(&text)
@@ -113,6 +117,8 @@ impl SqliteStore {
             .map_err(map_err)
     }
 
+    /// Takes SQLite's single write lock up front, before anything is read, so that a
+    /// read-modify-write never finds its reads stale.
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {

@@ -3,7 +3,7 @@
 //! interleave with another client's transfer.
 
 use crate::errors::map_err;
-use crate::store::{SqliteStore, uuid_text};
+use crate::store::{SqliteStore, uuid_from, uuid_text};
 use crate::time::{from_text, to_text};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -38,24 +38,8 @@ fn trusted(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
 }
 
-/// Takes SQLite's write lock up front, before anything is read.
-async fn begin_write(
-    store: &SqliteStore,
-) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-    store
-        .pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(map_err)
-}
-
 fn decode_err(column: &str, detail: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::Decode(format!("{column}: {detail}").into())
-}
-
-fn uuid_at(row: &SqliteRow, column: &str) -> Result<Uuid, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    Uuid::parse_str(&text).map_err(|e| decode_err(column, e))
 }
 
 fn json_at<T: serde::de::DeserializeOwned>(
@@ -69,8 +53,8 @@ fn json_at<T: serde::de::DeserializeOwned>(
 fn wallet_from_row(row: &SqliteRow) -> Result<WalletRecord, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(WalletRecord {
-        id: WalletId::from_uuid(uuid_at(row, "id")?),
-        identity_id: IdentityId::from_uuid(uuid_at(row, "identity_id")?),
+        id: WalletId::from_uuid(uuid_from(row, "id")?),
+        identity_id: IdentityId::from_uuid(uuid_from(row, "identity_id")?),
         name: row.try_get("name")?,
         status: WalletStatus::parse(&status).map_err(|e| decode_err("status", e))?,
         key_algorithm: row.try_get("key_algorithm")?,
@@ -91,10 +75,10 @@ fn tx_from_row(row: &SqliteRow) -> Result<TransactionRecord, sqlx::Error> {
         .map(|text| Uuid::parse_str(&text).map_err(|e| decode_err("counterparty_wallet_id", e)))
         .transpose()?;
     Ok(TransactionRecord {
-        id: uuid_at(row, "id")?,
-        wallet_id: WalletId::from_uuid(uuid_at(row, "wallet_id")?),
+        id: uuid_from(row, "id")?,
+        wallet_id: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
         counterparty_wallet_id: counterparty.map(WalletId::from_uuid),
-        transfer_id: uuid_at(row, "transfer_id")?,
+        transfer_id: uuid_from(row, "transfer_id")?,
         direction: Direction::parse(&direction).map_err(|e| decode_err("direction", e))?,
         tx_type: row.try_get("tx_type")?,
         asset_type: row.try_get("asset_type")?,
@@ -287,7 +271,7 @@ impl SqliteStore {
             if hash.as_deref() != Some(t.request_hash.as_str()) {
                 return Ok(Err(StoreError::Conflict(Conflict::IdempotencyMismatch)));
             }
-            let rows = legs(conn, uuid_at(&earlier, "transfer_id")?).await?;
+            let rows = legs(conn, uuid_from(&earlier, "transfer_id")?).await?;
             return Ok(txs_from(&rows).map(TransferOutcome::Replayed));
         }
 
@@ -385,7 +369,7 @@ impl SqliteStore {
 impl WalletStore for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn create_wallet(&self, wallet: NewWallet) -> Result<WalletRecord, StoreError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write().await?;
         let labels = serde_json::to_string(wallet.labels.as_slice())
             .map_err(|e| StoreError::Unexpected(e.to_string()))?;
         let addresses = serde_json::json!([wallet.address]).to_string();
@@ -439,7 +423,7 @@ impl WalletStore for SqliteStore {
         status: WalletStatus,
         now: DateTime<Utc>,
     ) -> Result<WalletRecord, StoreError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write().await?;
         let current = wallet_by_id(&mut tx, id.as_uuid()).await?;
         if current.status == WalletStatus::Closed {
             return Err(StoreError::Conflict(Conflict::WalletInactive));
@@ -469,7 +453,7 @@ impl WalletStore for SqliteStore {
         rows.iter()
             .map(|row| -> Result<BalanceRecord, sqlx::Error> {
                 Ok(BalanceRecord {
-                    wallet_id: WalletId::from_uuid(uuid_at(row, "wallet_id")?),
+                    wallet_id: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
                     asset_type: row.try_get("asset_type")?,
                     total: row.try_get("total")?,
                     locked: row.try_get("locked")?,
@@ -484,7 +468,7 @@ impl WalletStore for SqliteStore {
     async fn deposit(&self, deposit: NewDeposit) -> Result<TransactionRecord, StoreError> {
         let wallet = deposit.wallet_id.as_uuid();
         let asset = deposit.asset.as_str();
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write().await?;
         let status = status_of(&mut tx, wallet).await.map_err(map_err)?;
         if status != WalletStatus::Active.as_str() {
             return Err(StoreError::Conflict(Conflict::WalletInactive));
@@ -520,7 +504,7 @@ impl WalletStore for SqliteStore {
 
     #[tracing::instrument(skip_all)]
     async fn transfer(&self, transfer: NewTransfer) -> Result<TransferOutcome, StoreError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write().await?;
         if transfer.fee > 0 {
             ensure_treasury(&mut tx, &to_text(transfer.created_at))
                 .await
@@ -612,9 +596,9 @@ fn export_row(row: &SqliteRow) -> Result<ExportRow, sqlx::Error> {
         .map(|text| Uuid::parse_str(&text).map_err(|e| decode_err("counterparty_wallet_id", e)))
         .transpose()?;
     Ok(ExportRow {
-        id: uuid_at(row, "id")?,
+        id: uuid_from(row, "id")?,
         created_at: from_text(&row.try_get::<String, _>(1)?)?,
-        transfer_id: uuid_at(row, "transfer_id")?,
+        transfer_id: uuid_from(row, "transfer_id")?,
         counterparty_wallet_id: counterparty,
         direction: row.try_get(4)?,
         tx_type: row.try_get(5)?,

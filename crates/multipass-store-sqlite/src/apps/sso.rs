@@ -31,7 +31,7 @@ pub(super) async fn open_sso_session(
     module: &ModuleName,
     session: NewSsoSession,
 ) -> Result<SsoSessionOpened, StoreError> {
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.begin_write().await?;
     let record = module_in(&mut tx, module).await?;
     let (state, _) = pair_state(&mut tx, session.identity_id, record.id).await?;
     let required = record.required_scope_set()?;
@@ -127,7 +127,7 @@ pub(super) async fn add_sso_key(
     key: NewSsoKey,
     retire: Option<&str>,
 ) -> Result<(), StoreError> {
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.begin_write().await?;
     let created_at = to_text(key.created_at);
     sqlx::query(
         "INSERT INTO sso_signing_keys (kid, algorithm, public_key, created_at) VALUES (?1, 'EdDSA', ?2, ?3)",

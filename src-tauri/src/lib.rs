@@ -49,6 +49,15 @@ pub fn run() -> anyhow::Result<()> {
             commands::security::totp_disable,
             commands::security::regenerate_backup_codes,
             commands::security::change_password,
+            commands::passes::connected_passes,
+            commands::passes::wink_pass,
+            commands::passes::pass_diagnostics,
+            commands::passes::list_passes,
+            commands::passes::revoke_pass,
+            commands::passes::report_pass_lost,
+            commands::passes::enrol_pass_at_desk,
+            commands::passes::sign_in_with_pass,
+            commands::passes::cancel_pass_ceremony,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .map_err(|e| anyhow::anyhow!("the desktop window failed: {e}"))

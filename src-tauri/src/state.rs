@@ -1,6 +1,7 @@
+use multipass_api::pass_ceremony::CeremonyControl;
 use multipass_api::{ApiError, ConfigError, ErrorCode, MultipassApi, Settings};
 use multipass_domain::SessionToken;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What the shell keeps between commands. The session token stays on the Rust side: the
 /// web view never sees it, so script running in the page cannot take it elsewhere.
@@ -8,6 +9,28 @@ pub struct DesktopState {
     settings: Result<Settings, ConfigError>,
     api: tokio::sync::Mutex<Option<MultipassApi>>,
     session: Mutex<Option<SessionToken>>,
+    /// The pass ceremony the window is running, for its Cancel button. One pass at a time:
+    /// a second ceremony would compete for the same touch.
+    ceremony: Arc<Mutex<Option<CeremonyControl>>>,
+}
+
+/// Holds the window's one ceremony slot while a ceremony runs and frees it when dropped,
+/// however the ceremony ends.
+pub struct CeremonySlot {
+    slot: Arc<Mutex<Option<CeremonyControl>>>,
+    pub control: CeremonyControl,
+}
+
+impl Drop for CeremonySlot {
+    fn drop(&mut self) {
+        *lock(&self.slot) = None;
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl DesktopState {
@@ -19,6 +42,7 @@ impl DesktopState {
             settings,
             api: tokio::sync::Mutex::new(None),
             session: Mutex::new(None),
+            ceremony: Arc::default(),
         }
     }
 
@@ -39,17 +63,37 @@ impl DesktopState {
     }
 
     pub fn replace_session(&self, token: Option<SessionToken>) -> Option<SessionToken> {
-        let mut guard = self
-            .session
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        std::mem::replace(&mut *guard, token)
+        std::mem::replace(&mut *lock(&self.session), token)
     }
 
     pub fn session(&self) -> Option<SessionToken> {
-        self.session
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        lock(&self.session).clone()
+    }
+
+    /// Claims the ceremony slot for `control`, or refuses while another ceremony runs.
+    pub fn begin_ceremony(&self, control: CeremonyControl) -> Result<CeremonySlot, ApiError> {
+        let mut current = lock(&self.ceremony);
+        if current.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "Another operation with a pass is still running. Finish or cancel it first.",
+            ));
+        }
+        *current = Some(control.clone());
+        Ok(CeremonySlot {
+            slot: Arc::clone(&self.ceremony),
+            control,
+        })
+    }
+
+    /// Presses Cancel on the running ceremony; false when none runs.
+    pub fn cancel_ceremony(&self) -> bool {
+        match lock(&self.ceremony).as_ref() {
+            Some(control) => {
+                control.cancel();
+                true
+            }
+            None => false,
+        }
     }
 }

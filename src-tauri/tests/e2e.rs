@@ -43,6 +43,11 @@ fn native_driver() -> PathBuf {
 }
 
 async fn start_driver(home: &Path) -> Driver {
+    start_driver_with(home, &[]).await
+}
+
+/// `env` reaches the app: tauri-driver passes its environment on to the app it launches.
+async fn start_driver_with(home: &Path, env: &[(&str, &str)]) -> Driver {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "no DISPLAY: run the end-to-end tests under Xvfb (scripts/test.sh does)"
@@ -62,6 +67,8 @@ async fn start_driver(home: &Path) -> Driver {
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env_remove("DATABASE_URL")
+        .env_remove("MULTIPASS_PASS_UDP")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -321,4 +328,185 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
         unread,
         "the badge shows what the store holds"
     );
+}
+
+async fn sign_up_in_window(client: &Client, username: &str, full_name: &str) {
+    click(client, "[data-testid=goto-signup]").await;
+    type_into(client, "#signup-fullname", full_name).await;
+    type_into(client, "#signup-email", &format!("{username}@example.com")).await;
+    type_into(client, "#signup-username", username).await;
+    type_into(client, "#signup-password", PASSWORD).await;
+    type_into(client, "#signup-password-confirm", PASSWORD).await;
+    click(client, "[data-testid=signup-submit]").await;
+    signed_in_as(client, username).await;
+}
+
+async fn signed_in_as(client: &Client, username: &str) {
+    wait_for_xpath(
+        client,
+        &format!("//*[@data-testid='home-username' and normalize-space()='{username}']"),
+    )
+    .await;
+}
+
+async fn sign_out_in_window(client: &Client) {
+    click(client, "[data-testid=signout]").await;
+    wait_for(client, "[data-testid=signin-form]").await;
+}
+
+/// Waits until the software pass is listed, then chooses it.
+async fn choose_software_pass(client: &Client, prefix: &str) {
+    let radio = wait_for(
+        client,
+        &format!("[data-testid={prefix}-device][data-device=software]"),
+    )
+    .await;
+    radio.click().await.expect("choose the software pass");
+    wait_for_xpath(
+        client,
+        &format!("//*[@data-testid='{prefix}-devices']//*[contains(., '(test device)')]"),
+    )
+    .await;
+}
+
+const PASS_PIN: &str = "4821";
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
+async fn desk_enrols_a_software_pass_and_its_holder_signs_in_with_it() {
+    let home = tempfile::tempdir().expect("temp home");
+    let pass_dir = tempfile::tempdir().expect("pass state folder");
+    let mut config = multipass_softpass::Config::new(pass_dir.path().join("pass.json"));
+    config.pin = Some(PASS_PIN.to_owned());
+    let pass = multipass_softpass::spawn(config).expect("the software pass");
+    let pass_addr = pass.addr().to_string();
+    let driver = start_driver_with(home.path(), &[("MULTIPASS_PASS_UDP", &pass_addr)]).await;
+    let client = launch(&driver).await;
+    wait_for(&client, "[data-testid=signin-form]").await;
+
+    // The holder has an account; the desk member too, made an administrator from outside
+    // the window (as `multipass admin bootstrap` would), then signed in again to get the role.
+    sign_up_in_window(&client, "ben", "Ben Holder").await;
+    sign_out_in_window(&client).await;
+    sign_up_in_window(&client, "dee", "Dee Desk").await;
+    sign_out_in_window(&client).await;
+    let data_dir = home.path().join("data/multipass");
+    let api = multipass_api::MultipassApi::open(
+        &multipass_api::Settings::from_sources(&Default::default(), None, Some(data_dir))
+            .expect("settings for the window's store"),
+    )
+    .await
+    .expect("the window's store");
+    let desk = api
+        .sign_in_with(
+            multipass_api::dto::SignInRequest {
+                username: "dee".into(),
+                password: PASSWORD.into(),
+            },
+            None,
+            multipass_api::SessionKind::Cli,
+        )
+        .await
+        .expect("desk member signs in");
+    api.bootstrap_admin(&desk.token)
+        .await
+        .expect("the first administrator");
+    let enter = char::from(fantoccini::key::Key::Enter);
+    type_into(&client, "#signin-username", "dee").await;
+    type_into(&client, "#signin-password", &format!("{PASSWORD}{enter}")).await;
+    signed_in_as(&client, "dee").await;
+
+    // Desk enrolment: the software pass is listed as a test device, blinks on request, asks
+    // for its PIN, makes the credential and answers the test challenge.
+    click(&client, "[data-testid=nav-passes]").await;
+    wait_for_xpath(&client, "//h2[normalize-space()='Desk enrolment']").await;
+    type_into(&client, "#enrol-username", "ben").await;
+    choose_software_pass(&client, "enrol").await;
+    click(&client, "[data-testid=enrol-wink]").await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='enrol-devices']//*[contains(., 'is blinking')]",
+    )
+    .await;
+    type_into(&client, "#enrol-label", "Ben's desk key").await;
+    type_into(&client, "#enrol-pin", PASS_PIN).await;
+    screenshot(&client, "07-desk-enrolment.png").await;
+    click(&client, "[data-testid=enrol-submit]").await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='enrol-done' and contains(., 'enrolled for ben') and contains(., 'test challenge')]",
+    )
+    .await;
+    screenshot(&client, "08-enrolled.png").await;
+
+    // The same pass for the same person again is refused with the clear message.
+    type_into(&client, "#enrol-pin", PASS_PIN).await;
+    click(&client, "[data-testid=enrol-submit]").await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='form-error' and contains(., 'already enrolled')]",
+    )
+    .await;
+    sign_out_in_window(&client).await;
+
+    // The holder signs in with the pass: username, the pass, its PIN.
+    click(&client, "[data-testid=goto-pass-signin]").await;
+    type_into(&client, "#pass-signin-username", "ben").await;
+    choose_software_pass(&client, "pass-signin").await;
+    type_into(&client, "#pass-signin-pin", PASS_PIN).await;
+    screenshot(&client, "09a-pass-sign-in.png").await;
+    type_into(&client, "#pass-signin-pin", &format!("{PASS_PIN}{enter}")).await;
+    signed_in_as(&client, "ben").await;
+    click(&client, "[data-testid=nav-passes]").await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='pass-row' and @data-status='active' and contains(., \"Ben's desk key\") and contains(., 'Test device')]",
+    )
+    .await;
+    screenshot(&client, "09b-signed-in-with-pass.png").await;
+
+    client.close().await.expect("end the WebDriver session");
+    drop(driver);
+
+    // The registry holds one active software pass for ben, enrolled by dee, used once; both
+    // of its challenges (the enrolment test and the sign-in) are spent.
+    let db = home.path().join("data/multipass/multipass.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .expect("the store file the app created");
+    let passes: Vec<(String, String, String, String, i64, bool)> = sqlx::query_as(
+        "SELECT holder.username, desk.username, p.device_type, p.status, p.sign_count,
+                p.last_used_at IS NOT NULL
+         FROM hardware_passes p
+         JOIN multipass_credentials holder ON holder.identity_id = p.identity_id
+         JOIN multipass_credentials desk ON desk.identity_id = p.enrolled_by",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("passes");
+    assert_eq!(passes.len(), 1, "{passes:?}");
+    let (holder, enrolled_by, device_type, status, sign_count, used) = &passes[0];
+    assert_eq!(
+        (holder.as_str(), enrolled_by.as_str(), device_type.as_str()),
+        ("ben", "dee", "software_pass")
+    );
+    assert_eq!(status, "active");
+    assert!(*sign_count >= 2, "enrolment test and sign-in: {sign_count}");
+    assert!(used, "the sign-in stamps last_used_at");
+    let challenges: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT purpose, used_at IS NOT NULL FROM hardware_challenges ORDER BY created_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("challenges");
+    assert!(
+        challenges.iter().all(|(_, used)| *used),
+        "every challenge is spent: {challenges:?}"
+    );
+    let purposes: Vec<&str> = challenges.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(
+        purposes.contains(&"enrolment_test") && purposes.contains(&"sign_in"),
+        "{purposes:?}"
+    );
+    drop(pass);
 }

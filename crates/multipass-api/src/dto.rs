@@ -45,6 +45,8 @@ pub struct IdentityView {
     pub username: String,
     pub kyc_level: i16,
     pub verification_status: String,
+    /// `user`, `desk` or `admin`: which screens the window offers (the API checks again).
+    pub role: String,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -58,6 +60,7 @@ impl From<Identity> for IdentityView {
             username: identity.username,
             kyc_level: identity.kyc_level,
             verification_status: identity.verification_status,
+            role: identity.role,
             created_at: identity
                 .created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -144,6 +147,17 @@ pub fn typescript_bindings() -> String {
         crate::auth_views::BackupCodesView::decl(&cfg),
         crate::auth_views::AccountProof::decl(&cfg),
         crate::auth_views::ChangePasswordRequest::decl(&cfg),
+        crate::passes::PassView::decl(&cfg),
+        crate::passes::ChallengeView::decl(&cfg),
+        crate::pass_ceremony::DeviceRef::decl(&cfg),
+        crate::pass_ceremony::PassInfoView::decl(&cfg),
+        crate::pass_ceremony::ConnectedPass::decl(&cfg),
+        crate::pass_ceremony::HidDeviceView::decl(&cfg),
+        crate::pass_ceremony::PassDiagnostics::decl(&cfg),
+        crate::pass_ceremony::Progress::decl(&cfg),
+        crate::pass_ceremony::DeskEnrolmentRequest::decl(&cfg),
+        crate::pass_ceremony::DeskEnrolment::decl(&cfg),
+        crate::pass_ceremony::PassSignInRequest::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/multipass-api (dto.rs, error.rs and the service views) by `make bindings`. Do not edit by hand:\n\

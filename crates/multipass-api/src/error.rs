@@ -45,6 +45,8 @@ pub enum ErrorCode {
     LimitExceeded,
     /// The operating system's keyring refused or is not running.
     KeyringUnavailable,
+    /// The person stopped the operation (a pass ceremony's Cancel, Ctrl-C on the CLI).
+    Cancelled,
     Internal,
 }
 

@@ -262,6 +262,7 @@ fn api_sign_ins(addr: SocketAddr, runs: usize) -> Result<Vec<f64>> {
                 device: DeviceRef::Software,
                 label: String::new(),
                 pin: None,
+                expires_at: None,
             },
             &CeremonyControl::new(),
         )

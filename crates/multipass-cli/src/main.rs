@@ -157,7 +157,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
 }
 
 /// Prints an error (as `{"error": {code, message, field}}` with `--json`) and picks the exit
-/// code: 1 for a refused request, 2 when the store cannot be reached.
+/// code: 1 for a refused request, 2 when the store cannot be reached, 130 when cancelled.
 fn fail(err: &ApiError, json: bool) -> ExitCode {
     if json {
         println!("{}", serde_json::json!({ "error": err }));
@@ -171,10 +171,11 @@ fn fail(err: &ApiError, json: bool) -> ExitCode {
             err.message
         );
     }
-    if err.code == ErrorCode::Unavailable {
-        ExitCode::from(2)
-    } else {
-        ExitCode::FAILURE
+    match err.code {
+        ErrorCode::Unavailable => ExitCode::from(2),
+        // As a shell reports a command ended by Ctrl-C (128 + SIGINT).
+        ErrorCode::Cancelled => ExitCode::from(130),
+        _ => ExitCode::FAILURE,
     }
 }
 

@@ -51,6 +51,9 @@ pub enum PassesCommand {
         device: Option<String>,
         #[arg(long, default_value = "")]
         label: String,
+        /// RFC 3339 time from which the pass no longer signs in.
+        #[arg(long)]
+        expires_at: Option<String>,
     },
     /// Sign the command line in with a pass.
     SignIn {
@@ -115,6 +118,21 @@ fn pin_for(pass: Option<&ConnectedPass>) -> Result<Option<String>, ApiError> {
 
 fn progress() -> CeremonyControl {
     CeremonyControl::new().on_progress(|p| eprintln!("{}", p.message()))
+}
+
+/// Runs a ceremony with Ctrl-C wired to its Cancel: the pass is sent CANCEL and stops
+/// blinking, instead of the process dying while the pass still waits for a touch.
+async fn cancellable<T>(control: &CeremonyControl, ceremony: impl Future<Output = T>) -> T {
+    let button = control.clone();
+    let watcher = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Cancelling…");
+            button.cancel();
+        }
+    });
+    let outcome = ceremony.await;
+    watcher.abort();
+    outcome
 }
 
 fn device_name(device: &DeviceRef) -> &str {
@@ -229,6 +247,7 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
             username,
             device,
             label,
+            expires_at,
         } => {
             let token = current_token()?;
             let (device, found) = pick(api, device).await?;
@@ -237,8 +256,11 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
                 device,
                 label,
                 pin: pin_for(found.as_ref())?,
+                expires_at,
             };
-            let enrolled = api.enrol_pass_at_desk(&token, request, &progress()).await?;
+            let control = progress();
+            let enrolled =
+                cancellable(&control, api.enrol_pass_at_desk(&token, request, &control)).await?;
             let text = format!("enrolled and tested\n{}", pass_line(&enrolled.pass));
             Ok(Output::from_view(&enrolled, text))
         }
@@ -249,9 +271,12 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
                 device,
                 pin: pin_for(found.as_ref())?,
             };
-            let outcome = api
-                .sign_in_with_pass(request, SessionKind::Cli, &progress())
-                .await?;
+            let control = progress();
+            let outcome = cancellable(
+                &control,
+                api.sign_in_with_pass(request, SessionKind::Cli, &control),
+            )
+            .await?;
             signed_in_output(outcome)
         }
     }

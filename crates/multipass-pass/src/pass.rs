@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use crate::PassError;
 use crate::cose::PublicKey;
 use crate::ctap2::client_pin;
-use crate::ctap2::get_assertion::{GetAssertionRequest, GetAssertionResponse};
+use crate::ctap2::get_assertion::{GetAssertionRequest, GetAssertionResponse, SilentProbe};
 use crate::ctap2::info::Info;
 use crate::ctap2::make_credential::{MakeCredentialRequest, MakeCredentialResponse};
 use crate::ctap2::status::{self, Ctap2Status};
@@ -168,6 +168,40 @@ impl Pass {
         })
     }
 
+    /// The first of `candidates` this pass holds for `rp_id`, asked without a touch or a PIN
+    /// (getAssertion with `up: false`) in lists no longer than the pass accepts. IDs longer
+    /// than the pass's maximum cannot be its own and are skipped.
+    pub fn recognised_credential(
+        &mut self,
+        rp_id: &str,
+        candidates: &[Vec<u8>],
+        interaction: &mut Interaction<'_>,
+    ) -> Result<Option<Vec<u8>>, PassError> {
+        let longest = self.info.max_credential_id_length.unwrap_or(u64::MAX);
+        let candidates: Vec<Vec<u8>> = candidates
+            .iter()
+            .filter(|id| !id.is_empty() && id.len() as u64 <= longest)
+            .cloned()
+            .collect();
+        let per_request = probe_batch(&self.info, &candidates);
+        for batch in candidates.chunks(per_request) {
+            let params = SilentProbe {
+                rp_id,
+                candidates: batch,
+            }
+            .to_cbor();
+            match self.pin_aware_call(command::GET_ASSERTION, &params, interaction) {
+                Ok(body) => {
+                    let response = GetAssertionResponse::parse(&body)?;
+                    return Ok(Some(response.used_credential(batch)?.to_vec()));
+                }
+                Err(PassError::Status(Ctap2Status(status::NO_CREDENTIALS))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
     fn pin_auth(
         &mut self,
         pin: Option<&str>,
@@ -240,4 +274,62 @@ fn cbor_call(
     let payload = request(command, params)?;
     let raw = hid.call(cmd::CBOR, &payload, interaction)?;
     Ok(response_body(&raw)?.to_vec())
+}
+
+/// How many credential IDs go in one probe: what getInfo allows, and no more than fits the
+/// pass's message size (1024 bytes when it does not say) with room for the rest of the request.
+fn probe_batch(info: &Info, candidates: &[Vec<u8>]) -> usize {
+    const DESCRIPTOR_OVERHEAD: usize = 24;
+    const REQUEST_OVERHEAD: usize = 128;
+    let message = info
+        .max_msg_size
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(1024);
+    let widest = candidates.iter().map(Vec::len).max().unwrap_or(0) + DESCRIPTOR_OVERHEAD;
+    let by_size = message.saturating_sub(REQUEST_OVERHEAD) / widest;
+    let by_count = info
+        .max_credential_count_in_list
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(usize::MAX);
+    by_size.min(by_count).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use std::collections::BTreeMap;
+
+    fn info(max_msg_size: Option<u64>, max_count: Option<u64>) -> Info {
+        Info {
+            versions: vec!["FIDO_2_1".into()],
+            extensions: Vec::new(),
+            aaguid: [0; 16],
+            options: BTreeMap::new(),
+            max_msg_size,
+            max_credential_count_in_list: max_count,
+            max_credential_id_length: None,
+            pin_protocols: Vec::new(),
+            algorithms: Vec::new(),
+            firmware_version: None,
+            vendor_name: None,
+        }
+    }
+
+    #[rstest]
+    // 1024 - 128 = 896 bytes for descriptors of 64 + 24 bytes: 10 fit.
+    #[case(None, None, 64, 10)]
+    #[case(Some(1200), Some(8), 64, 8)]
+    #[case(Some(7609), None, 64, 85)]
+    // A list of one ID that alone would not fit is still sent, one at a time.
+    #[case(Some(200), None, 500, 1)]
+    fn probes_fit_the_pass(
+        #[case] max_msg_size: Option<u64>,
+        #[case] max_count: Option<u64>,
+        #[case] id_len: usize,
+        #[case] expected: usize,
+    ) {
+        let ids = vec![vec![7u8; id_len]; 200];
+        assert_eq!(probe_batch(&info(max_msg_size, max_count), &ids), expected);
+    }
 }

@@ -271,7 +271,13 @@ impl Authenticator {
         let client_data_hash = hash_param(params, 0x02)?;
         let allowed = credential_ids(params, 0x03)?;
         let want_presence = presence_option(params, 0x05)?;
-        let verified = self.check_pin_auth(params, 0x06, &client_data_hash)?;
+        // A silent request (`up: false`) only asks whether a credential is here, as CTAP 2.1
+        // allows without a PIN; the answer carries neither UP nor UV, so it signs no one in.
+        let verified = if !want_presence && params.opt_bytes(0x06, "pinUvAuthParam")?.is_none() {
+            false
+        } else {
+            self.check_pin_auth(params, 0x06, &client_data_hash)?
+        };
         let rp_hash = rp_id_hash(&rp_id);
         let (id, key) = allowed
             .iter()

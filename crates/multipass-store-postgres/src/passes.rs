@@ -133,6 +133,21 @@ impl PassStore for PgStore {
             .map_err(map_err)
     }
 
+    async fn active_passes(&self) -> Result<Vec<PassRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            pass_columns!(),
+            " FROM hardware_passes WHERE status = 'active' ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(pass_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(map_err)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn change_pass_status(
         &self,

@@ -111,6 +111,10 @@ pub trait PassStore: Send + Sync {
     /// Oldest first.
     async fn passes(&self, identity: IdentityId) -> Result<Vec<PassRecord>, StoreError>;
 
+    /// Every active pass of every identity, oldest first: a desk checks a new pass against
+    /// them, since a pass cannot list the credentials it answers for.
+    async fn active_passes(&self) -> Result<Vec<PassRecord>, StoreError>;
+
     /// Applies `event` to an active pass in one conditional update.
     async fn change_pass_status(
         &self,

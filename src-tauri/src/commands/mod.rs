@@ -3,6 +3,7 @@
 //! receives.
 
 pub mod notifications;
+pub mod passes;
 pub mod security;
 pub mod session;
 pub mod wallets;

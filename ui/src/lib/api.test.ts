@@ -18,6 +18,7 @@ const identity: IdentityView = {
   username: "ada",
   kycLevel: 0,
   verificationStatus: "unverified",
+  role: "user",
   createdAt: "2025-03-04T10:00:00Z",
 };
 

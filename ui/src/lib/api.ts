@@ -1,11 +1,15 @@
-import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type {
   AccountProof,
   ApiError,
   BackupCodesView,
   BalanceView,
   ChangePasswordRequest,
+  ConnectedPass,
   CreateWalletRequest,
+  DeskEnrolment,
+  DeskEnrolmentRequest,
+  DeviceRef,
   ErrorCode,
   HistoryPage,
   HistoryRequest,
@@ -13,6 +17,10 @@ import type {
   NotificationCount,
   NotificationListRequest,
   NotificationPage,
+  PassDiagnostics,
+  PassSignInRequest,
+  PassView,
+  Progress,
   SecondFactorStatus,
   SessionView,
   TotpEnrolment,
@@ -48,6 +56,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "timeout",
   "limit_exceeded",
   "keyring_unavailable",
+  "cancelled",
   "internal",
 ]);
 
@@ -172,6 +181,66 @@ export function regenerateBackupCodes(): Promise<ApiResult<BackupCodesView>> {
 /** Answers how many other sessions were signed out. */
 export function changePassword(request: ChangePasswordRequest): Promise<ApiResult<number>> {
   return call<number>("change_password", { request });
+}
+
+export function connectedPasses(): Promise<ApiResult<ConnectedPass[]>> {
+  return call<ConnectedPass[]>("connected_passes");
+}
+
+export function winkPass(device: DeviceRef): Promise<ApiResult<null>> {
+  return call<null>("wink_pass", { device });
+}
+
+export function passDiagnostics(): Promise<ApiResult<PassDiagnostics>> {
+  return call<PassDiagnostics>("pass_diagnostics");
+}
+
+/** The signed-in person's passes, or `username`'s for desk staff and admins. */
+export function listPasses(username: string | null = null): Promise<ApiResult<PassView[]>> {
+  return call<PassView[]>("list_passes", { username });
+}
+
+export function revokePass(passId: string, reason: string | null): Promise<ApiResult<PassView>> {
+  return call<PassView>("revoke_pass", { passId, reason });
+}
+
+export function reportPassLost(
+  passId: string,
+  reason: string | null,
+): Promise<ApiResult<PassView>> {
+  return call<PassView>("report_pass_lost", { passId, reason });
+}
+
+function progressChannel(onProgress: (progress: Progress) => void): Channel<Progress> {
+  const channel = new Channel<Progress>();
+  channel.onmessage = onProgress;
+  return channel;
+}
+
+/** Runs until the pass answers, fails, or `cancelPassCeremony` stops it. */
+export function enrolPassAtDesk(
+  request: DeskEnrolmentRequest,
+  onProgress: (progress: Progress) => void,
+): Promise<ApiResult<DeskEnrolment>> {
+  return call<DeskEnrolment>("enrol_pass_at_desk", {
+    request,
+    onProgress: progressChannel(onProgress),
+  });
+}
+
+export function signInWithPass(
+  request: PassSignInRequest,
+  onProgress: (progress: Progress) => void,
+): Promise<ApiResult<SignedIn>> {
+  return call<SignedIn>("sign_in_with_pass", {
+    request,
+    onProgress: progressChannel(onProgress),
+  });
+}
+
+/** Answers whether a ceremony was running. */
+export function cancelPassCeremony(): Promise<ApiResult<boolean>> {
+  return call<boolean>("cancel_pass_ceremony");
 }
 
 let uiReadySent = false;

@@ -1,7 +1,7 @@
 // Generated from crates/multipass-api (dto.rs, error.rs and the service views) by `make bindings`. Do not edit by hand:
 // the test `bindings_file_is_current` fails when this file and the Rust types disagree.
 
-export type ErrorCode = "invalid_input" | "invalid_credentials" | "conflict" | "not_found" | "unauthenticated" | "unavailable" | "schema_too_new" | "config" | "forbidden" | "insufficient_funds" | "idempotency_mismatch" | "invalid_state" | "expired" | "already_used" | "second_factor_required" | "timeout" | "limit_exceeded" | "keyring_unavailable" | "internal";
+export type ErrorCode = "invalid_input" | "invalid_credentials" | "conflict" | "not_found" | "unauthenticated" | "unavailable" | "schema_too_new" | "config" | "forbidden" | "insufficient_funds" | "idempotency_mismatch" | "invalid_state" | "expired" | "already_used" | "second_factor_required" | "timeout" | "limit_exceeded" | "keyring_unavailable" | "cancelled" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, 
 /**
@@ -18,6 +18,10 @@ export type StatusView = { backend: StoreBackend, schemaVersion: number, healthy
 location: string, };
 
 export type IdentityView = { id: string, fullName: string, email: string, username: string, kycLevel: number, verificationStatus: string, 
+/**
+ * `user`, `desk` or `admin`: which screens the window offers (the API checks again).
+ */
+role: string, 
 /**
  * RFC 3339, UTC.
  */
@@ -184,3 +188,77 @@ export type BackupCodesView = { codes: Array<string>, };
 export type AccountProof = { "kind": "totp", "value": string } | { "kind": "password", "value": string };
 
 export type ChangePasswordRequest = { currentPassword: string, newPassword: string, };
+
+export type PassView = { id: string, identityId: string, enrolledBy: string | null, deviceType: string, label: string, credentialId: string, publicKey: string, 
+/**
+ * COSE algorithm: -7 (ES256) or -8 (EdDSA).
+ */
+algorithm: number, aaguid: string | null, signCount: number, capabilities: Array<string>, status: string, statusReason: string | null, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, createdAt: string, };
+
+export type ChallengeView = { id: string, passId: string, purpose: string, 
+/**
+ * Hex; sign exactly these bytes.
+ */
+challenge: string, expiresAt: string, usedAt: string | null, };
+
+export type DeviceRef = { "kind": "hid", path: string, } | { "kind": "software" };
+
+export type PassInfoView = { aaguid: string, versions: Array<string>, vendorName: string | null, firmwareVersion: number | null, 
+/**
+ * None: no PIN support; false: supported but not set.
+ */
+pinSet: boolean | null, algorithms: Array<number>, };
+
+export type ConnectedPass = { device: DeviceRef, 
+/**
+ * fido2_usb or software_pass.
+ */
+deviceType: string, 
+/**
+ * The software pass is for tests and demos only.
+ */
+testDevice: boolean, 
+/**
+ * Four hex digits.
+ */
+vendorId: string | null, productId: string | null, manufacturer: string | null, product: string | null, info: PassInfoView | null, 
+/**
+ * Why getInfo failed, when it did.
+ */
+problem: string | null, };
+
+export type HidDeviceView = { path: string, vendorId: string, productId: string, usagePage: string, usage: string, manufacturer: string | null, product: string | null, 
+/**
+ * Usage page 0xF1D0, usage 0x01.
+ */
+isFidoPass: boolean, canOpen: boolean, problem: string | null, };
+
+export type PassDiagnostics = { os: string, devices: Array<HidDeviceView>, softwarePass: string | null, rpId: string, };
+
+export type Progress = "touch_needed" | "processing";
+
+export type DeskEnrolmentRequest = { 
+/**
+ * Whose pass it becomes.
+ */
+username: string, device: DeviceRef, 
+/**
+ * Empty: the pass's own product name.
+ */
+label: string, 
+/**
+ * The pass's PIN, when it has one.
+ */
+pin: string | null, 
+/**
+ * RFC 3339; from then on the pass no longer signs in. None: it does not expire.
+ */
+expiresAt: string | null, };
+
+export type DeskEnrolment = { pass: PassView, 
+/**
+ * The `enrolment_test` challenge the new pass answered.
+ */
+testChallenge: ChallengeView, };
+
+export type PassSignInRequest = { username: string, device: DeviceRef, pin: string | null, };

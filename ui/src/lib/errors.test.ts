@@ -63,6 +63,7 @@ describe("errorMessage", () => {
       "timeout",
       "limit_exceeded",
       "keyring_unavailable",
+      "cancelled",
       "internal",
     ];
     for (const code of codes) {

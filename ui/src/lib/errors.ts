@@ -25,6 +25,7 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   limit_exceeded: "That is more than the allowed limit.",
   keyring_unavailable:
     "The system keyring isn't available. Make sure it is running and unlocked, then try again.",
+  cancelled: "The operation was cancelled.",
   internal: INTERNAL_MESSAGE,
 };
 

@@ -18,6 +18,7 @@ const identity: IdentityView = {
   username: "ada",
   kycLevel: 1,
   verificationStatus: "verified",
+  role: "user",
   createdAt: "2025-03-04T10:00:00Z",
 };
 

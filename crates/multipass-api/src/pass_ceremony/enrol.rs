@@ -13,8 +13,9 @@ use ts_rs::TS;
 use super::challenge::{ClientData, decode_credential};
 use super::{CeremonyControl, DeviceRef};
 use crate::MultipassApi;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::passes::{ChallengeView, EnrollPassRequest, PassView};
+use multipass_store::passes::PassRecord;
 
 #[derive(Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -28,6 +29,9 @@ pub struct DeskEnrolmentRequest {
     /// The pass's PIN, when it has one.
     #[serde(default)]
     pub pin: Option<String>,
+    /// RFC 3339; from then on the pass no longer signs in. None: it does not expire.
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 impl std::fmt::Debug for DeskEnrolmentRequest {
@@ -36,6 +40,7 @@ impl std::fmt::Debug for DeskEnrolmentRequest {
             .field("username", &self.username)
             .field("device", &self.device)
             .field("pin", &self.pin.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
             .finish()
     }
 }
@@ -84,10 +89,17 @@ impl MultipassApi {
             .target_identity(&caller, Some(&request.username))
             .await?;
         caller.require_self_or(holder, Role::Desk)?;
-        let exclude = self
+        // Checked now so that a bad date does not waste a touch.
+        crate::identity::future_time("expiresAt", request.expires_at.as_deref(), self.clock.now())?;
+        // The holder's own active credentials go in the exclude list (the pass refuses to
+        // make another); everyone else's are asked about silently before anything is made.
+        let (own, others): (Vec<PassRecord>, Vec<PassRecord>) = self
             .store
-            .passes(holder)
+            .active_passes()
             .await?
+            .into_iter()
+            .partition(|p| p.identity_id == holder);
+        let exclude = own
             .iter()
             .filter_map(|p| decode_credential(&p.credential_id))
             .collect();
@@ -104,14 +116,27 @@ impl MultipassApi {
         make.exclude = exclude;
         let device = request.device.clone();
         let pin = request.pin.clone();
-        let (info, registration) = self
+        let probe_rp_id = rp_id.clone();
+        let made = self
             .on_pass(control, move |source, interaction| {
                 let info = source.info(&device)?;
+                let candidates = same_model(&others, &info);
+                if let Some(id) =
+                    source.recognised_credential(&device, &probe_rp_id, &candidates, interaction)?
+                {
+                    return Ok(Made::AlreadyHeld(id, others));
+                }
                 let registration =
                     source.make_credential(&device, &make, pin.as_deref(), interaction)?;
-                Ok((info, registration))
+                Ok(Made::Registered(Box::new((info, registration))))
             })
             .await?;
+        let (info, registration) = match made {
+            Made::Registered(made) => *made,
+            Made::AlreadyHeld(id, others) => {
+                return Err(self.held_by_someone_else(&caller, &id, &others).await);
+            }
+        };
         let label = match request.label.trim() {
             "" => info
                 .vendor_name
@@ -136,7 +161,7 @@ impl MultipassApi {
                     aaguid: Some(uuid::Uuid::from_bytes(registration.aaguid).to_string()),
                     sign_count: registration.sign_count,
                     capabilities: capabilities(&info),
-                    expires_at: None,
+                    expires_at: request.expires_at.clone(),
                 },
             )
             .await
@@ -184,6 +209,53 @@ impl MultipassApi {
                 Err(e)
             }
         }
+    }
+}
+
+enum Made {
+    Registered(Box<(Info, multipass_pass::Registration)>),
+    /// The pass answers for this credential of another person's active pass.
+    AlreadyHeld(Vec<u8>, Vec<PassRecord>),
+}
+
+/// The credentials worth asking the pass about: those made on the same model (same AAGUID),
+/// and those whose model is unknown. Passes of another model cannot hold them.
+fn same_model(passes: &[PassRecord], info: &Info) -> Vec<Vec<u8>> {
+    let aaguid = uuid::Uuid::from_bytes(info.aaguid);
+    passes
+        .iter()
+        .filter(|p| p.aaguid.is_none_or(|a| a == aaguid))
+        .filter_map(|p| decode_credential(&p.credential_id))
+        .collect()
+}
+
+impl MultipassApi {
+    /// Desk staff learn whose pass it is, so they can sort it out; a person enrolling their
+    /// own pass does not learn who else holds it.
+    async fn held_by_someone_else(
+        &self,
+        caller: &crate::Caller,
+        credential: &[u8],
+        others: &[PassRecord],
+    ) -> ApiError {
+        let encoded = URL_SAFE_NO_PAD.encode(credential);
+        let owner = others.iter().find(|p| p.credential_id == encoded);
+        let name = match owner {
+            Some(pass) if caller.role.allows(Role::Desk) => self
+                .store
+                .identity(pass.identity_id)
+                .await
+                .ok()
+                .map(|identity| identity.username),
+            _ => None,
+        };
+        let message = match name {
+            Some(name) => format!(
+                "This pass is already enrolled for another person ({name}). Revoke that enrolment first, or use another pass."
+            ),
+            None => "This pass is already enrolled for another person. Use another pass, or ask desk staff to revoke the other enrolment.".to_owned(),
+        };
+        ApiError::new(ErrorCode::Conflict, message).with_field("device")
     }
 }
 

@@ -24,7 +24,7 @@ pub(crate) fn pass_error(e: PassError) -> ApiError {
             ApiError::new(ErrorCode::Conflict, ALREADY_ENROLLED).with_field("device")
         }
         PassError::Cancelled => ApiError::new(
-            ErrorCode::InvalidState,
+            ErrorCode::Cancelled,
             "The operation on the pass was cancelled.",
         ),
         PassError::Timeout => ApiError::new(

@@ -63,6 +63,14 @@ pub trait PassSource: Send + Sync + std::fmt::Debug {
         pin: Option<&str>,
         interaction: &mut Interaction<'_>,
     ) -> Result<Assertion, PassError>;
+    /// The first of `candidates` the pass already answers for, asked without a touch.
+    fn recognised_credential(
+        &self,
+        device: &DeviceRef,
+        rp_id: &str,
+        candidates: &[Vec<u8>],
+        interaction: &mut Interaction<'_>,
+    ) -> Result<Option<Vec<u8>>, PassError>;
 }
 
 /// USB passes through hidapi, plus the software pass when one is configured.
@@ -140,5 +148,19 @@ impl PassSource for LocalPasses {
         interaction: &mut Interaction<'_>,
     ) -> Result<Assertion, PassError> {
         self.open(device)?.get_assertion(request, pin, interaction)
+    }
+
+    fn recognised_credential(
+        &self,
+        device: &DeviceRef,
+        rp_id: &str,
+        candidates: &[Vec<u8>],
+        interaction: &mut Interaction<'_>,
+    ) -> Result<Option<Vec<u8>>, PassError> {
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        self.open(device)?
+            .recognised_credential(rp_id, candidates, interaction)
     }
 }

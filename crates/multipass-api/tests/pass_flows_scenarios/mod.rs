@@ -80,6 +80,7 @@ fn enrolment(username: &str, pin: Option<&str>) -> DeskEnrolmentRequest {
         device: DeviceRef::Software,
         label: String::new(),
         pin: pin.map(str::to_owned),
+        expires_at: None,
     }
 }
 
@@ -250,7 +251,7 @@ pub async fn enrolment_rules(db: Db) {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
 
-    enrol(&api, &desk, "ada", None).await;
+    let adas = enrol(&api, &desk, "ada", None).await;
     // The same pass again for the same person: the pass itself recognises the credential.
     let err = api
         .enrol_pass_at_desk(&desk.token, enrolment("ada", None), &CeremonyControl::new())
@@ -262,6 +263,45 @@ pub async fn enrolment_rules(db: Db) {
     );
     assert!(err.message.contains("already enrolled"), "{}", err.message);
     assert_eq!(api.passes(&ada.token, None).await.unwrap().len(), 1);
+
+    // The same pass for another person: asked silently, it answers for ada's credential, so
+    // nothing is made. Desk staff learn whose it is; someone enrolling their own does not.
+    let err = api
+        .enrol_pass_at_desk(
+            &desk.token,
+            enrolment("grace", None),
+            &CeremonyControl::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::Conflict, Some("device"))
+    );
+    assert!(
+        err.message.contains("another person (ada)"),
+        "{}",
+        err.message
+    );
+    let err = api
+        .enrol_pass_at_desk(
+            &grace.token,
+            enrolment("grace", None),
+            &CeremonyControl::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(
+        err.message.contains("another person") && !err.message.contains("ada"),
+        "{}",
+        err.message
+    );
+    assert_eq!(api.passes(&grace.token, None).await.unwrap(), vec![]);
+    // Once ada's enrolment is revoked, the pass is free for someone else.
+    api.revoke_pass(&desk.token, &adas.pass.id, None)
+        .await
+        .unwrap();
 
     // An unknown person is named as such.
     let err = api
@@ -295,7 +335,11 @@ pub async fn enrolment_rules(db: Db) {
     let graces = api.passes(&grace.token, None).await.unwrap();
     assert_eq!(graces.len(), 1);
     assert_eq!(graces[0].status, "revoked");
-    assert_eq!(events(&db, "pass_revoked").await, 1);
+    assert_eq!(
+        events(&db, "pass_revoked").await,
+        2,
+        "ada's and the failed one"
+    );
 }
 
 /// The pass's answer to `attempt`, obtained outside the API.
@@ -317,7 +361,15 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
     sign_up(&api, "ada").await;
     sign_up(&api, "grace").await;
     enrol(&api, &desk, "ada", None).await;
-    enrol(&api, &desk, "grace", None).await;
+    // A pass of her own: one pass cannot be enrolled for two people.
+    let grace_pass = SoftPass::start(None);
+    enrol(
+        &api_with(&db, clock.clone(), &grace_pass),
+        &desk,
+        "grace",
+        None,
+    )
+    .await;
 
     // Used twice.
     let attempt = api.begin_pass_sign_in("ada").await.unwrap();
@@ -344,7 +396,7 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
     // Grace's challenge and answer, presented as Ada's attempt.
     let adas = api.begin_pass_sign_in("ada").await.unwrap();
     let graces = api.begin_pass_sign_in("grace").await.unwrap();
-    let assertion = answer(&pass, &graces.request);
+    let assertion = answer(&grace_pass, &graces.request);
     let err = api
         .finish_pass_sign_in(
             &graces.clone().presented_as(&adas),
@@ -361,7 +413,7 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
         .unwrap();
     // Grace's answer to Ada's attempt names a credential Ada does not hold.
     let adas = api.begin_pass_sign_in("ada").await.unwrap();
-    let graces_answer = answer(&pass, &graces.request);
+    let graces_answer = answer(&grace_pass, &graces.request);
     let err = api
         .finish_pass_sign_in(&adas, &graces_answer, SessionKind::Cli)
         .await
@@ -496,7 +548,7 @@ pub async fn a_ceremony_waiting_for_a_touch_can_be_cancelled(db: Db) {
         .await
         .unwrap_err();
     assert!(control.is_cancelled());
-    assert_eq!(err.code, ErrorCode::InvalidState, "{}", err.message);
+    assert_eq!(err.code, ErrorCode::Cancelled, "{}", err.message);
     assert!(err.message.contains("cancelled"), "{}", err.message);
     assert_eq!(api.passes(&ada.token, None).await.unwrap(), vec![]);
 }

@@ -53,6 +53,39 @@ impl GetAssertionRequest {
     }
 }
 
+/// A getAssertion with `up: false`: asks whether the pass holds any of `candidates` without
+/// a touch, a PIN or a usable signature. Non-resident credentials cannot be listed, so this
+/// is how a desk learns that a pass already answers for an enrolled credential (the same
+/// pre-flight browsers do for long exclude lists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilentProbe<'a> {
+    pub rp_id: &'a str,
+    pub candidates: &'a [Vec<u8>],
+}
+
+impl SilentProbe<'_> {
+    pub fn to_cbor(&self) -> Value {
+        int_map([
+            (0x01, Some(Value::Text(self.rp_id.to_owned()))),
+            // Nothing is signed for anyone: the hash only has to be well-formed.
+            (0x02, Some(Value::Bytes(vec![0; 32]))),
+            (
+                0x03,
+                Some(Value::Array(
+                    self.candidates.iter().map(|id| descriptor(id)).collect(),
+                )),
+            ),
+            (
+                0x05,
+                Some(Value::Map(vec![(
+                    Value::Text("up".to_owned()),
+                    Value::Bool(false),
+                )])),
+            ),
+        ])
+    }
+}
+
 /// The pass's answer, before verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetAssertionResponse {

@@ -16,6 +16,9 @@ pub struct Info {
     pub aaguid: [u8; 16],
     pub options: BTreeMap<String, bool>,
     pub max_msg_size: Option<u64>,
+    /// How many credential IDs one allow- or exclude-list may carry.
+    pub max_credential_count_in_list: Option<u64>,
+    pub max_credential_id_length: Option<u64>,
     pub pin_protocols: Vec<u64>,
     pub algorithms: Vec<i64>,
     pub firmware_version: Option<u64>,
@@ -76,6 +79,8 @@ impl Info {
             aaguid,
             options,
             max_msg_size: map.opt_uint(0x05, "maxMsgSize")?,
+            max_credential_count_in_list: map.opt_uint(0x07, "maxCredentialCountInList")?,
+            max_credential_id_length: map.opt_uint(0x08, "maxCredentialIdLength")?,
             pin_protocols,
             algorithms,
             firmware_version: map.opt_uint(0x0E, "firmwareVersion")?,

@@ -280,3 +280,109 @@ impl ReportCache for SqliteReportCache {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
+    use super::*;
+    use chrono::Duration;
+    use multipass_store::GeneratedReportSummary;
+
+    fn session(name: &str, owner: IdentityId, expires_at: DateTime<Utc>) -> CachedSession {
+        CachedSession {
+            token_hash: TokenHash::of(name.as_bytes()),
+            identity_id: owner,
+            expires_at,
+        }
+    }
+
+    fn report(owner: IdentityId, created_at: DateTime<Utc>) -> GeneratedReport {
+        let bytes = b"{\"rows\":[]}".to_vec();
+        GeneratedReport {
+            summary: GeneratedReportSummary {
+                id: Uuid::new_v4(),
+                definition_id: Uuid::new_v4(),
+                definition_name: "BalanceSheet".into(),
+                identity_id: owner,
+                parameters: serde_json::json!({}),
+                format: "json".into(),
+                status: "completed".into(),
+                result_hash: Some(multipass_domain::reports::render::result_hash(&bytes)),
+                row_count: Some(0),
+                error_message: None,
+                generated_at: Some(created_at),
+                created_at,
+            },
+            result: Some(bytes),
+        }
+    }
+
+    #[tokio::test]
+    async fn keeps_the_newest_per_owner_and_only_the_owners_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache/report-cache.db");
+        assert!(matches!(
+            SqliteReportCache::open(&path, OpenMode::Inspect).await,
+            Err(StoreError::NotFound)
+        ));
+        let cache = SqliteReportCache::open(&path, OpenMode::Migrate)
+            .await
+            .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // The file keeps milliseconds, as the embedded store does.
+        let now = crate::time::from_text(&to_text(Utc::now())).unwrap();
+        let ada = IdentityId::from_uuid(Uuid::new_v4());
+        let grace = IdentityId::from_uuid(Uuid::new_v4());
+        let adas = session("ada", ada, now + Duration::hours(1));
+
+        let reports: Vec<_> = (0..3)
+            .map(|i| report(ada, now + Duration::seconds(i)))
+            .collect();
+        for r in &reports {
+            cache.keep_report(&adas, r, 2, now).await.unwrap();
+        }
+        let kept = cache.cached_reports(ada, 10).await.unwrap();
+        assert_eq!(
+            kept.iter().map(|k| k.summary.id).collect::<Vec<_>>(),
+            [reports[2].summary.id, reports[1].summary.id]
+        );
+        assert_eq!(kept[0].summary, reports[2].summary);
+
+        // Grace's report is not ada's to keep, and ada's are not grace's to open.
+        let refused = cache.keep_report(&adas, &report(grace, now), 2, now).await;
+        assert!(matches!(
+            refused,
+            Err(StoreError::ConstraintViolated { .. })
+        ));
+        assert!(matches!(
+            cache.cached_report(grace, reports[2].summary.id).await,
+            Err(StoreError::NotFound)
+        ));
+
+        // A session that has ended is forgotten at the next write.
+        let graces = session("grace", grace, now - Duration::seconds(1));
+        let later = session("ada-later", ada, now + Duration::hours(2));
+        cache
+            .keep_report(&graces, &report(grace, now), 2, now - Duration::hours(1))
+            .await
+            .unwrap();
+        cache
+            .keep_report(&later, &reports[2], 2, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.cached_session(&graces.token_hash).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            cache.cached_session(&adas.token_hash).await.unwrap(),
+            Some(adas)
+        );
+    }
+}

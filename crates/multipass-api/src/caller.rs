@@ -3,6 +3,7 @@
 
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
+use chrono::{DateTime, Utc};
 use multipass_domain::{IdentityId, Role, SessionId, SessionToken};
 
 /// The identity behind an active session, with the role it held when the call began.
@@ -11,6 +12,8 @@ pub struct Caller {
     pub identity_id: IdentityId,
     pub session_id: SessionId,
     pub role: Role,
+    /// The session's absolute end.
+    pub session_expires_at: DateTime<Utc>,
 }
 
 impl Caller {
@@ -58,6 +61,7 @@ impl MultipassApi {
             identity_id: session.identity_id,
             session_id: session.id,
             role,
+            session_expires_at: session.expires_at,
         })
     }
 }

@@ -20,6 +20,7 @@ pub const DEFAULT_PORT: u16 = 5432;
 pub const DEFAULT_NAME: &str = "enterprise_db";
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 const STORE_FILE_NAME: &str = "multipass.db";
+const REPORT_CACHE_FILE_NAME: &str = "report-cache.db";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{setting}: {problem}")]
@@ -77,6 +78,10 @@ pub struct Settings {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub reports: crate::reports::ReportPolicy,
+    /// Where completed reports are copied for offline reading while the store is
+    /// PostgreSQL (`MULTIPASS_REPORT_CACHE` / `reports.cache_path`); `None` when this system
+    /// has no data folder and none is set.
+    pub report_cache: Option<PathBuf>,
     pub passes: multipass_domain::pass::PassPolicy,
     /// The relying party and the software pass (`passes.rp_id`, `passes.software_pass`).
     pub ceremony: crate::pass_ceremony::CeremonyPolicy,
@@ -164,6 +169,12 @@ impl Settings {
             file_name: &file_name,
         };
 
+        let report_cache = report_cache_path(
+            &source,
+            &parsed.reports,
+            parsed.store.path.as_deref(),
+            default_data_dir.as_deref(),
+        );
         let database = database_settings(
             &source,
             &parsed.database,
@@ -180,6 +191,7 @@ impl Settings {
             lockout,
             session,
             reports,
+            report_cache,
             passes,
             ceremony,
             settings_file: file.map(|(p, _)| p.to_owned()),
@@ -471,6 +483,29 @@ fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPol
 #[serde(deny_unknown_fields)]
 struct ReportsSection {
     timeout_seconds: Option<u32>,
+    cache_path: Option<String>,
+}
+
+/// The cache lives beside the embedded store's file (where that would be), so that one
+/// person's data stays in one folder.
+fn report_cache_path(
+    source: &Sources<'_>,
+    reports: &ReportsSection,
+    store_path: Option<&Path>,
+    default_data_dir: Option<&Path>,
+) -> Option<PathBuf> {
+    if let Some((path, _)) = source.text(
+        "MULTIPASS_REPORT_CACHE",
+        "reports.cache_path",
+        reports.cache_path.as_ref(),
+    ) {
+        return Some(PathBuf::from(path.trim()));
+    }
+    let folder = match store_path {
+        Some(path) => path.parent().unwrap_or(Path::new("")).to_owned(),
+        None => default_data_dir?.to_owned(),
+    };
+    Some(folder.join(REPORT_CACHE_FILE_NAME))
 }
 
 fn report_policy(
@@ -780,6 +815,31 @@ mod tests {
             ),
             (outcome, expected) => panic!("{outcome:?} but expected {expected:?}"),
         }
+    }
+
+    #[rstest]
+    #[case::default(&[], None, "/home/ada/.local/share/multipass/report-cache.db")]
+    #[case::beside_the_store_file(&[], Some("[store]\npath = \"/srv/mp/store.db\"\n"), "/srv/mp/report-cache.db")]
+    #[case::file(&[], Some("[reports]\ncache_path = \"/srv/cache.db\"\n"), "/srv/cache.db")]
+    #[case::environment_wins(&[("MULTIPASS_REPORT_CACHE", "/tmp/c.db")], Some("[reports]\ncache_path = \"/srv/cache.db\"\n"), "/tmp/c.db")]
+    fn report_cache_setting(
+        #[case] vars: &[(&str, &str)],
+        #[case] file: Option<&str>,
+        #[case] expected: &str,
+    ) {
+        let settings = load(vars, file).unwrap();
+        assert_eq!(settings.report_cache, Some(PathBuf::from(expected)));
+    }
+
+    #[test]
+    fn no_data_folder_and_no_setting_means_no_report_cache() {
+        let settings = Settings::from_sources(
+            &env(&[("DATABASE_URL", "postgresql://ada@db/ent")]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(settings.report_cache, None);
     }
 
     #[rstest]

@@ -77,6 +77,9 @@ pub struct MultipassApi {
     pass_source: Option<Arc<dyn pass_ceremony::PassSource>>,
     /// Wallet signing keys already read from `vault` by this process.
     wallet_keys: wallet::KeyCache,
+    /// Where completed reports are copied for offline reading; only while the store is
+    /// the shared PostgreSQL (the embedded store is local already).
+    report_cache: Option<Arc<dyn multipass_store::ReportCache>>,
 }
 
 impl MultipassApi {
@@ -84,7 +87,11 @@ impl MultipassApi {
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
         let store = open_store(&settings.database, OpenMode::Migrate).await?;
         reports::install_builtins(store.as_ref()).await?;
-        Ok(Self::new(store, settings.policies(), Arc::new(SystemClock)))
+        let api = Self::new(store, settings.policies(), Arc::new(SystemClock));
+        Ok(match reports::open_cache_for(settings).await {
+            Some(cache) => api.with_report_cache(cache),
+            None => api,
+        })
     }
 
     pub fn new(store: Arc<dyn Store>, policies: Policies, clock: Arc<dyn Clock>) -> Self {
@@ -97,7 +104,14 @@ impl MultipassApi {
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
             pass_source: None,
             wallet_keys: wallet::KeyCache::default(),
+            report_cache: None,
         }
+    }
+
+    /// Copies the completed reports the caller runs or opens into `cache`.
+    pub fn with_report_cache(mut self, cache: Arc<dyn multipass_store::ReportCache>) -> Self {
+        self.report_cache = Some(cache);
+        self
     }
 
     /// Keeps secrets in `vault` instead of the default OS keyring entry (tests give each

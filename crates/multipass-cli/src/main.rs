@@ -109,7 +109,21 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&settings).await,
         Command::Status => Ok(status(&settings).await),
         command => {
-            return match run_service(command, &settings).await {
+            // A plain `unavailable` from a report read points at `--offline`.
+            let reads_reports = matches!(&command, Command::Reports(c) if c.reads_reports());
+            let outcome = match command {
+                Command::Reports(command) if command.is_offline() => {
+                    reports::offline(&settings, command).await
+                }
+                command => run_service(command, &settings).await.map_err(|err| {
+                    if reads_reports {
+                        multipass_api::reports::with_offline_hint(err)
+                    } else {
+                        err
+                    }
+                }),
+            };
+            return match outcome {
                 Ok(output) => {
                     output.print(cli.json);
                     ExitCode::SUCCESS

@@ -4,10 +4,10 @@ use crate::output::Output;
 use crate::session::current_token;
 use clap::{Args, Subcommand};
 use multipass_api::reports::{
-    GeneratedReportView, NewReportDefinitionRequest, ReportDefinitionChanges, ReportDefinitionView,
-    RunReportRequest,
+    ExportedReport, GeneratedReportView, NewReportDefinitionRequest, OfflineReportView,
+    OfflineReports, ReportDefinitionChanges, ReportDefinitionView, ReportSource, RunReportRequest,
 };
-use multipass_api::{ApiError, ErrorCode, MultipassApi, NotificationListRequest};
+use multipass_api::{ApiError, ErrorCode, MultipassApi, NotificationListRequest, Settings};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -33,15 +33,46 @@ pub enum ReportsCommand {
     List {
         #[arg(long)]
         limit: Option<u32>,
+        /// Read only the copies kept on this computer, without the database.
+        #[arg(long)]
+        offline: bool,
     },
     /// Show one of your reports; JSON and CSV results are printed.
-    Show { id: String },
+    Show {
+        id: String,
+        /// Read only the copy kept on this computer, without the database.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Write one of your reports to a file.
     Export {
         id: String,
         #[arg(long)]
         to: PathBuf,
+        /// Write the copy kept on this computer, without the database.
+        #[arg(long)]
+        offline: bool,
     },
+}
+
+impl ReportsCommand {
+    /// `list`, `show` or `export` with `--offline`: served without opening the store.
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            Self::List { offline: true, .. }
+                | Self::Show { offline: true, .. }
+                | Self::Export { offline: true, .. }
+        )
+    }
+
+    /// Reads reports that may have an offline copy.
+    pub fn reads_reports(&self) -> bool {
+        matches!(
+            self,
+            Self::List { .. } | Self::Show { .. } | Self::Export { .. }
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +234,88 @@ fn report_line(r: &GeneratedReportView) -> String {
     )
 }
 
+/// `show`'s answer: the report line, then the content unless it is a PDF.
+fn shown(mut text: String, mut json: serde_json::Value, format: &str, bytes: &[u8]) -> Output {
+    if format == "pdf" {
+        text.push_str("\n(a PDF: write it to a file with `multipass reports export`)");
+    } else {
+        text.push('\n');
+        text.push_str(&String::from_utf8_lossy(bytes));
+        json["content"] = String::from_utf8_lossy(bytes).into_owned().into();
+    }
+    Output::new(json, text)
+}
+
+fn exported_line(exported: &ExportedReport) -> String {
+    format!(
+        "wrote {} bytes to {} (SHA3-256 {})",
+        exported.bytes,
+        exported.path.display(),
+        exported.result_hash
+    )
+}
+
+/// Where an offline answer came from, for people.
+fn source_line(report: &OfflineReportView) -> String {
+    match (report.source, report.cached_at) {
+        (ReportSource::OfflineCopy, Some(at)) => format!(
+            "offline copy kept {}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        (ReportSource::OfflineCopy, None) => "offline copy".to_owned(),
+        (ReportSource::LocalStore, _) => "from the local store".to_owned(),
+    }
+}
+
+/// `list`, `show` and `export` with `--offline`: the copies kept on this computer (or the
+/// embedded store itself), never the shared database.
+pub async fn offline(settings: &Settings, command: ReportsCommand) -> Result<Output, ApiError> {
+    let token = current_token()?;
+    let reports = OfflineReports::open(settings).await?;
+    match command {
+        ReportsCommand::List { limit, .. } => {
+            let list = reports.list(&token, limit).await?;
+            let text = list
+                .iter()
+                .map(|r| format!("{}  ({})", report_line(&r.report), source_line(r)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Output::from_view(&list, text))
+        }
+        ReportsCommand::Show { id, .. } => {
+            let opened = reports.open_report(&token, parse_id(&id)?).await?;
+            let text = format!(
+                "{}  ({})",
+                report_line(&opened.report.report),
+                source_line(&opened.report)
+            );
+            Ok(shown(
+                text,
+                serde_json::to_value(&opened.report).unwrap_or_default(),
+                &opened.report.report.format,
+                &opened.bytes,
+            ))
+        }
+        ReportsCommand::Export { id, to, .. } => {
+            let exported = reports.export_report(&token, parse_id(&id)?, &to).await?;
+            let text = match (exported.source, exported.cached_at) {
+                (ReportSource::OfflineCopy, Some(at)) => format!(
+                    "{} from the offline copy kept {}",
+                    exported_line(&exported.exported),
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                _ => exported_line(&exported.exported),
+            };
+            Ok(Output::from_view(&exported, text))
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            "Only list, show and export read reports offline.",
+        )
+        .with_field("offline")),
+    }
+}
+
 pub async fn reports(api: &MultipassApi, command: ReportsCommand) -> Result<Output, ApiError> {
     let token = current_token()?;
     match command {
@@ -291,35 +404,23 @@ pub async fn reports(api: &MultipassApi, command: ReportsCommand) -> Result<Outp
             let text = report_line(&report);
             Ok(Output::from_view(&report, text))
         }
-        ReportsCommand::List { limit } => {
+        ReportsCommand::List { limit, .. } => {
             let list = api.my_reports(&token, limit).await?;
             let text = list.iter().map(report_line).collect::<Vec<_>>().join("\n");
             Ok(Output::from_view(&list, text))
         }
-        ReportsCommand::Show { id } => {
+        ReportsCommand::Show { id, .. } => {
             let opened = api.open_report(&token, parse_id(&id)?).await?;
-            let mut text = report_line(&opened.report);
-            if opened.report.format == "pdf" {
-                text.push_str("\n(a PDF: write it to a file with `multipass reports export`)");
-            } else {
-                text.push('\n');
-                text.push_str(&String::from_utf8_lossy(&opened.bytes));
-            }
-            let mut json = serde_json::to_value(&opened.report).unwrap_or_default();
-            if opened.report.format != "pdf" {
-                json["content"] = String::from_utf8_lossy(&opened.bytes).into_owned().into();
-            }
-            Ok(Output::new(json, text))
+            Ok(shown(
+                report_line(&opened.report),
+                serde_json::to_value(&opened.report).unwrap_or_default(),
+                &opened.report.format,
+                &opened.bytes,
+            ))
         }
-        ReportsCommand::Export { id, to } => {
+        ReportsCommand::Export { id, to, .. } => {
             let exported = api.export_report(&token, parse_id(&id)?, &to).await?;
-            let text = format!(
-                "wrote {} bytes to {} (SHA3-256 {})",
-                exported.bytes,
-                exported.path.display(),
-                exported.result_hash
-            );
-            Ok(Output::from_view(&exported, text))
+            Ok(Output::from_view(&exported, exported_line(&exported)))
         }
     }
 }

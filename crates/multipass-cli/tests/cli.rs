@@ -5,8 +5,7 @@
 
 mod support;
 
-use std::process::Command;
-use support::{json, run as multipass};
+use support::{json, psql, run as multipass, test_server, url_with_database};
 
 #[test]
 fn status_changes_nothing_and_migrate_creates_the_embedded_store() {
@@ -91,20 +90,9 @@ fn an_unreachable_database_is_unhealthy_and_keeps_its_password() {
 /// Against the test server in DATABASE_URL: a fresh database, migrated by the CLI.
 #[test]
 fn migrate_and_status_on_postgres() {
-    let server =
-        std::env::var("DATABASE_URL").expect("DATABASE_URL pointing at a PostgreSQL test server");
+    let server = test_server();
     let name = format!("multipass_cli_{}", std::process::id());
-    let admin = |sql: &str| {
-        let out = Command::new("psql")
-            .args([server.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", sql])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let admin = |sql: &str| psql(&server, sql);
     admin(&format!("DROP DATABASE IF EXISTS {name}"));
     admin(&format!("CREATE DATABASE {name}"));
     let mut url = url_with_database(&server, &name);
@@ -136,10 +124,4 @@ fn migrate_and_status_on_postgres() {
     assert_eq!(after["migrationPending"], false);
 
     admin(&format!("DROP DATABASE {name} WITH (FORCE)"));
-}
-
-fn url_with_database(server: &str, database: &str) -> String {
-    let base = server.split('?').next().unwrap_or(server);
-    let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
-    format!("{prefix}/{database}")
 }

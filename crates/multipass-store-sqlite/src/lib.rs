@@ -9,14 +9,17 @@ mod apps;
 mod audit;
 mod errors;
 mod factors;
+mod file;
 mod identity;
 mod market;
 pub mod migrations;
 mod passes;
+mod report_cache;
 mod reporting;
 mod store;
 mod time;
 mod wallet;
 
 pub use migrations::{LATEST_SCHEMA_VERSION, migrator};
+pub use report_cache::SqliteReportCache;
 pub use store::SqliteStore;

@@ -79,7 +79,7 @@ fn definition_from(row: &SqliteRow) -> Result<ReportDefinitionRecord, sqlx::Erro
     })
 }
 
-fn report_from(row: &SqliteRow) -> Result<GeneratedReportSummary, sqlx::Error> {
+pub(crate) fn report_from(row: &SqliteRow) -> Result<GeneratedReportSummary, sqlx::Error> {
     Ok(GeneratedReportSummary {
         id: uuid_from(row, "id")?,
         definition_id: uuid_from(row, "report_definition_id")?,

@@ -1,4 +1,5 @@
-use crate::errors::{map_err, map_migrate_err};
+use crate::errors::map_err;
+use crate::file;
 use crate::migrations::{LATEST_SCHEMA_VERSION, migrator};
 use crate::time::{from_text, to_text};
 use async_trait::async_trait;
@@ -8,13 +9,9 @@ use multipass_store::{
     Backend, CredentialRecord, FailedSignIn, Identity, NewCredentials, NewIdentity, NewSession,
     OpenMode, RevocationReason, SessionOpened, SessionRecord, Store, StoreError, StoreStatus,
 };
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Row, SqliteConnection};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -56,65 +53,19 @@ impl SqliteStore {
     /// date, refusing without changes a file whose schema is newer than this build.
     #[tracing::instrument(skip_all)]
     pub async fn open(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
-        if mode == OpenMode::Inspect && !path.exists() {
-            return Err(StoreError::NotFound);
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "cannot create the folder {}: {e}",
-                    parent.display()
-                ))
-            })?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(mode == OpenMode::Migrate)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(map_err)?;
+        let pool = file::connect(path, mode, 4).await?;
         let store = Self {
             pool,
             path: path.to_owned(),
         };
-        if mode == OpenMode::Inspect {
-            return Ok(store);
+        if mode == OpenMode::Migrate {
+            file::migrate(&store.pool, &migrator(), LATEST_SCHEMA_VERSION).await?;
         }
-        if let Some(found) = store.applied_version().await?
-            && found > LATEST_SCHEMA_VERSION
-        {
-            return Err(StoreError::SchemaTooNew {
-                found,
-                known: LATEST_SCHEMA_VERSION,
-            });
-        }
-        migrator().run(&store.pool).await.map_err(map_migrate_err)?;
         Ok(store)
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-
-    async fn applied_version(&self) -> Result<Option<i64>, StoreError> {
-        let has_history: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(map_err)?;
-        if !has_history {
-            return Ok(None);
-        }
-        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)
     }
 
     /// Takes SQLite's single write lock up front, before anything is read, so that a
@@ -179,7 +130,7 @@ async fn revoke_open_sessions(
 impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn status(&self) -> Result<StoreStatus, StoreError> {
-        let schema_version = self.applied_version().await?.unwrap_or(0);
+        let schema_version = file::applied_version(&self.pool).await?.unwrap_or(0);
         Ok(StoreStatus {
             backend: Backend::Sqlite,
             location: self.path.display().to_string(),

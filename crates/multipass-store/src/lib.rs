@@ -13,6 +13,7 @@ pub mod identity;
 pub mod market;
 pub mod passes;
 mod records;
+pub mod report_cache;
 pub mod reporting;
 pub mod wallet;
 
@@ -34,6 +35,7 @@ pub use market::{
 };
 pub use passes::PassStore;
 pub use records::*;
+pub use report_cache::{CachedReport, CachedReportSummary, CachedSession, ReportCache};
 pub use reporting::{
     GeneratedReport, GeneratedReportSummary, NewGeneratedReport, NewReportDefinition,
     NotificationCursor, NotificationQuery, NotificationRecord, QueryLimits, QueryRefusal,

@@ -3,9 +3,16 @@
 //! store read-only, and their results kept with their SHA3-256 so that they open offline.
 
 mod definitions;
+mod offline;
 mod runs;
 mod types;
 
+pub(crate) use offline::open_cache_for;
+pub use offline::{
+    KEPT_PER_PERSON, OfflineExportedReport, OfflineOpenedReport, OfflineReportView, OfflineReports,
+    ReportSource,
+};
+pub use runs::{MAX_LISTED_REPORTS, with_offline_hint};
 pub use types::*;
 
 use crate::MultipassApi;

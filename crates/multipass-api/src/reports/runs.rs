@@ -111,7 +111,9 @@ impl MultipassApi {
                 return Err(err);
             }
         }
-        Ok(self.store.generated_report(id).await?.summary.into())
+        let report = self.store.generated_report(id).await?;
+        self.keep_offline(token, &caller, &report).await;
+        Ok(report.summary.into())
     }
 
     async fn produce(
@@ -161,38 +163,37 @@ impl MultipassApi {
         token: &SessionToken,
         limit: Option<u32>,
     ) -> Result<Vec<GeneratedReportView>, ApiError> {
-        let caller = self.caller(token).await?;
-        let limit = match limit {
-            None => 100,
-            Some(n) if (1..=MAX_LISTED_REPORTS).contains(&n) => n,
-            Some(_) => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidInput,
-                    format!("List 1 to {MAX_LISTED_REPORTS} reports at a time."),
-                )
-                .with_field("limit"));
-            }
+        let listed = async {
+            let caller = self.caller(token).await?;
+            let limit = list_limit(limit)?;
+            Ok::<_, ApiError>(
+                self.store
+                    .generated_reports(caller.identity_id, limit)
+                    .await?,
+            )
         };
-        let reports = self
-            .store
-            .generated_reports(caller.identity_id, limit)
-            .await?;
+        let reports = listed.await.map_err(with_offline_hint)?;
         Ok(reports.into_iter().map(Into::into).collect())
     }
 
     /// A completed report with its bytes, from the store (no network needed for the
     /// embedded one). Its owner or an admin may open it. The bytes are checked against the
-    /// stored hash before they are handed out.
+    /// stored hash before they are handed out; the owner's own reports are then copied for
+    /// offline reading when the store is the shared database.
     pub async fn open_report(
         &self,
         token: &SessionToken,
         id: Uuid,
     ) -> Result<OpenedReport, ApiError> {
+        self.open_checked(token, id)
+            .await
+            .map_err(with_offline_hint)
+    }
+
+    async fn open_checked(&self, token: &SessionToken, id: Uuid) -> Result<OpenedReport, ApiError> {
         let caller = self.caller(token).await?;
-        let not_found =
-            || ApiError::new(ErrorCode::NotFound, "You have no such report.").with_field("id");
         let report = match self.store.generated_report(id).await {
-            Err(StoreError::NotFound) => return Err(not_found()),
+            Err(StoreError::NotFound) => return Err(no_such_report()),
             other => other?,
         };
         // Someone else's report is not found rather than forbidden: ids reveal nothing.
@@ -200,10 +201,10 @@ impl MultipassApi {
             .require_self_or(report.summary.identity_id, Role::Admin)
             .is_err()
         {
-            return Err(not_found());
+            return Err(no_such_report());
         }
-        let view: GeneratedReportView = report.summary.into();
-        let (Some(bytes), Some(hash)) = (report.result, view.result_hash.clone()) else {
+        let view: GeneratedReportView = report.summary.clone().into();
+        let (Some(bytes), Some(hash)) = (&report.result, &view.result_hash) else {
             return Err(ApiError::new(
                 ErrorCode::InvalidState,
                 format!(
@@ -212,15 +213,16 @@ impl MultipassApi {
                 ),
             ));
         };
-        if result_hash(&bytes) != hash {
+        if result_hash(bytes) != *hash {
             return Err(ApiError::internal(
                 "The stored report does not match its hash",
                 &format!("generated report {id}"),
             ));
         }
+        self.keep_offline(token, &caller, &report).await;
         Ok(OpenedReport {
             report: view,
-            bytes,
+            bytes: report.result.unwrap_or_default(),
         })
     }
 
@@ -232,17 +234,48 @@ impl MultipassApi {
         path: &Path,
     ) -> Result<ExportedReport, ApiError> {
         let opened = self.open_report(token, id).await?;
-        tokio::fs::write(path, &opened.bytes).await.map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidInput,
-                format!("The report could not be written to {}: {e}", path.display()),
-            )
-            .with_field("path")
-        })?;
+        write_result(path, &opened.bytes).await?;
         Ok(ExportedReport {
             path: path.to_owned(),
             bytes: opened.bytes.len() as u64,
             result_hash: opened.report.result_hash.unwrap_or_default(),
         })
     }
+}
+
+pub(super) fn list_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=MAX_LISTED_REPORTS).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("List 1 to {MAX_LISTED_REPORTS} reports at a time."),
+        )
+        .with_field("limit")),
+    }
+}
+
+pub(super) fn no_such_report() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "You have no such report.").with_field("id")
+}
+
+pub(super) async fn write_result(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
+    tokio::fs::write(path, bytes).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("The report could not be written to {}: {e}", path.display()),
+        )
+        .with_field("path")
+    })
+}
+
+/// Points an `unavailable` answer at the offline copies; every other error is left as it is.
+pub fn with_offline_hint(mut err: ApiError) -> ApiError {
+    if err.code == ErrorCode::Unavailable && !err.message.contains("--offline") {
+        err.message.push_str(
+            " Reports you ran or opened on this computer can still be read from their offline copy: \
+             `multipass reports list --offline`, `show ID --offline`, `export ID --to FILE --offline`.",
+        );
+    }
+    err
 }

@@ -40,3 +40,28 @@ pub fn json(output: &Output) -> Value {
         )
     })
 }
+
+/// The test server in DATABASE_URL.
+pub fn test_server() -> String {
+    std::env::var("DATABASE_URL").expect("DATABASE_URL pointing at a PostgreSQL test server")
+}
+
+/// Runs one statement on `server` with psql, failing the test when it fails.
+pub fn psql(server: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args([server, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `server`'s URL with another database name.
+pub fn url_with_database(server: &str, database: &str) -> String {
+    let base = server.split('?').next().unwrap_or(server);
+    let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+    format!("{prefix}/{database}")
+}

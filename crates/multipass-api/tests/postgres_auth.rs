@@ -189,6 +189,25 @@ async fn an_unreachable_server_is_unavailable_not_a_hang() {
     assert!(!err.to_string().contains("pw"));
 }
 
+/// A dropped (or never created) database is the store being out of reach, so the person is
+/// told to wait or work offline rather than shown an internal error.
+#[tokio::test]
+async fn a_missing_database_is_unavailable() {
+    use sqlx::postgres::PgConnectOptions;
+    use std::str::FromStr;
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL for the PostgreSQL tests");
+    let options = PgStoreOptions {
+        connect: PgConnectOptions::from_str(&url).unwrap().database(&format!(
+            "multipass_missing_{}",
+            uuid::Uuid::new_v4().simple()
+        )),
+        max_connections: 1,
+        acquire_timeout: Duration::from_secs(5),
+    };
+    let err = PgStore::open(options, OpenMode::Migrate).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+}
+
 #[sqlx::test(migrations = false)]
 async fn weak_password_hashes_are_upgraded(pool: PgPool) {
     let upgraded = weak_hashes_are_upgraded_on_sign_in(migrated(pool).await).await;

@@ -25,10 +25,13 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
                     constraint: name.to_owned(),
                 },
             },
-            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions
+            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx
+            // connection exceptions, and 3D000 when the configured database is gone (dropped,
+            // or not created yet): in each case the store cannot be reached, and what the
+            // person can do (wait, work offline, fix the settings) is the same.
             None if db
                 .code()
-                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "3D000") =>
             {
                 StoreError::Unavailable(db.message().to_owned())
             }

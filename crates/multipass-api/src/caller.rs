@@ -46,6 +46,7 @@ impl Caller {
 impl MultipassApi {
     /// The caller behind `token`, or `unauthenticated` when the session is unknown, revoked,
     /// expired or idle for longer than the idle timeout. Counts as activity on the session.
+    #[tracing::instrument(skip_all)]
     pub async fn caller(&self, token: &SessionToken) -> Result<Caller, ApiError> {
         let now = self.clock.now();
         let session = self

@@ -10,6 +10,7 @@ use multipass_store::{NewNotification, NewSecurityEvent, NotificationKind, Secur
 impl MultipassApi {
     /// Appends to the security audit trail. A failure fails the operation: a security change
     /// that cannot be recorded must not go unrecorded silently.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn audit(
         &self,
         identity: Option<IdentityId>,
@@ -33,6 +34,7 @@ impl MultipassApi {
     /// an order that filled). The event itself stands whatever happens here, so a failure to
     /// notify is logged as a warning and not turned into a failure of the operation, which a
     /// user would otherwise retry.
+    #[tracing::instrument(skip_all)]
     pub(crate) async fn notify(
         &self,
         identity: IdentityId,
@@ -41,7 +43,22 @@ impl MultipassApi {
         body: impl Into<String>,
         metadata: serde_json::Value,
     ) {
-        let notification = NewNotification {
+        let notification = self.notice(identity, kind, title, body, metadata);
+        if let Err(error) = self.store.create_notification(notification).await {
+            tracing::warn!(%error, kind = kind.as_str(), %identity, "a notification could not be stored");
+        }
+    }
+
+    /// A notification for `identity`, for a store call that writes it with its own change.
+    pub(crate) fn notice(
+        &self,
+        identity: IdentityId,
+        kind: NotificationKind,
+        title: impl Into<String>,
+        body: impl Into<String>,
+        metadata: serde_json::Value,
+    ) -> NewNotification {
+        NewNotification {
             id: uuid::Uuid::new_v4(),
             identity_id: identity,
             kind,
@@ -49,9 +66,6 @@ impl MultipassApi {
             body: body.into(),
             metadata,
             created_at: self.clock.now(),
-        };
-        if let Err(error) = self.store.create_notification(notification).await {
-            tracing::warn!(%error, kind = kind.as_str(), %identity, "a notification could not be stored");
         }
     }
 }

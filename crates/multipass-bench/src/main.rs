@@ -85,6 +85,10 @@ struct Args {
     /// pgbench: scale factor for `pgbench -i -s` (default: the largest client count).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pgbench_scale: Option<u32>,
+    /// Persisted: orders and transfers traced one by one, before the measured runs, for
+    /// the time spent in each part and the statements sent (0: none).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    breakdown: u64,
     /// Export: wallet transactions inserted and exported.
     #[arg(long, default_value_t = export::DEFAULT_ROWS, value_parser = parse_count)]
     export_rows: usize,
@@ -285,6 +289,7 @@ fn main() -> Result<()> {
                         clients: args.pgbench_clients.clone(),
                         seconds: args.pgbench_seconds,
                         runs: runs(pgbench::DEFAULT_RUNS),
+                        breakdown: args.breakdown,
                     },
                 )?);
             }

@@ -2,6 +2,8 @@
 //! (and matched) per second, and signed internal transfers per second, with N concurrent
 //! clients, each as a ratio to `pgbench -b tpcb-like` with as many clients in the same run.
 
+mod breakdown;
+
 use crate::pgbench::PgbenchReport;
 use crate::stats::Summary;
 use anyhow::{Context as _, Result, anyhow};
@@ -14,12 +16,12 @@ use multipass_domain::SessionToken;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde::Serialize;
-use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
+/// Assets are `BENCH0`, `BENCH1`, ...: one per client, for the runs that spread the orders.
 const SYMBOL: &str = "BENCH";
 const PASSWORD: &str = "correct horse battery staple";
 /// Enough quote currency and asset that no client runs short in any run.
@@ -32,11 +34,16 @@ pub struct Config {
     pub clients: Vec<u16>,
     pub seconds: u32,
     pub runs: usize,
+    /// Operations of each kind traced one after another for the time and statement breakdown
+    /// (none: no breakdown).
+    pub breakdown: u64,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Series {
     pub clients: u16,
+    /// Assets the clients' orders are spread over: 1, or one per client.
+    pub assets: usize,
     pub ops_per_sec: Summary,
     /// Of the median ops/s over pgbench's median tps with as many clients.
     pub ratio_to_pgbench: Option<f64>,
@@ -50,6 +57,7 @@ pub struct PersistedReport {
     /// Of all placements measured, the share that traded at least once.
     pub orders_with_fills: f64,
     pub pgbench: PgbenchReport,
+    pub breakdown: Vec<breakdown::Breakdown>,
 }
 
 /// One trader: a signed-in session and a wallet holding quote currency and the asset.
@@ -61,6 +69,8 @@ struct Client {
 
 struct Setup {
     api: MultipassApi,
+    /// One asset per client; every trader holds all of them.
+    symbols: Vec<String>,
     /// Two per client: the traders placing orders in turn; the first also sends transfers.
     clients: Vec<Client>,
     /// Where transfers go, in turn.
@@ -87,8 +97,8 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Persis
                 .clone()
                 .database(db)
                 .application_name("multipass-bench");
-            // One connection per client, as pgbench has.
-            let pool = PgPoolOptions::new()
+            // One connection per client, as pgbench has, with the app's pool settings.
+            let pool = multipass_store_postgres::pool_options()
                 .max_connections(u32::from(max_clients))
                 .connect_with(options)
                 .await
@@ -101,18 +111,61 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Persis
         })?;
         let outcome = measure(runtime, &pool, config, &pgbench);
         runtime.block_on(pool.close());
-        let (orders, transfers, orders_with_fills) = outcome?;
+        let m = outcome?;
         Ok(PersistedReport {
             seconds: config.seconds,
-            orders,
-            transfers,
-            orders_with_fills,
+            orders: m.orders,
+            transfers: m.transfers,
+            orders_with_fills: m.orders_with_fills,
             pgbench,
+            breakdown: m.breakdown,
         })
     })
 }
 
-type Measured = (Vec<Series>, Vec<Series>, f64);
+struct Measured {
+    orders: Vec<Series>,
+    transfers: Vec<Series>,
+    orders_with_fills: f64,
+    breakdown: Vec<breakdown::Breakdown>,
+}
+
+/// The order series: every client count on the one asset, and each count above one again
+/// with one asset per client.
+fn order_series(clients: &[u16]) -> Vec<(u16, bool)> {
+    let mut series: Vec<(u16, bool)> = clients.iter().map(|&c| (c, false)).collect();
+    series.extend(clients.iter().filter(|&&c| c > 1).map(|&c| (c, true)));
+    series
+}
+
+/// Traces `config.breakdown` orders and transfers from one client, one after another.
+fn trace(
+    runtime: &Runtime,
+    setup: &Arc<Setup>,
+    operations: u64,
+) -> Result<Vec<breakdown::Breakdown>> {
+    let Some(recorder) = breakdown::Recorder::install() else {
+        eprintln!("persisted: another tracing subscriber is installed; no breakdown");
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for what in ["place_order", "transfer"] {
+        recorder.start();
+        let started = Instant::now();
+        let run = uuid::Uuid::new_v4();
+        for n in 0..operations {
+            if what == "place_order" {
+                runtime.block_on(place_one(setup, 0, n, u64::MAX, false))?;
+            } else {
+                runtime.block_on(transfer_one(setup, run, 0, n, 0))?;
+            }
+        }
+        let total = started.elapsed();
+        recorder.stop();
+        out.push(recorder.report(what, operations, total));
+    }
+    Ok(out)
+}
 
 fn measure(
     runtime: &Runtime,
@@ -122,52 +175,74 @@ fn measure(
 ) -> Result<Measured> {
     let max_clients = usize::from(config.clients.iter().copied().max().unwrap_or(1));
     let vault = KeyringVault::new(format!("multipass-bench-{}", std::process::id()));
-    let setup = runtime.block_on(set_up(pool, vault, max_clients))?;
+    let setup = Arc::new(runtime.block_on(set_up(pool, vault, max_clients))?);
     let outcome = (|| {
-        let mut orders = vec![Vec::new(); config.clients.len()];
+        let order_kinds = order_series(&config.clients);
+        let mut orders = vec![Vec::new(); order_kinds.len()];
         let mut transfers = vec![Vec::new(); config.clients.len()];
         let (mut placed, mut filled) = (0_u64, 0_u64);
         let seconds = Duration::from_secs(u64::from(config.seconds));
         // One short unrecorded round fills the pool and the keyring's caches.
-        runtime.block_on(orders_for(&setup, 1, Duration::from_secs(1), 0))?;
+        runtime.block_on(orders_for(&setup, 1, Duration::from_secs(1), 0, false))?;
         runtime.block_on(transfers_for(&setup, 1, Duration::from_secs(1), 0))?;
+        let breakdown = if config.breakdown > 0 {
+            trace(runtime, &setup, config.breakdown)?
+        } else {
+            Vec::new()
+        };
         for round in 0..config.runs {
-            for (at, &clients) in config.clients.iter().enumerate() {
+            for (at, &(clients, spread)) in order_kinds.iter().enumerate() {
                 let n = usize::from(clients);
                 let seed = (round * 100 + n) as u64;
-                let o = runtime.block_on(orders_for(&setup, n, seconds, seed))?;
+                let o = runtime.block_on(orders_for(&setup, n, seconds, seed, spread))?;
                 placed += o.count;
                 filled += o.with_fills;
-                let t = runtime.block_on(transfers_for(&setup, n, seconds, seed))?;
+                let assets = if spread { n } else { 1 };
                 eprintln!(
-                    "persisted: run {}/{} {clients} client(s): {:.0} orders/s, {:.0} transfers/s",
+                    "persisted: run {}/{} {clients} client(s), {assets} asset(s): {:.0} orders/s",
                     round + 1,
                     config.runs,
                     o.per_sec,
-                    t.per_sec
                 );
                 orders[at].push(o.per_sec);
+            }
+            for (at, &clients) in config.clients.iter().enumerate() {
+                let n = usize::from(clients);
+                let seed = (round * 100 + n) as u64;
+                let t = runtime.block_on(transfers_for(&setup, n, seconds, seed))?;
+                eprintln!(
+                    "persisted: run {}/{} {clients} client(s): {:.0} transfers/s",
+                    round + 1,
+                    config.runs,
+                    t.per_sec
+                );
                 transfers[at].push(t.per_sec);
             }
         }
-        let series = |samples: Vec<Vec<f64>>| -> Result<Vec<Series>> {
-            config
-                .clients
+        let series = |kinds: &[(u16, bool)], samples: Vec<Vec<f64>>| -> Result<Vec<Series>> {
+            kinds
                 .iter()
                 .zip(samples)
-                .map(|(&clients, samples)| {
+                .map(|(&(clients, spread), samples)| {
                     let ops_per_sec = Summary::of(&samples).context("no runs were recorded")?;
                     Ok(Series {
                         clients,
+                        assets: if spread { usize::from(clients) } else { 1 },
                         ratio_to_pgbench: pgbench.ratio(ops_per_sec.median, clients),
                         ops_per_sec,
                     })
                 })
                 .collect()
         };
+        let transfer_kinds: Vec<(u16, bool)> = config.clients.iter().map(|&c| (c, false)).collect();
         #[allow(clippy::cast_precision_loss)]
         let share = filled as f64 / placed.max(1) as f64;
-        anyhow::Ok((series(orders)?, series(transfers)?, share))
+        anyhow::Ok(Measured {
+            orders: series(&order_kinds, orders)?,
+            transfers: series(&transfer_kinds, transfers)?,
+            orders_with_fills: share,
+            breakdown,
+        })
     })();
     for wallet in &setup.wallets_with_keys {
         if let Err(e) = setup.vault.delete(&format!("wallet:{wallet}")) {
@@ -190,20 +265,24 @@ async fn set_up(pool: &sqlx::PgPool, vault: KeyringVault, clients: usize) -> Res
     .execute(pool)
     .await
     .context("cannot make the bench administrator")?;
-    api.create_asset(
-        &admin,
-        CreateAssetRequest {
-            symbol: SYMBOL.into(),
-            name: "Bench shares".into(),
-            asset_type: "equity_token".into(),
-            total_supply: ISSUED * 64,
-        },
-    )
-    .await
-    .map_err(|e| anyhow!("cannot create the asset: {e}"))?;
+    let symbols: Vec<String> = (0..clients).map(|i| format!("{SYMBOL}{i}")).collect();
+    for symbol in &symbols {
+        api.create_asset(
+            &admin,
+            CreateAssetRequest {
+                symbol: symbol.clone(),
+                name: "Bench shares".into(),
+                asset_type: "equity_token".into(),
+                total_supply: ISSUED * 64,
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("cannot create the asset: {e}"))?;
+    }
 
     let mut setup = Setup {
         api: api.clone(),
+        symbols,
         clients: Vec::new(),
         recipients: Vec::new(),
         wallets_with_keys: Vec::new(),
@@ -214,16 +293,18 @@ async fn set_up(pool: &sqlx::PgPool, vault: KeyringVault, clients: usize) -> Res
     for i in 0..clients * 2 {
         let token = sign_up(&api, &format!("bench.trader{i}")).await?;
         let wallet = wallet(&api, &token, &admin, &mut setup).await?;
-        api.issue_asset(
-            &admin,
-            IssueRequest {
-                symbol: SYMBOL.into(),
-                wallet_id: wallet.clone(),
-                quantity: ISSUED,
-            },
-        )
-        .await
-        .map_err(|e| anyhow!("cannot issue the asset: {e}"))?;
+        for symbol in &setup.symbols {
+            api.issue_asset(
+                &admin,
+                IssueRequest {
+                    symbol: symbol.clone(),
+                    wallet_id: wallet.clone(),
+                    quantity: ISSUED,
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("cannot issue the asset: {e}"))?;
+        }
         setup.clients.push(Client { token, wallet });
     }
     for i in 0..3 {
@@ -335,73 +416,92 @@ where
     })
 }
 
-/// Limit orders a few ticks either side of the mid: buys at mid-8..mid+2 and sells at
+/// One limit order a few ticks either side of the mid: buys at mid-8..mid+2 and sells at
 /// mid-2..mid+8, so about a fifth of them cross the best opposite price and trade, partly
-/// or fully, and the rest rest in the book.
-async fn orders_for(setup: &Setup, clients: usize, duration: Duration, seed: u64) -> Result<Rate> {
-    let api = setup.api.clone();
-    let traders: Arc<Vec<Client>> = Arc::new(setup.clients.clone());
+/// or fully, and the rest rest in the book. With `spread`, each client trades its own asset.
+async fn place_one(setup: &Setup, client: usize, n: u64, seed: u64, spread: bool) -> Result<bool> {
+    let mut rng = StdRng::seed_from_u64(seed ^ ((client as u64) << 32) ^ n);
+    let trader = &setup.clients[client * 2 + (n % 2) as usize];
+    let symbol = &setup.symbols[if spread { client } else { 0 }];
+    let buy = rng.random_bool(0.5);
+    let offset = rng.random_range(-8..=2_i64);
+    let price = if buy {
+        MID_PRICE + offset
+    } else {
+        MID_PRICE - offset
+    };
+    let placed = setup
+        .api
+        .place_order(
+            &trader.token,
+            PlaceOrderRequest {
+                wallet_id: trader.wallet.clone(),
+                symbol: symbol.clone(),
+                side: if buy { "buy" } else { "sell" }.into(),
+                price,
+                quantity: rng.random_range(1..=20),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("place_order failed: {e}"))?;
+    Ok(!placed.fills.is_empty())
+}
+
+/// One transfer of 100-999 minor units from the client's first trader to the payees in
+/// turn, with a fresh idempotency key.
+async fn transfer_one(
+    setup: &Setup,
+    run: uuid::Uuid,
+    client: usize,
+    n: u64,
+    seed: u64,
+) -> Result<bool> {
+    let sender = &setup.clients[client * 2];
+    let to = &setup.recipients[(n as usize + client) % setup.recipients.len()];
+    let amount = 100 + i64::try_from((seed + n) % 900).unwrap_or_default();
+    setup
+        .api
+        .transfer(
+            &sender.token,
+            TransferRequest {
+                from_wallet_id: sender.wallet.clone(),
+                to_wallet_id: to.clone(),
+                asset: None,
+                amount,
+                idempotency_key: format!("{run}-{client}-{n}"),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("transfer failed: {e}"))?;
+    Ok(false)
+}
+
+async fn orders_for(
+    setup: &Arc<Setup>,
+    clients: usize,
+    duration: Duration,
+    seed: u64,
+    spread: bool,
+) -> Result<Rate> {
+    let setup = setup.clone();
     drive(clients, duration, move |client, n| {
-        let (api, traders) = (api.clone(), traders.clone());
-        async move {
-            let mut rng = StdRng::seed_from_u64(seed ^ ((client as u64) << 32) ^ n);
-            let trader = &traders[client * 2 + (n % 2) as usize];
-            let buy = rng.random_bool(0.5);
-            let offset = rng.random_range(-8..=2_i64);
-            let price = if buy {
-                MID_PRICE + offset
-            } else {
-                MID_PRICE - offset
-            };
-            let placed = api
-                .place_order(
-                    &trader.token,
-                    PlaceOrderRequest {
-                        wallet_id: trader.wallet.clone(),
-                        symbol: SYMBOL.into(),
-                        side: if buy { "buy" } else { "sell" }.into(),
-                        price,
-                        quantity: rng.random_range(1..=20),
-                    },
-                )
-                .await
-                .map_err(|e| anyhow!("place_order failed: {e}"))?;
-            Ok(!placed.fills.is_empty())
-        }
+        let setup = setup.clone();
+        async move { place_one(&setup, client, n, seed, spread).await }
     })
     .await
 }
 
 async fn transfers_for(
-    setup: &Setup,
+    setup: &Arc<Setup>,
     clients: usize,
     duration: Duration,
     seed: u64,
 ) -> Result<Rate> {
-    let api = setup.api.clone();
-    let senders: Arc<Vec<Client>> = Arc::new(setup.clients.clone());
-    let recipients: Arc<Vec<String>> = Arc::new(setup.recipients.clone());
+    let setup = setup.clone();
     let run = uuid::Uuid::new_v4();
     drive(clients, duration, move |client, n| {
-        let (api, senders, recipients) = (api.clone(), senders.clone(), recipients.clone());
-        async move {
-            let sender = &senders[client * 2];
-            let to = &recipients[(n as usize + client) % recipients.len()];
-            let amount = 100 + i64::try_from((seed + n) % 900).unwrap_or_default();
-            api.transfer(
-                &sender.token,
-                TransferRequest {
-                    from_wallet_id: sender.wallet.clone(),
-                    to_wallet_id: to.clone(),
-                    asset: None,
-                    amount,
-                    idempotency_key: format!("{run}-{client}-{n}"),
-                },
-            )
-            .await
-            .map_err(|e| anyhow!("transfer failed: {e}"))?;
-            Ok(false)
-        }
+        let setup = setup.clone();
+        async move { transfer_one(&setup, run, client, n, seed).await }
     })
     .await
 }
@@ -411,7 +511,7 @@ pub const GOAL_RATIO: f64 = 0.5;
 
 pub fn render(out: &mut String, report: &PersistedReport) {
     out.push_str(&format!(
-        "\nPersisted operations through MultipassApi on PostgreSQL, {} s per run\n  {:<28} {:>10} {:>10} {:>10} {:>12}\n",
+        "\nPersisted operations through MultipassApi on PostgreSQL, {} s per run\n  {:<36} {:>10} {:>10} {:>10} {:>12}\n",
         report.seconds, "", "median", "p90", "min", "/ pgbench"
     ));
     for (what, series) in [
@@ -420,9 +520,14 @@ pub fn render(out: &mut String, report: &PersistedReport) {
     ] {
         for s in series {
             let ok = s.ratio_to_pgbench.is_some_and(|r| r >= GOAL_RATIO);
+            let name = if s.assets > 1 {
+                format!("{what}, {} client(s), {} assets", s.clients, s.assets)
+            } else {
+                format!("{what}, {} client(s)", s.clients)
+            };
             out.push_str(&format!(
-                "  {:<28} {:>10.0} {:>10.0} {:>10.0} {:>12}   ops/s (goal >= {GOAL_RATIO:.2}: {})\n",
-                format!("{what}, {} client(s)", s.clients),
+                "  {:<36} {:>10.0} {:>10.0} {:>10.0} {:>12}   ops/s (goal >= {GOAL_RATIO:.2}: {})\n",
+                name,
                 s.ops_per_sec.median,
                 s.ops_per_sec.p90,
                 s.ops_per_sec.min,
@@ -435,4 +540,7 @@ pub fn render(out: &mut String, report: &PersistedReport) {
         "  placements that traded at least once: {:.1} %\n",
         report.orders_with_fills * 100.0
     ));
+    for b in &report.breakdown {
+        breakdown::render(out, b);
+    }
 }

@@ -15,4 +15,4 @@ mod store;
 mod wallet;
 
 pub use migrations::{LATEST_SCHEMA_VERSION, migrator};
-pub use store::{PgStore, PgStoreOptions};
+pub use store::{PgStore, PgStoreOptions, pool_options};

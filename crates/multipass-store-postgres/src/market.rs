@@ -15,7 +15,7 @@ use multipass_domain::market::{
 };
 use multipass_domain::money::NATIVE_ASSET;
 use multipass_store::market::matching::{
-    BookRow, ChangeColumns, MatchPlan, change_columns, plan_match, to_i64, trade_metadata,
+    BookRow, MatchPlan, change_columns, plan_match, to_i64, trade_metadata,
 };
 use multipass_store::{
     AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
@@ -114,27 +114,93 @@ async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetReco
     Ok(asset_from(&row).map_err(map_err)?)
 }
 
+/// The resting orders of `side` that an incoming order at `$3` for `$4` units can reach:
+/// those with less than `$4` ahead of them in priority order. As each holds at least one
+/// unit, no more than `$4` of them can be reached, so the book index
+/// (`idx_market_orders_book`) is read in priority order and stops there; before this, every
+/// crossing order was read and summed, which grew with the book.
+fn crossing_sql(side: Side) -> String {
+    let (limit, priority) = match side {
+        Side::Sell => ("price <= $3", "price, sequence"),
+        Side::Buy => ("price >= $3", "price DESC, sequence"),
+    };
+    format!(
+        "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
+         (SELECT identity_id FROM wallet_accounts w WHERE w.id = crossing.wallet_id) AS owner FROM ( \
+           SELECT *, COALESCE(SUM(remaining) OVER (ORDER BY {priority} \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead FROM ( \
+             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
+             locked_amount FROM market_orders WHERE asset_id = $1 AND side = $2 \
+             AND {RESTING} AND {limit} ORDER BY {priority} LIMIT $4) AS reachable) AS crossing \
+         WHERE ahead < $4"
+    )
+}
+
+/// Takes the asset's lock as [`lock_asset`] does and, in the same round trip, reads the
+/// owner and status of the ordering wallet (not locked, as before: an order only needs the
+/// wallet to be active when it is placed).
+async fn lock_asset_for_order(
+    conn: &mut PgConnection,
+    order: &NewMarketOrder,
+) -> Result<AssetRecord, MarketError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ASSET_COLUMNS}, w.wallet_owner, w.wallet_status \
+         FROM asset_definitions LEFT JOIN LATERAL \
+         (SELECT identity_id AS wallet_owner, status AS wallet_status FROM wallet_accounts \
+          WHERE id = $2) AS w ON TRUE \
+         WHERE asset_definitions.id = $1 FOR UPDATE OF asset_definitions"
+    )))
+    .bind(order.asset.as_uuid())
+    .bind(order.wallet.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .ok_or(MarketRefusal::AssetNotFound)?;
+    let asset = asset_from(&row).map_err(map_err)?;
+    if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
+        return Err(MarketRefusal::AssetNotTradable {
+            status: asset.status,
+        }
+        .into());
+    }
+    let owner: Option<Uuid> = row.try_get("wallet_owner").map_err(map_err)?;
+    let status: Option<String> = row.try_get("wallet_status").map_err(map_err)?;
+    wallet_may_order(owner.zip(status), Some(order.owner))?;
+    Ok(asset)
+}
+
+/// Refuses a wallet that is missing (`None`), someone else's or not active.
+fn wallet_may_order(
+    found: Option<(Uuid, String)>,
+    owner: Option<IdentityId>,
+) -> Result<(), MarketError> {
+    let (identity, status) = found.ok_or(MarketRefusal::WalletNotFound)?;
+    if owner.is_some_and(|owner| owner.as_uuid() != identity) {
+        return Err(MarketRefusal::NotOwner.into());
+    }
+    if status != "active" {
+        return Err(MarketRefusal::WalletNotActive(status).into());
+    }
+    Ok(())
+}
+
 /// The wallet's owner, refusing a wallet that is missing, someone else's or not active.
 async fn check_wallet(
     conn: &mut PgConnection,
     wallet: WalletId,
     owner: Option<IdentityId>,
 ) -> Result<(), MarketError> {
-    let row = sqlx::query("SELECT identity_id, status FROM wallet_accounts WHERE id = $1")
+    let found = sqlx::query("SELECT identity_id, status FROM wallet_accounts WHERE id = $1")
         .bind(wallet.as_uuid())
         .fetch_optional(&mut *conn)
         .await
         .map_err(map_err)?
-        .ok_or(MarketRefusal::WalletNotFound)?;
-    let identity: Uuid = row.try_get("identity_id").map_err(map_err)?;
-    if owner.is_some_and(|owner| owner.as_uuid() != identity) {
-        return Err(MarketRefusal::NotOwner.into());
-    }
-    let status: String = row.try_get("status").map_err(map_err)?;
-    if status != "active" {
-        return Err(MarketRefusal::WalletNotActive(status).into());
-    }
-    Ok(())
+        .map(|row| -> Result<(Uuid, String), sqlx::Error> {
+            Ok((row.try_get("identity_id")?, row.try_get("status")?))
+        })
+        .transpose()
+        .map_err(map_err)?;
+    wallet_may_order(found, owner)
 }
 
 async fn load_positions(
@@ -142,6 +208,9 @@ async fn load_positions(
     asset: AssetId,
     wallets: &[WalletId],
 ) -> Result<BTreeMap<WalletId, Position>, StoreError> {
+    if wallets.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     let rows = sqlx::query(
         "SELECT wallet_id, quantity, cost_basis, realized_pnl FROM positions \
          WHERE asset_id = $1 AND wallet_id = ANY($2) ORDER BY wallet_id FOR UPDATE",
@@ -174,125 +243,103 @@ async fn save_positions(
     positions: &BTreeMap<WalletId, Position>,
     at: DateTime<Utc>,
 ) -> Result<(), MarketError> {
-    for (wallet, position) in positions {
-        sqlx::query(
-            "INSERT INTO positions (wallet_id, asset_id, quantity, cost_basis, average_cost, realized_pnl, \
-             opened_at, last_trade_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) \
-             ON CONFLICT (wallet_id, asset_id) DO UPDATE SET quantity = EXCLUDED.quantity, \
-             cost_basis = EXCLUDED.cost_basis, average_cost = EXCLUDED.average_cost, \
-             realized_pnl = EXCLUDED.realized_pnl, last_trade_at = EXCLUDED.last_trade_at",
-        )
-        .bind(wallet.as_uuid())
-        .bind(asset.as_uuid())
-        .bind(to_i64(position.quantity)?)
-        .bind(to_i64(position.cost_basis)?)
-        .bind(to_i64(position.average_cost())?)
-        .bind(position.realized_pnl)
-        .bind(at)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
+    if positions.is_empty() {
+        return Ok(());
     }
+    let mut wallets = Vec::with_capacity(positions.len());
+    let (mut quantities, mut costs, mut averages, mut pnls) = (
+        Vec::with_capacity(positions.len()),
+        Vec::with_capacity(positions.len()),
+        Vec::with_capacity(positions.len()),
+        Vec::with_capacity(positions.len()),
+    );
+    for (wallet, position) in positions {
+        wallets.push(wallet.as_uuid());
+        quantities.push(to_i64(position.quantity)?);
+        costs.push(to_i64(position.cost_basis)?);
+        averages.push(to_i64(position.average_cost())?);
+        pnls.push(position.realized_pnl);
+    }
+    // One statement for all traders; the rows are already locked (or new) in wallet order.
+    sqlx::query(
+        "INSERT INTO positions (wallet_id, asset_id, quantity, cost_basis, average_cost, realized_pnl, \
+         opened_at, last_trade_at, created_at) \
+         SELECT p.wallet_id, $2, p.quantity, p.cost_basis, p.average_cost, p.realized_pnl, $7, $7, $7 \
+         FROM unnest($1::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) \
+         AS p(wallet_id, quantity, cost_basis, average_cost, realized_pnl) \
+         ON CONFLICT (wallet_id, asset_id) DO UPDATE SET quantity = EXCLUDED.quantity, \
+         cost_basis = EXCLUDED.cost_basis, average_cost = EXCLUDED.average_cost, \
+         realized_pnl = EXCLUDED.realized_pnl, last_trade_at = EXCLUDED.last_trade_at",
+    )
+    .bind(wallets)
+    .bind(asset.as_uuid())
+    .bind(quantities)
+    .bind(costs)
+    .bind(averages)
+    .bind(pnls)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
     Ok(())
 }
 
-/// Locks the balance rows the plan moves (creating empty ones for wallets that receive a
-/// currency for the first time), checks the taker can cover its lock, and applies the changes.
-async fn settle_balances(
+/// Locks the balance rows the plan moves, `wallet_balances` then `asset_balances`, each by
+/// ascending wallet, in one statement, and checks the taker can cover its lock. A wallet
+/// that receives a currency or asset for the first time gets an empty row first (under the
+/// asset's lock, so no other order waits on that insert).
+async fn lock_balances(
     conn: &mut PgConnection,
     asset: AssetId,
     plan: &MatchPlan,
 ) -> Result<(), MarketError> {
     let settlement = &plan.settlement;
-    let taker = plan.order.wallet;
-    let quote_wallets: Vec<_> = settlement.quote.keys().copied().collect();
-    let asset_wallets: Vec<_> = settlement.asset.keys().copied().collect();
-
-    sqlx::query(
-        "INSERT INTO wallet_balances (wallet_id, asset_type) SELECT w, $2 FROM unnest($1::uuid[]) AS w \
-         ON CONFLICT (wallet_id, asset_type) DO NOTHING",
-    )
-    .bind(uuids(&quote_wallets))
-    .bind(NATIVE_ASSET)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let quote_rows = sqlx::query(
-        "SELECT wallet_id, total - locked AS available FROM wallet_balances \
-         WHERE asset_type = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE",
-    )
-    .bind(uuids(&quote_wallets))
-    .bind(NATIVE_ASSET)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-
-    sqlx::query(
-        "INSERT INTO asset_balances (wallet_id, asset_id) SELECT w, $2 FROM unnest($1::uuid[]) AS w \
-         ON CONFLICT (wallet_id, asset_id) DO NOTHING",
-    )
-    .bind(uuids(&asset_wallets))
-    .bind(asset.as_uuid())
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let asset_rows = sqlx::query(
-        "SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
-         WHERE asset_id = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE",
-    )
-    .bind(uuids(&asset_wallets))
-    .bind(asset.as_uuid())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-
-    let taker_rows = match plan.order.side {
-        Side::Buy => &quote_rows,
-        Side::Sell => &asset_rows,
+    let quote_wallets = uuids(&settlement.quote.keys().copied().collect::<Vec<_>>());
+    let asset_wallets = uuids(&settlement.asset.keys().copied().collect::<Vec<_>>());
+    let lock = || {
+        sqlx::query(
+            "WITH q AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
+               WHERE asset_type = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE), \
+             a AS (SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
+               WHERE asset_id = $4 AND wallet_id = ANY($3) ORDER BY wallet_id FOR UPDATE) \
+             SELECT TRUE AS quote, wallet_id, available FROM q \
+             UNION ALL SELECT FALSE, wallet_id, available FROM a",
+        )
+        .bind(&quote_wallets)
+        .bind(NATIVE_ASSET)
+        .bind(&asset_wallets)
+        .bind(asset.as_uuid())
     };
+    let mut rows = lock().fetch_all(&mut *conn).await.map_err(map_err)?;
+    if rows.len() < quote_wallets.len() + asset_wallets.len() {
+        sqlx::query(
+            "WITH q AS (INSERT INTO wallet_balances (wallet_id, asset_type) \
+               SELECT w, $2 FROM unnest($1::uuid[]) AS w ON CONFLICT (wallet_id, asset_type) DO NOTHING) \
+             INSERT INTO asset_balances (wallet_id, asset_id) SELECT w, $4 FROM unnest($3::uuid[]) AS w \
+             ON CONFLICT (wallet_id, asset_id) DO NOTHING",
+        )
+        .bind(&quote_wallets)
+        .bind(NATIVE_ASSET)
+        .bind(&asset_wallets)
+        .bind(asset.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        rows = lock().fetch_all(&mut *conn).await.map_err(map_err)?;
+    }
+
+    let taker = plan.order.wallet.as_uuid();
+    let taker_pays_quote = plan.order.side == Side::Buy;
     let mut available = 0;
-    for row in taker_rows {
-        if row.try_get::<Uuid, _>("wallet_id").map_err(map_err)? == taker.as_uuid() {
+    for row in &rows {
+        let quote: bool = row.try_get("quote").map_err(map_err)?;
+        if quote == taker_pays_quote
+            && row.try_get::<Uuid, _>("wallet_id").map_err(map_err)? == taker
+        {
             available = row.try_get("available").map_err(map_err)?;
         }
     }
     plan.require_available(available)?;
-
-    let ChangeColumns {
-        wallets,
-        totals,
-        locks,
-    } = change_columns(&settlement.quote)?;
-    sqlx::query(
-        "UPDATE wallet_balances b SET total = b.total + c.total, locked = b.locked + c.locked \
-         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(wallet_id, total, locked) \
-         WHERE b.wallet_id = c.wallet_id AND b.asset_type = $4",
-    )
-    .bind(uuids(&wallets))
-    .bind(totals)
-    .bind(locks)
-    .bind(NATIVE_ASSET)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let ChangeColumns {
-        wallets,
-        totals,
-        locks,
-    } = change_columns(&settlement.asset)?;
-    sqlx::query(
-        "UPDATE asset_balances b SET quantity = b.quantity + c.total, \
-         locked_quantity = b.locked_quantity + c.locked \
-         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(wallet_id, total, locked) \
-         WHERE b.wallet_id = c.wallet_id AND b.asset_id = $4",
-    )
-    .bind(uuids(&wallets))
-    .bind(totals)
-    .bind(locks)
-    .bind(asset.as_uuid())
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
     Ok(())
 }
 
@@ -301,11 +348,23 @@ async fn record_orders_and_trades(
     conn: &mut PgConnection,
     order: &NewMarketOrder,
     plan: &MatchPlan,
+    owners: &BTreeMap<Uuid, Uuid>,
 ) -> Result<PlacedOrder, MarketError> {
     let taker = plan.settlement.taker;
     let cancel_reason = plan.placement.cancelled.map(|c| c.reason.as_str());
+    let quote = change_columns(&plan.settlement.quote)?;
+    let held = change_columns(&plan.settlement.asset)?;
+    // The balance changes and the order in one round trip: the rows were locked by
+    // `lock_balances`, and each CTE touches a different table.
     let row = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO market_orders (id, wallet_id, asset_id, side, price, quantity, filled_quantity, \
+        "WITH q AS (UPDATE wallet_balances b SET total = b.total + c.total, locked = b.locked + c.locked \
+           FROM unnest($12::uuid[], $13::bigint[], $14::bigint[]) AS c(wallet_id, total, locked) \
+           WHERE b.wallet_id = c.wallet_id AND b.asset_type = $15), \
+         a AS (UPDATE asset_balances b SET quantity = b.quantity + c.total, \
+           locked_quantity = b.locked_quantity + c.locked \
+           FROM unnest($16::uuid[], $17::bigint[], $18::bigint[]) AS c(wallet_id, total, locked) \
+           WHERE b.wallet_id = c.wallet_id AND b.asset_id = $3) \
+         INSERT INTO market_orders (id, wallet_id, asset_id, side, price, quantity, filled_quantity, \
          locked_amount, status, cancel_reason, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {ORDER_COLUMNS}"
     )))
@@ -320,10 +379,23 @@ async fn record_orders_and_trades(
     .bind(taker.status.as_str())
     .bind(cancel_reason)
     .bind(order.at)
+    .bind(uuids(&quote.wallets))
+    .bind(quote.totals)
+    .bind(quote.locks)
+    .bind(NATIVE_ASSET)
+    .bind(uuids(&held.wallets))
+    .bind(held.totals)
+    .bind(held.locks)
     .fetch_one(&mut *conn)
     .await
     .map_err(map_err)?;
     let written = order_from(&row).map_err(map_err)?;
+    if plan.placement.fills.is_empty() {
+        return Ok(PlacedOrder {
+            order: written,
+            fills: Vec::new(),
+        });
+    }
 
     let makers = &plan.settlement.makers;
     let ids: Vec<Uuid> = makers.iter().map(|m| m.order.as_uuid()).collect();
@@ -348,23 +420,6 @@ async fn record_orders_and_trades(
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
-
-    let makers: Vec<WalletId> = plan
-        .placement
-        .fills
-        .iter()
-        .map(|f| f.maker_wallet)
-        .collect();
-    let owners: BTreeMap<Uuid, Uuid> =
-        sqlx::query("SELECT id, identity_id FROM wallet_accounts WHERE id = ANY($1)")
-            .bind(uuids(&makers))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("identity_id")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(map_err)?;
 
     let mut fills = Vec::with_capacity(plan.placement.fills.len());
     for fill in &plan.placement.fills {
@@ -608,49 +663,34 @@ impl MarketStore for PgStore {
     #[tracing::instrument(skip_all)]
     async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let asset = lock_asset(&mut tx, order.asset).await?;
-        if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
-            return Err(MarketRefusal::AssetNotTradable {
-                status: asset.status,
-            }
-            .into());
-        }
-        check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
-        let crossing = sqlx::query(
-            // Only the crossing orders the incoming quantity can reach: those with less than
-            // that quantity ahead of them in priority order.
-            "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount FROM ( \
-             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount, \
-             COALESCE(SUM(quantity - filled_quantity) OVER (ORDER BY CASE WHEN $2 = 'sell' THEN price ELSE -price END, \
-             sequence ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead \
-             FROM market_orders WHERE asset_id = $1 AND side = $2 AND status IN ('open', 'partially_filled') \
-             AND CASE WHEN $2 = 'sell' THEN price <= $3 ELSE price >= $3 END) AS crossing \
-             WHERE ahead < $4",
-        )
-        .bind(order.asset.as_uuid())
-        .bind(order.side.opposite().as_str())
-        .bind(to_i64(order.price.get())?)
-        .bind(to_i64(order.quantity.get())?)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .iter()
-        .map(|row| {
-            Ok(BookRow {
-                id: OrderId::from_uuid(row.try_get("id")?),
-                wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
-                side: side_from(row, "side")?,
-                price: row.try_get("price")?,
-                remaining: row.try_get("remaining")?,
-                sequence: row.try_get("sequence")?,
-                locked_amount: row.try_get("locked_amount")?,
+        lock_asset_for_order(&mut tx, &order).await?;
+        let mut owners = BTreeMap::new();
+        let crossing = sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
+            .bind(order.asset.as_uuid())
+            .bind(order.side.opposite().as_str())
+            .bind(to_i64(order.price.get())?)
+            .bind(to_i64(order.quantity.get())?)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|row| {
+                owners.insert(row.try_get("wallet_id")?, row.try_get("owner")?);
+                Ok(BookRow {
+                    id: OrderId::from_uuid(row.try_get("id")?),
+                    wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
+                    side: side_from(row, "side")?,
+                    price: row.try_get("price")?,
+                    remaining: row.try_get("remaining")?,
+                    sequence: row.try_get("sequence")?,
+                    locked_amount: row.try_get("locked_amount")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(map_err)?;
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(map_err)?;
         let plan = plan_match(&order, crossing)?;
-        settle_balances(&mut tx, order.asset, &plan).await?;
-        let placed = record_orders_and_trades(&mut tx, &order, &plan).await?;
+        lock_balances(&mut tx, order.asset, &plan).await?;
+        let placed = record_orders_and_trades(&mut tx, &order, &plan, &owners).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(placed)
     }

@@ -38,6 +38,28 @@ fn describe(options: &PgConnectOptions) -> String {
     )
 }
 
+/// How long a pooled connection may sit idle before it is checked with a ping on its next
+/// use. A connection in steady use is not pinged: sqlx's default pings on every checkout,
+/// one extra round trip per statement run outside a transaction, which doubled the round
+/// trips of a session check. One idle for a while may have been dropped by the server or
+/// the network, so it is still checked.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// The pool settings of every [`PgStore`]; tools that build their own pool over a migrated
+/// database (benchmarks, tests) start from these too.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 impl PgStore {
     /// Connects and brings the schema up to date. Refuses, without changing anything, a
     /// database whose schema is newer than this build, or one whose enterprise tables were
@@ -60,7 +82,7 @@ impl PgStore {
         })?
         .map_err(map_err)?;
         let _ = probe.close().await;
-        let pool = PgPoolOptions::new()
+        let pool = pool_options()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(options.connect)

@@ -1,6 +1,7 @@
-//! Wallets on the shared database. A transfer locks the balance rows it touches with one
-//! `SELECT ... ORDER BY wallet_id FOR UPDATE`, so every client takes them in the same
-//! ascending order and two transfers can never wait on each other in a cycle; should the
+//! Wallets on the shared database. A transfer locks the sender's and receiver's balance rows
+//! with one `SELECT ... ORDER BY wallet_id FOR UPDATE`, the fee treasury's row always last
+//! (its update is the transaction's final statement), so every client takes them in the same
+//! order and two transfers can never wait on each other in a cycle; should the
 //! database still report a serialization failure or a deadlock, the whole transaction is
 //! retried a bounded number of times before anything reaches the caller.
 
@@ -254,11 +255,17 @@ impl PgStore {
     }
 
     /// One attempt of a transfer: the outer error is a database failure (possibly worth a
-    /// retry), the inner one the transfer's own refusal.
+    /// retry), the inner one the transfer's own refusal, and `Ok(Ok(None))` a balance row that
+    /// does not exist yet (create the rows, then try again).
+    ///
+    /// Five round trips: `BEGIN`, the locks, the idempotency look-up, one statement for every
+    /// write (balances, legs and the receiver's notice), `COMMIT`. The treasury's balance row, which every transfer with a fee credits, is
+    /// not locked up front but updated in the last statement, so it is held only from there to
+    /// the commit.
     async fn try_transfer(
         &self,
         t: &NewTransfer,
-    ) -> Result<Result<TransferOutcome, StoreError>, sqlx::Error> {
+    ) -> Result<Result<Option<TransferOutcome>, StoreError>, sqlx::Error> {
         let (from, to, treasury) = (
             t.from.as_uuid(),
             t.to.as_uuid(),
@@ -267,37 +274,42 @@ impl PgStore {
         let asset = t.asset.as_str();
         let mut tx = self.pool.begin().await?;
 
-        let wallets: Vec<Uuid> = vec![from, to];
-        let statuses = sqlx::query(
-            "SELECT id, status FROM wallet_accounts WHERE id = ANY($1) ORDER BY id FOR SHARE",
+        // The treasury sorts last, here and in every other lock of balance rows, so a
+        // transfer from or to the treasury takes its locks in the same order as the rest.
+        let locked = sqlx::query(
+            "WITH accounts AS ( \
+               SELECT id, status FROM wallet_accounts WHERE id = ANY($1) \
+               ORDER BY id = $3, id FOR SHARE), \
+             balances AS ( \
+               SELECT wallet_id, total, locked FROM wallet_balances \
+               WHERE asset_type = $2 AND wallet_id = ANY($1) \
+               ORDER BY wallet_id = $3, wallet_id FOR UPDATE) \
+             SELECT a.id, a.status, b.total, b.locked FROM accounts a \
+             LEFT JOIN balances b ON b.wallet_id = a.id",
         )
-        .bind(&wallets)
+        .bind(vec![from, to])
+        .bind(asset)
+        .bind(treasury)
         .fetch_all(&mut *tx)
         .await?;
-        let status_of = |id: Uuid| -> Result<Option<String>, sqlx::Error> {
-            for row in &statuses {
-                if row.try_get::<Uuid, _>("id")? == id {
-                    return Ok(Some(row.try_get("status")?));
-                }
-            }
-            Ok(None)
-        };
-        let (Some(from_status), Some(to_status)) = (status_of(from)?, status_of(to)?) else {
+        let mut wallets: BTreeMap<Uuid, (String, Option<(i64, i64)>)> = BTreeMap::new();
+        for row in &locked {
+            let total: Option<i64> = row.try_get("total")?;
+            let held: Option<i64> = row.try_get("locked")?;
+            wallets.insert(
+                row.try_get("id")?,
+                (row.try_get("status")?, total.zip(held)),
+            );
+        }
+        let (Some((from_status, from_balance)), Some((to_status, to_balance))) =
+            (wallets.get(&from), wallets.get(&to))
+        else {
             return Ok(Err(StoreError::NotFound));
         };
-
-        let mut locked: Vec<Uuid> = vec![from, to];
-        if t.fee > 0 {
-            locked.push(treasury);
-        }
-        let balances = sqlx::query(
-            "SELECT wallet_id, total, locked FROM wallet_balances \
-             WHERE asset_type = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE",
-        )
-        .bind(&locked)
-        .bind(asset)
-        .fetch_all(&mut *tx)
-        .await?;
+        let (Some((from_total, from_locked)), Some((to_total, _))) = (*from_balance, *to_balance)
+        else {
+            return Ok(Ok(None));
+        };
 
         // Under the sender's balance lock, so the first of many same-key requests has
         // committed (or failed) before the next one looks.
@@ -315,97 +327,141 @@ impl PgStore {
                 return Ok(Err(StoreError::Conflict(Conflict::IdempotencyMismatch)));
             }
             let rows = legs(&mut tx, earlier.try_get("transfer_id")?).await?;
-            return Ok(txs_from(&rows).map(TransferOutcome::Replayed));
+            return Ok(txs_from(&rows).map(|legs| Some(TransferOutcome::Replayed(legs))));
         }
 
         if from_status != "active" || to_status != "active" {
             return Ok(Err(StoreError::Conflict(Conflict::WalletInactive)));
         }
-        let mut unlocked = 0_i64;
-        for row in &balances {
-            if row.try_get::<Uuid, _>("wallet_id")? == from {
-                unlocked = row.try_get::<i64, _>("total")? - row.try_get::<i64, _>("locked")?;
-            }
-        }
         let amount = t.amount.get();
-        let Some(debit) = amount.checked_add(t.fee).filter(|d| *d <= unlocked) else {
+        let Some(debit) = amount
+            .checked_add(t.fee)
+            .filter(|d| *d <= from_total - from_locked)
+        else {
             return Ok(Err(StoreError::Conflict(Conflict::InsufficientFunds)));
         };
-
-        let mut deltas: BTreeMap<Uuid, i64> = BTreeMap::new();
-        *deltas.entry(from).or_default() -= debit;
-        *deltas.entry(to).or_default() += amount;
-        if t.fee > 0 {
-            *deltas.entry(treasury).or_default() += t.fee;
-        }
-        let mut after: BTreeMap<Uuid, i64> = BTreeMap::new();
-        for (wallet, delta) in deltas {
-            let Some(total) = add_to_balance(&mut tx, wallet, asset, delta).await? else {
-                return Ok(Err(StoreError::Conflict(Conflict::BalanceLimit)));
-            };
-            after.insert(wallet, total);
-        }
-        let balance_after = |wallet: Uuid| after.get(&wallet).copied().unwrap_or(0);
-
-        let no_metadata = serde_json::json!({});
-        let base = Leg {
-            wallet: from,
-            counterparty: Some(to),
-            transfer_id: t.transfer_id,
-            direction: Direction::Debit,
-            tx_type: TxType::Transfer,
-            asset,
-            amount,
-            fee: t.fee,
-            idempotency_key: Some(t.idempotency_key.as_str()),
-            request_hash: Some(t.request_hash.as_str()),
-            signature: Some(t.signature.as_str()),
-            balance_after: balance_after(from),
-            metadata: &no_metadata,
-            created_at: t.created_at,
+        // A fee to a treasury that is also a party moves with that party's row; otherwise
+        // the treasury's row is the separate, late update.
+        let fee_with_parties = t.fee > 0 && (from == treasury || to == treasury);
+        let late_fee = t.fee > 0 && !fee_with_parties;
+        let to_credit = if to == treasury && t.fee > 0 {
+            amount.checked_add(t.fee)
+        } else {
+            Some(amount)
         };
-        let mut rows = vec![
-            insert_leg(&mut tx, base).await?,
-            insert_leg(
-                &mut tx,
-                Leg {
-                    wallet: to,
-                    counterparty: Some(from),
-                    direction: Direction::Credit,
-                    fee: 0,
-                    idempotency_key: None,
-                    request_hash: None,
-                    signature: None,
-                    balance_after: balance_after(to),
-                    ..base
-                },
-            )
-            .await?,
-        ];
-        if t.fee > 0 {
-            rows.push(
-                insert_leg(
-                    &mut tx,
-                    Leg {
-                        wallet: treasury,
-                        counterparty: Some(from),
-                        direction: Direction::Credit,
-                        tx_type: TxType::Fee,
-                        amount: t.fee,
-                        fee: 0,
-                        idempotency_key: None,
-                        request_hash: None,
-                        signature: None,
-                        balance_after: balance_after(treasury),
-                        ..base
-                    },
-                )
-                .await?,
-            );
+        let Some(to_after) = to_credit.and_then(|c| to_total.checked_add(c)) else {
+            return Ok(Err(StoreError::Conflict(Conflict::BalanceLimit)));
+        };
+        // A fee the treasury charges itself comes straight back.
+        let from_after = if from == treasury {
+            from_total - amount
+        } else {
+            from_total - debit
+        };
+        let treasury_after = if from == treasury {
+            from_after
+        } else {
+            to_after
+        };
+
+        let rows = sqlx::query(trusted(format!(
+            "WITH moved AS ( \
+               UPDATE wallet_balances b SET total = c.total \
+               FROM unnest($1::uuid[], $2::bigint[]) AS c(wallet_id, total) \
+               WHERE b.wallet_id = c.wallet_id AND b.asset_type = $3), \
+             fee AS ( \
+               UPDATE wallet_balances SET total = total + $4 \
+               WHERE $5 AND wallet_id = $6 AND asset_type = $3 \
+               AND total <= 9223372036854775807 - $4 RETURNING total), \
+             notice AS ( \
+               INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
+               SELECT $21, $22, $23, $24, $25, $26, $27 WHERE $21::uuid IS NOT NULL) \
+             INSERT INTO wallet_transactions (id, wallet_id, counterparty_wallet_id, transfer_id, \
+               direction, tx_type, asset_type, amount, fee, status, idempotency_key, request_hash, \
+               signature, balance_after, metadata, created_at) \
+             SELECT * FROM (VALUES \
+               ($7::uuid, $8::uuid, $9::uuid, $10::uuid, 'debit', 'transfer', $3::text, $11::bigint, \
+                $4::bigint, 'completed', $12::text, $13::text, $14::text, $15::bigint, '{{}}'::jsonb, \
+                $16::timestamptz), \
+               ($17::uuid, $9::uuid, $8::uuid, $10::uuid, 'credit', 'transfer', $3::text, $11::bigint, \
+                0::bigint, 'completed', NULL::text, NULL::text, NULL::text, $18::bigint, '{{}}'::jsonb, \
+                $16::timestamptz)) AS parties \
+             UNION ALL \
+             SELECT $19::uuid, $6::uuid, $8::uuid, $10::uuid, 'credit', 'fee', $3::text, $4::bigint, \
+               0::bigint, 'completed', NULL::text, NULL::text, NULL::text, \
+               COALESCE((SELECT total FROM fee), $20::bigint), '{{}}'::jsonb, $16::timestamptz \
+             WHERE $4 > 0 AND (NOT $5 OR EXISTS (SELECT 1 FROM fee)) \
+             RETURNING {TX_COLUMNS}"
+        )))
+        .bind(vec![from, to])
+        .bind(vec![from_after, to_after])
+        .bind(asset)
+        .bind(t.fee)
+        .bind(late_fee)
+        .bind(treasury)
+        .bind(Uuid::new_v4())
+        .bind(from)
+        .bind(to)
+        .bind(t.transfer_id)
+        .bind(amount)
+        .bind(t.idempotency_key.as_str())
+        .bind(t.request_hash.as_str())
+        .bind(t.signature.as_str())
+        .bind(from_after)
+        .bind(t.created_at)
+        .bind(Uuid::new_v4())
+        .bind(to_after)
+        .bind(Uuid::new_v4())
+        .bind(treasury_after)
+        .bind(t.notice.as_ref().map(|n| n.id))
+        .bind(t.notice.as_ref().map(|n| n.identity_id.as_uuid()))
+        .bind(t.notice.as_ref().map(|n| n.kind.as_str()))
+        .bind(t.notice.as_ref().map(|n| n.title.as_str()))
+        .bind(t.notice.as_ref().map(|n| n.body.as_str()))
+        .bind(t.notice.as_ref().map(|n| &n.metadata))
+        .bind(t.notice.as_ref().map(|n| n.created_at))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut legs = match txs_from(&rows) {
+            Ok(legs) => legs,
+            Err(e) => return Ok(Err(e)),
+        };
+        if t.fee > 0 && legs.len() < 3 {
+            // The treasury has no balance row for this asset yet, or it would overflow.
+            return Ok(if treasury_row_exists(&mut tx, asset).await? {
+                Err(StoreError::Conflict(Conflict::BalanceLimit))
+            } else {
+                Ok(None)
+            });
         }
         tx.commit().await?;
-        Ok(txs_from(&rows).map(TransferOutcome::Created))
+        legs.sort_by_key(|l| {
+            (
+                l.direction != Direction::Debit,
+                l.tx_type != TxType::Transfer.as_str(),
+            )
+        });
+        Ok(Ok(Some(TransferOutcome::Created(legs))))
     }
+
+    async fn make_balance_rows(&self, t: &NewTransfer) -> Result<(), sqlx::Error> {
+        let mut wallets = vec![t.from.as_uuid(), t.to.as_uuid()];
+        if t.fee > 0 {
+            ensure_treasury(self, t.created_at).await?;
+            wallets.push(TREASURY_WALLET_ID.as_uuid());
+        }
+        ensure_balance_rows(self, &wallets, t.asset.as_str()).await
+    }
+}
+
+async fn treasury_row_exists(conn: &mut PgConnection, asset: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM wallet_balances WHERE wallet_id = $1 AND asset_type = $2)",
+    )
+    .bind(TREASURY_WALLET_ID.as_uuid())
+    .bind(asset)
+    .fetch_one(conn)
+    .await
 }
 
 #[async_trait]
@@ -549,20 +605,24 @@ impl WalletStore for PgStore {
 
     #[tracing::instrument(skip_all)]
     async fn transfer(&self, transfer: NewTransfer) -> Result<TransferOutcome, StoreError> {
-        let mut wallets = vec![transfer.from.as_uuid(), transfer.to.as_uuid()];
-        if transfer.fee > 0 {
-            ensure_treasury(self, transfer.created_at)
-                .await
-                .map_err(map_err)?;
-            wallets.push(TREASURY_WALLET_ID.as_uuid());
-        }
-        ensure_balance_rows(self, &wallets, transfer.asset.as_str())
-            .await
-            .map_err(map_err)?;
         let mut attempt = 1;
+        let mut rows_made = false;
         loop {
             match self.try_transfer(&transfer).await {
-                Ok(outcome) => return outcome,
+                Ok(Ok(Some(outcome))) => return Ok(outcome),
+                Ok(Err(refusal)) => return Err(refusal),
+                // Balance rows are made outside the transfer's transaction, so the
+                // transaction only ever locks rows that exist and never waits on another
+                // client's insert. Once made, a row stays.
+                Ok(Ok(None)) if !rows_made => {
+                    self.make_balance_rows(&transfer).await.map_err(map_err)?;
+                    rows_made = true;
+                }
+                Ok(Ok(None)) => {
+                    return Err(StoreError::Unavailable(
+                        "a balance row of the transfer was missing after it was made".into(),
+                    ));
+                }
                 Err(err) if is_retryable(&err) && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(%err, attempt, "transfer retried");
                     attempt += 1;

@@ -13,6 +13,7 @@ use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
     Direction, TREASURY_IDENTITY_ID, TREASURY_WALLET_ID, TxStatus, WalletStatus,
 };
+use multipass_store::ReportStore as _;
 use multipass_store::{
     BalanceRecord, Conflict, HistoryQuery, NewDeposit, NewTransfer, NewWallet, StoreError,
     TransactionRecord, TransferOutcome, TxType, WalletRecord, WalletStore,
@@ -515,6 +516,14 @@ impl WalletStore for SqliteStore {
             .map_err(map_err)?;
         if outcome.is_ok() {
             tx.commit().await.map_err(map_err)?;
+        }
+        // An embedded commit costs no network round trip, so the notice keeps its own
+        // statement; as before, a notice that cannot be stored does not undo the transfer.
+        if let (Ok(TransferOutcome::Created(_)), Some(notice)) = (&outcome, transfer.notice) {
+            let identity = notice.identity_id;
+            if let Err(error) = self.create_notification(notice).await {
+                tracing::warn!(%error, %identity, "a notification could not be stored");
+            }
         }
         outcome
     }

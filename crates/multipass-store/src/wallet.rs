@@ -120,6 +120,10 @@ pub struct NewTransfer {
     pub request_hash: String,
     pub signature: String,
     pub created_at: DateTime<Utc>,
+    /// The receiver's notification, stored only when the transfer is applied now (not on a
+    /// replay). A backend may write it in the transfer's own transaction, so that a
+    /// transfer and its notice commit together, in one flush of the database's log.
+    pub notice: Option<crate::NewNotification>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

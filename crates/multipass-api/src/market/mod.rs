@@ -69,6 +69,7 @@ fn plural(count: i64, one: &str) -> String {
 }
 
 impl MultipassApi {
+    #[tracing::instrument(skip_all)]
     async fn asset_named(&self, symbol: &str) -> Result<AssetRecord, ApiError> {
         let symbol = Symbol::parse(symbol)?;
         self.store.asset_by_symbol(&symbol).await?.ok_or_else(|| {
@@ -160,6 +161,7 @@ impl MultipassApi {
     }
 
     /// Places a limit order from one of the caller's own wallets and matches it at once.
+    #[tracing::instrument(skip_all)]
     pub async fn place_order(
         &self,
         token: &SessionToken,

@@ -9,6 +9,7 @@ use multipass_domain::wallet::{
 };
 use multipass_domain::{Role, SessionToken, ValidationError};
 use multipass_store::{NewTransfer, NotificationKind, TransactionRecord, TransferOutcome, TxType};
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 /// `1234` MPC minor units read as `12.34 MPC`; other assets as whole units.
@@ -134,8 +135,30 @@ impl MultipassApi {
             fee,
             idempotency_key: key.as_str().to_owned(),
         };
+        let to_asset = request.asset.as_deref().map_or_else(
+            || multipass_domain::money::NATIVE_ASSET.to_owned(),
+            |a| a.trim().to_ascii_uppercase(),
+        );
+        let shown = display_amount(amount.get(), &to_asset);
+        // Written with the transfer, in its transaction where the backend allows: a second
+        // commit only for the notice cost as much as the rest of the transfer on PostgreSQL.
+        let notice = self.notice(
+            to.identity_id,
+            NotificationKind::TransferReceived,
+            format!("You received {shown}"),
+            format!(
+                "{shown} arrived in your wallet \u{201c}{}\u{201d}.",
+                to.name
+            ),
+            serde_json::json!({
+                "transferId": transfer_id.to_string(),
+                "walletId": to.id.to_string(),
+                "fromWalletId": from.id.to_string(),
+            }),
+        );
         let pair = self.wallet_key(from.id).await?;
         let signature = tokio::task::spawn_blocking(move || pair.sign(&message))
+            .instrument(tracing::info_span!("sign"))
             .await
             .map_err(|e| ApiError::internal("The signing task stopped", &e))?
             .map_err(|e| ApiError::internal("The transfer could not be signed", &e))?;
@@ -158,33 +181,10 @@ impl MultipassApi {
                 idempotency_key: key,
                 signature,
                 created_at: self.clock.now(),
+                notice: Some(notice),
             })
             .await?;
-        let created = matches!(outcome, TransferOutcome::Created(_));
-        let to_asset = request.asset.as_deref().map_or_else(
-            || multipass_domain::money::NATIVE_ASSET.to_owned(),
-            |a| a.trim().to_ascii_uppercase(),
-        );
-        let view = view(outcome)?;
-        if created {
-            self.notify(
-                to.identity_id,
-                NotificationKind::TransferReceived,
-                format!("You received {}", display_amount(view.amount, &to_asset)),
-                format!(
-                    "{} arrived in your wallet \u{201c}{}\u{201d}.",
-                    display_amount(view.amount, &to_asset),
-                    to.name
-                ),
-                serde_json::json!({
-                    "transferId": view.transfer_id,
-                    "walletId": to.id.to_string(),
-                    "fromWalletId": from.id.to_string(),
-                }),
-            )
-            .await;
-        }
-        Ok(view)
+        view(outcome)
     }
 
     /// Checks a stored transfer's ML-DSA-65 signature against its sender's public key, and

@@ -427,11 +427,15 @@ impl PgStore {
             Err(e) => return Ok(Err(e)),
         };
         if t.fee > 0 && legs.len() < 3 {
-            // The treasury has no balance row for this asset yet, or it would overflow.
-            return Ok(if treasury_row_exists(&mut tx, asset).await? {
-                Err(StoreError::Conflict(Conflict::BalanceLimit))
-            } else {
-                Ok(None)
+            // The fee found no treasury row to credit: it would overflow, or the row is
+            // missing, or another client committed it after this statement's snapshot was
+            // taken (so the update could not see it). Only the first is a refusal; in the
+            // others the transfer goes around again once the row exists.
+            return Ok(match treasury_total(&mut tx, asset).await? {
+                Some(total) if total > i64::MAX - t.fee => {
+                    Err(StoreError::Conflict(Conflict::BalanceLimit))
+                }
+                _ => Ok(None),
             });
         }
         tx.commit().await?;
@@ -454,14 +458,12 @@ impl PgStore {
     }
 }
 
-async fn treasury_row_exists(conn: &mut PgConnection, asset: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM wallet_balances WHERE wallet_id = $1 AND asset_type = $2)",
-    )
-    .bind(TREASURY_WALLET_ID.as_uuid())
-    .bind(asset)
-    .fetch_one(conn)
-    .await
+async fn treasury_total(conn: &mut PgConnection, asset: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT total FROM wallet_balances WHERE wallet_id = $1 AND asset_type = $2")
+        .bind(TREASURY_WALLET_ID.as_uuid())
+        .bind(asset)
+        .fetch_optional(conn)
+        .await
 }
 
 #[async_trait]
@@ -618,6 +620,9 @@ impl WalletStore for PgStore {
                     self.make_balance_rows(&transfer).await.map_err(map_err)?;
                     rows_made = true;
                 }
+                // A row made by another client after this attempt's snapshot: the next
+                // attempt's statements see it.
+                Ok(Ok(None)) if attempt < MAX_ATTEMPTS => attempt += 1,
                 Ok(Ok(None)) => {
                     return Err(StoreError::Unavailable(
                         "a balance row of the transfer was missing after it was made".into(),

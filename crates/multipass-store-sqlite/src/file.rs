@@ -10,10 +10,13 @@ use std::time::Duration;
 
 /// Connects to the file at `path`. `Migrate` creates it (and its folder) when missing;
 /// `Inspect` answers `NotFound` for a missing file and creates nothing.
+/// `Checkpoints::Background` leaves checkpointing to a task of the caller's (see
+/// `store::Checkpointer`), so that no write waits for one.
 pub(crate) async fn connect(
     path: &Path,
     mode: OpenMode,
     max_connections: u32,
+    checkpoints: Checkpoints,
 ) -> Result<SqlitePool, StoreError> {
     if mode == OpenMode::Inspect && !path.exists() {
         return Err(StoreError::NotFound);
@@ -26,11 +29,22 @@ pub(crate) async fn connect(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5));
+    let options = match checkpoints {
+        Checkpoints::OnCommit => options,
+        Checkpoints::Background => options.pragma("wal_autocheckpoint", "0"),
+    };
     SqlitePoolOptions::new()
         .max_connections(max_connections)
         .connect_with(options)
         .await
         .map_err(map_err)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checkpoints {
+    /// SQLite's own: the commit that fills the log past 1000 pages copies it into the file.
+    OnCommit,
+    Background,
 }
 
 /// Creates the folder `path` is to live in.

@@ -57,7 +57,7 @@ impl SqliteReportCache {
         if mode == OpenMode::Migrate {
             create_private(path)?;
         }
-        let pool = file::connect(path, mode, 2).await?;
+        let pool = file::connect(path, mode, 2, file::Checkpoints::OnCommit).await?;
         match mode {
             OpenMode::Migrate => {
                 file::migrate(&pool, &cache_migrator(), LATEST_CACHE_VERSION).await?;

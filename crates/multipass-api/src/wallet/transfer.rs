@@ -135,11 +135,7 @@ impl MultipassApi {
             fee,
             idempotency_key: key.as_str().to_owned(),
         };
-        let to_asset = request.asset.as_deref().map_or_else(
-            || multipass_domain::money::NATIVE_ASSET.to_owned(),
-            |a| a.trim().to_ascii_uppercase(),
-        );
-        let shown = display_amount(amount.get(), &to_asset);
+        let shown = display_amount(amount.get(), asset.as_str());
         // Written with the transfer, in its transaction where the backend allows: a second
         // commit only for the notice cost as much as the rest of the transfer on PostgreSQL.
         let notice = self.notice(

@@ -49,13 +49,15 @@ impl MultipassApi {
     #[tracing::instrument(skip_all)]
     pub async fn caller(&self, token: &SessionToken) -> Result<Caller, ApiError> {
         let now = self.clock.now();
-        let session = self
+        // One statement: every call after sign-in pays for this, and the role comes with the
+        // session rather than from a second look-up of the identity.
+        let active = self
             .store
             .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
-        let identity = self.store.identity(session.identity_id).await?;
-        let role = Role::parse(&identity.role).map_err(|e| {
+        let session = active.session;
+        let role = Role::parse(&active.role).map_err(|e| {
             ApiError::internal("A stored role is not one Multipass knows", &e.message)
         })?;
         Ok(Caller {

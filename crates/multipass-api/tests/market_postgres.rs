@@ -144,6 +144,12 @@ async fn price_time_priority_golden_case_postgres(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn bid_side_price_time_priority_postgres(pool: PgPool) {
+    let (store, fx) = setup(pool).await;
+    bid_side_price_time_priority(store, fx).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn own_orders_never_trade_and_cancels_release_locks_postgres(pool: PgPool) {
     let (store, fx) = setup(pool).await;
     own_orders_never_trade_and_cancels_release_locks(store, fx).await;

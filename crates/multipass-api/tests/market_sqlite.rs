@@ -142,6 +142,12 @@ async fn price_time_priority_golden_case_sqlite() {
 }
 
 #[tokio::test]
+async fn bid_side_price_time_priority_sqlite() {
+    let (_dir, store, fx) = setup().await;
+    bid_side_price_time_priority(store, fx).await;
+}
+
+#[tokio::test]
 async fn own_orders_never_trade_and_cancels_release_locks_sqlite() {
     let (_dir, store, fx) = setup().await;
     own_orders_never_trade_and_cancels_release_locks(store, fx).await;

@@ -11,8 +11,8 @@ use multipass_domain::{
     CredentialId, IdentityId, PasswordHash, Secret, SessionId, SessionPolicy, TokenHash,
 };
 use multipass_store::{
-    CredentialRecord, FactorStore, RevocationReason, SecondFactors, SessionRecord, SessionSummary,
-    StoreError,
+    ActiveSession, CredentialRecord, FactorStore, RevocationReason, SecondFactors, SessionRecord,
+    SessionSummary, StoreError,
 };
 use sqlx::Row;
 
@@ -197,11 +197,12 @@ impl FactorStore for PgStore {
         token_hash: &TokenHash,
         now: DateTime<Utc>,
         idle_cutoff: Option<DateTime<Utc>>,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    ) -> Result<Option<ActiveSession>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT id, identity_id, created_at, expires_at, last_seen_at FROM multipass_sessions \
-             WHERE token_hash = $1 AND kind <> 'sso' AND revoked_at IS NULL AND expires_at > $2 \
-               AND ($3::timestamptz IS NULL OR last_seen_at > $3)",
+            "SELECT s.id, s.identity_id, s.created_at, s.expires_at, s.last_seen_at, p.role \
+             FROM multipass_sessions s JOIN identity_profiles p ON p.id = s.identity_id \
+             WHERE s.token_hash = $1 AND s.kind <> 'sso' AND s.revoked_at IS NULL \
+               AND s.expires_at > $2 AND ($3::timestamptz IS NULL OR s.last_seen_at > $3)",
         )
         .bind(token_hash.as_str())
         .bind(now)
@@ -218,6 +219,7 @@ impl FactorStore for PgStore {
             created_at: row.try_get("created_at").map_err(map_err)?,
             expires_at: row.try_get("expires_at").map_err(map_err)?,
         };
+        let role: String = row.try_get("role").map_err(map_err)?;
         let last_seen: DateTime<Utc> = row.try_get("last_seen_at").map_err(map_err)?;
         if SessionPolicy::needs_touch(last_seen, now) {
             sqlx::query(
@@ -229,7 +231,7 @@ impl FactorStore for PgStore {
             .await
             .map_err(map_err)?;
         }
-        Ok(Some(session))
+        Ok(Some(ActiveSession { session, role }))
     }
 
     #[tracing::instrument(skip_all)]

@@ -116,23 +116,62 @@ async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetReco
 
 /// The resting orders of `side` that an incoming order at `$3` for `$4` units can reach:
 /// those with less than `$4` ahead of them in priority order. As each holds at least one
-/// unit, no more than `$4` of them can be reached, so the book index
-/// (`idx_market_orders_book`) is read in priority order and stops there; before this, every
-/// crossing order was read and summed, which grew with the book.
+/// unit, no more than `$4` of them can be reached, so the read stops there; before this,
+/// every crossing order was read and summed, which grew with the book.
 fn crossing_sql(side: Side) -> String {
-    let (limit, priority) = match side {
-        Side::Sell => ("price <= $3", "price, sequence"),
-        Side::Buy => ("price >= $3", "price DESC, sequence"),
-    };
+    match side {
+        Side::Sell => crossing_asks_sql(),
+        Side::Buy => crossing_bids_sql(),
+    }
+}
+
+/// Asks rest in the book index's own order (price, then sequence), so the index is read
+/// forward and stops after `$4` rows.
+fn crossing_asks_sql() -> String {
     format!(
         "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
          (SELECT identity_id FROM wallet_accounts w WHERE w.id = crossing.wallet_id) AS owner FROM ( \
-           SELECT *, COALESCE(SUM(remaining) OVER (ORDER BY {priority} \
+           SELECT *, COALESCE(SUM(remaining) OVER (ORDER BY price, sequence \
              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead FROM ( \
              SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
              locked_amount FROM market_orders WHERE asset_id = $1 AND side = $2 \
-             AND {RESTING} AND {limit} ORDER BY {priority} LIMIT $4) AS reachable) AS crossing \
+             AND {RESTING} AND price <= $3 ORDER BY price, sequence LIMIT $4) AS reachable) AS crossing \
          WHERE ahead < $4"
+    )
+}
+
+/// Bids rest in price-descending, sequence-ascending order, which no scan of the book index
+/// (price and sequence both ascending) gives: read as one ordered query, PostgreSQL sorts the
+/// whole best price level first (4.5 ms at 4,000 orders a level). So the book is walked one
+/// order at a time, each step an index probe: the next order of the same level, or else the
+/// first order of the next lower level; the walk stops once `$4` units are ahead. Every
+/// order holds at least one unit, so `ahead` grows along the walk and orders the result.
+fn crossing_bids_sql() -> String {
+    let book = format!("asset_id = $1 AND side = $2 AND {RESTING}");
+    let columns = "id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
+                   locked_amount";
+    format!(
+        "WITH RECURSIVE walk AS ( \
+           (SELECT {columns}, 0::bigint AS ahead FROM market_orders WHERE {book} \
+            AND price = (SELECT max(price) FROM market_orders WHERE {book} AND price >= $3) \
+            ORDER BY sequence LIMIT 1) \
+           UNION ALL \
+           SELECT next.id, next.wallet_id, next.side, next.price, next.remaining, next.sequence, \
+             next.locked_amount, walk.ahead + walk.remaining \
+           FROM walk CROSS JOIN LATERAL ( \
+             SELECT * FROM ( \
+               (SELECT 0 AS step, {columns} FROM market_orders WHERE {book} \
+                AND price = walk.price AND sequence > walk.sequence ORDER BY sequence LIMIT 1) \
+               UNION ALL \
+               (SELECT 1 AS step, {columns} FROM market_orders WHERE {book} \
+                AND price = (SELECT max(price) FROM market_orders WHERE {book} \
+                             AND price >= $3 AND price < walk.price) \
+                ORDER BY sequence LIMIT 1)) AS candidates \
+             ORDER BY step LIMIT 1) AS next \
+           WHERE walk.ahead + walk.remaining < $4) \
+         SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
+         (SELECT identity_id FROM wallet_accounts w WHERE w.id = walk.wallet_id) AS owner FROM walk \
+         ORDER BY ahead"
     )
 }
 

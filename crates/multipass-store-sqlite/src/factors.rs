@@ -11,8 +11,8 @@ use multipass_domain::{
     CredentialId, IdentityId, PasswordHash, Secret, SessionId, SessionPolicy, TokenHash,
 };
 use multipass_store::{
-    CredentialRecord, FactorStore, RevocationReason, SecondFactors, SessionRecord, SessionSummary,
-    StoreError,
+    ActiveSession, CredentialRecord, FactorStore, RevocationReason, SecondFactors, SessionRecord,
+    SessionSummary, StoreError,
 };
 use sqlx::Row;
 
@@ -203,12 +203,13 @@ impl FactorStore for SqliteStore {
         token_hash: &TokenHash,
         now: DateTime<Utc>,
         idle_cutoff: Option<DateTime<Utc>>,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    ) -> Result<Option<ActiveSession>, StoreError> {
         let now_text = to_text(now);
         let Some(row) = sqlx::query(
-            "SELECT id, identity_id, created_at, expires_at, last_seen_at FROM multipass_sessions \
-             WHERE token_hash = ?1 AND kind <> 'sso' AND revoked_at IS NULL AND expires_at > ?2 \
-               AND (?3 IS NULL OR last_seen_at > ?3)",
+            "SELECT s.id, s.identity_id, s.created_at, s.expires_at, s.last_seen_at, p.role \
+             FROM multipass_sessions s JOIN identity_profiles p ON p.id = s.identity_id \
+             WHERE s.token_hash = ?1 AND s.kind <> 'sso' AND s.revoked_at IS NULL \
+               AND s.expires_at > ?2 AND (?3 IS NULL OR s.last_seen_at > ?3)",
         )
         .bind(token_hash.as_str())
         .bind(&now_text)
@@ -219,7 +220,7 @@ impl FactorStore for SqliteStore {
         else {
             return Ok(None);
         };
-        let session = (|| -> Result<(SessionRecord, DateTime<Utc>), sqlx::Error> {
+        let session = (|| -> Result<(SessionRecord, String, DateTime<Utc>), sqlx::Error> {
             Ok((
                 SessionRecord {
                     id: SessionId::from_uuid(uuid_from(&row, "id")?),
@@ -227,10 +228,11 @@ impl FactorStore for SqliteStore {
                     created_at: time_from(&row, "created_at")?,
                     expires_at: time_from(&row, "expires_at")?,
                 },
+                row.try_get("role")?,
                 time_from(&row, "last_seen_at")?,
             ))
         })();
-        let (session, last_seen) = session.map_err(map_err)?;
+        let (session, role, last_seen) = session.map_err(map_err)?;
         if SessionPolicy::needs_touch(last_seen, now) {
             sqlx::query(
                 "UPDATE multipass_sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
@@ -241,7 +243,7 @@ impl FactorStore for SqliteStore {
             .await
             .map_err(map_err)?;
         }
-        Ok(Some(session))
+        Ok(Some(ActiveSession { session, role }))
     }
 
     #[tracing::instrument(skip_all)]

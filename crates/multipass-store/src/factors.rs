@@ -4,7 +4,7 @@
 //! one conditional statement, so of two concurrent attempts with the same value exactly one
 //! sees it succeed, on either backend.
 
-use crate::{CredentialRecord, RevocationReason, SessionRecord, StoreError};
+use crate::{ActiveSession, CredentialRecord, RevocationReason, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use multipass_domain::{CredentialId, IdentityId, PasswordHash, Secret, SessionId, TokenHash};
@@ -100,15 +100,15 @@ pub trait FactorStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<usize>, StoreError>;
 
-    /// The session behind `token_hash` if it is not revoked, not expired at `now` and (with
-    /// an `idle_cutoff`) was last seen after the cutoff. Moves its `last_seen_at` to `now`,
-    /// at most once a minute so that reads stay reads.
+    /// The session behind `token_hash`, with its identity's role, if it is not revoked, not
+    /// expired at `now` and (with an `idle_cutoff`) was last seen after the cutoff. Moves its
+    /// `last_seen_at` to `now`, at most once a minute so that reads stay reads.
     async fn use_session(
         &self,
         token_hash: &TokenHash,
         now: DateTime<Utc>,
         idle_cutoff: Option<DateTime<Utc>>,
-    ) -> Result<Option<SessionRecord>, StoreError>;
+    ) -> Result<Option<ActiveSession>, StoreError>;
 
     /// The usable sessions of `identity` (same rules as [`FactorStore::use_session`]),
     /// newest first.

@@ -146,6 +146,14 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A usable session and its identity's role as stored now: what every call after sign-in
+/// needs, read in one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveSession {
+    pub session: SessionRecord,
+    pub role: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationReason {
     SignOut,

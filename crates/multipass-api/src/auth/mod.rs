@@ -265,7 +265,8 @@ impl MultipassApi {
             .store
             .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
             .await?
-            .ok_or_else(ApiError::unauthenticated)?;
+            .ok_or_else(ApiError::unauthenticated)?
+            .session;
         Ok(self.store.identity(session.identity_id).await?.into())
     }
 

@@ -286,6 +286,60 @@ pub async fn price_time_priority_golden_case(store: Arc<dyn Store>, fx: Arc<dyn 
     m.check_invariants("ACME", &asset, 5 * FUNDS).await;
 }
 
+/// The bid side, which the book index does not hold in priority order: buys 20@1605,
+/// 7@1600, 3@1600, 5@1600 and 10@1599 (in that order), then one sell of 29@1599 takes
+/// 20@1605, 7@1600 and 2 of the 3@1600, each at the buyer's price, and reaches no further.
+pub async fn bid_side_price_time_priority(store: Arc<dyn Store>, fx: Arc<dyn Fixtures>) {
+    let m = Market::new(store, fx).await;
+    let asset = m.asset("ACME", 1_000).await;
+    let mut buyers = Vec::new();
+    for (name, price, quantity) in [
+        ("bea", 1605, 20),
+        ("bob", 1600, 7),
+        ("ben", 1600, 3),
+        ("bud", 1600, 5),
+        ("bix", 1599, 10),
+    ] {
+        let buyer = m.trader(name, FUNDS).await;
+        let placed = m
+            .place(&buyer, "ACME", "buy", price, quantity)
+            .await
+            .unwrap();
+        assert!(placed.fills.is_empty());
+        buyers.push((buyer, placed.order.id, price, quantity));
+    }
+    let seller = m.trader("sam", FUNDS).await;
+    m.issue("ACME", &seller, 50).await;
+
+    let placed = m.place(&seller, "ACME", "sell", 1599, 29).await.unwrap();
+
+    let fills: Vec<_> = placed
+        .fills
+        .iter()
+        .map(|t| (t.buy_order_id.clone(), t.price, t.quantity))
+        .collect();
+    assert_eq!(
+        fills,
+        [
+            (buyers[0].1.clone(), 1605, 20),
+            (buyers[1].1.clone(), 1600, 7),
+            (buyers[2].1.clone(), 1600, 2),
+        ]
+    );
+    assert_eq!(placed.order.status, "filled");
+    let book = m.api.order_book(&seller.token, "ACME", 10).await.unwrap();
+    let bids: Vec<_> = book
+        .bids
+        .iter()
+        .map(|l| (l.price, l.quantity.as_str(), l.orders))
+        .collect();
+    assert_eq!(bids, [(1600, "6", 2), (1599, "10", 1)]);
+    let paid = 20 * 1605 + 7 * 1600 + 2 * 1600;
+    assert_eq!(m.fx.quote(&seller.wallet).await, (FUNDS + paid, 0));
+    assert_eq!(m.fx.holding(&seller.wallet, &asset).await, (50 - 29, 0));
+    m.check_invariants("ACME", &asset, 6 * FUNDS).await;
+}
+
 /// Self-trade prevention cancels the incoming order's rest, earlier fills stand, and every
 /// cancel releases exactly what the order held; only the owner may cancel.
 pub async fn own_orders_never_trade_and_cancels_release_locks(

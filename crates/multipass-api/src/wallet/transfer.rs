@@ -102,17 +102,7 @@ impl MultipassApi {
             )
             .into());
         }
-        let to = self
-            .store
-            .wallet(multipass_domain::ids::WalletId::from_uuid(to_id))
-            .await
-            .map_err(|e| match e {
-                multipass_store::StoreError::NotFound => {
-                    ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.")
-                        .with_field("toWalletId")
-                }
-                other => other.into(),
-            })?;
+        let to_id = multipass_domain::ids::WalletId::from_uuid(to_id);
         let fee_policy = if from.id == TREASURY_WALLET_ID {
             FeePolicy::free()
         } else {
@@ -129,12 +119,34 @@ impl MultipassApi {
         let message = TransferMessage {
             transfer_id,
             from: from.id,
-            to: to.id,
+            to: to_id,
             asset: asset.as_str().to_owned(),
             amount: amount.get(),
             fee,
             idempotency_key: key.as_str().to_owned(),
         };
+        // The signature needs nothing from the receiver's row, so it is made on the blocking
+        // pool while the receiver is looked up; a refusal of the receiver wins over a key
+        // problem, as it did when the two ran one after the other.
+        let receiver = async {
+            self.store.wallet(to_id).await.map_err(|e| match e {
+                multipass_store::StoreError::NotFound => {
+                    ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.")
+                        .with_field("toWalletId")
+                }
+                other => other.into(),
+            })
+        };
+        let signing = async {
+            let pair = self.wallet_key(from.id).await?;
+            tokio::task::spawn_blocking(move || pair.sign(&message))
+                .instrument(tracing::info_span!("sign"))
+                .await
+                .map_err(|e| ApiError::internal("The signing task stopped", &e))?
+                .map_err(|e| ApiError::internal("The transfer could not be signed", &e))
+        };
+        let (to, signature) = tokio::join!(receiver, signing);
+        let (to, signature) = (to?, signature?);
         let shown = display_amount(amount.get(), asset.as_str());
         // Written with the transfer, in its transaction where the backend allows: a second
         // commit only for the notice cost as much as the rest of the transfer on PostgreSQL.
@@ -152,12 +164,6 @@ impl MultipassApi {
                 "fromWalletId": from.id.to_string(),
             }),
         );
-        let pair = self.wallet_key(from.id).await?;
-        let signature = tokio::task::spawn_blocking(move || pair.sign(&message))
-            .instrument(tracing::info_span!("sign"))
-            .await
-            .map_err(|e| ApiError::internal("The signing task stopped", &e))?
-            .map_err(|e| ApiError::internal("The transfer could not be signed", &e))?;
         let outcome = self
             .store
             .transfer(NewTransfer {

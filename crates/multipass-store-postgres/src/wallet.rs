@@ -497,6 +497,27 @@ impl WalletStore for PgStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn wallet_pair(
+        &self,
+        first: WalletId,
+        second: WalletId,
+    ) -> Result<(Option<WalletRecord>, Option<WalletRecord>), StoreError> {
+        let rows = sqlx::query(trusted(format!(
+            "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE id = ANY($1)"
+        )))
+        .bind(vec![first.as_uuid(), second.as_uuid()])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut found = wallets_from(&rows)?;
+        let mut take = |id: WalletId| {
+            let at = found.iter().position(|w| w.id == id)?;
+            Some(found.swap_remove(at))
+        };
+        Ok((take(first), take(second)))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError> {
         let rows = sqlx::query(trusted(format!(
             "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = $1 ORDER BY is_default DESC, created_at, id"

@@ -403,6 +403,24 @@ impl WalletStore for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn wallet_pair(
+        &self,
+        first: WalletId,
+        second: WalletId,
+    ) -> Result<(Option<WalletRecord>, Option<WalletRecord>), StoreError> {
+        // Two point look-ups on one connection: the embedded store has no round trips to save.
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        let mut one = async |id: WalletId| match wallet_by_id(&mut conn, id.as_uuid()).await {
+            Ok(wallet) => Ok(Some(wallet)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        };
+        let first = one(first).await?;
+        let second = one(second).await?;
+        Ok((first, second))
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError> {
         let rows = sqlx::query(trusted(format!(
             "SELECT {WALLET_COLUMNS} FROM wallet_accounts WHERE identity_id = ?1 ORDER BY is_default DESC, created_at, id"

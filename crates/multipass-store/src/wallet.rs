@@ -189,6 +189,13 @@ pub trait WalletStore: Send + Sync {
 
     async fn wallet(&self, id: WalletId) -> Result<WalletRecord, StoreError>;
 
+    /// Two wallets in one look-up (a transfer's parties), each `None` when it does not exist.
+    async fn wallet_pair(
+        &self,
+        first: WalletId,
+        second: WalletId,
+    ) -> Result<(Option<WalletRecord>, Option<WalletRecord>), StoreError>;
+
     /// The identity's wallets, closed ones included: the default first, then oldest first.
     async fn wallets_of(&self, identity: IdentityId) -> Result<Vec<WalletRecord>, StoreError>;
 

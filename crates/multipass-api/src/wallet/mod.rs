@@ -41,6 +41,23 @@ fn parse_asset(raw: Option<&str>) -> Result<AssetType, ApiError> {
         .unwrap_or_else(AssetType::native))
 }
 
+/// `not_found` on `field`.
+pub(crate) fn no_such_wallet(field: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.").with_field(field)
+}
+
+/// Refuses anyone but the wallet's owner or an administrator.
+pub(crate) fn may_use(caller: &Caller, wallet: &WalletRecord) -> Result<(), ApiError> {
+    caller
+        .require_self_or(wallet.identity_id, Role::Admin)
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::Forbidden,
+                "Only the wallet's owner or an administrator can do this.",
+            )
+        })
+}
+
 impl MultipassApi {
     /// The wallet, if the caller owns it or is an administrator; `field` names the input.
     pub(crate) async fn visible_wallet(
@@ -51,20 +68,10 @@ impl MultipassApi {
     ) -> Result<WalletRecord, ApiError> {
         let id = WalletId::from_uuid(parse_uuid(raw_id, field)?);
         let wallet = self.store.wallet(id).await.map_err(|e| match e {
-            StoreError::NotFound => {
-                ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.")
-                    .with_field(field)
-            }
+            StoreError::NotFound => no_such_wallet(field),
             other => other.into(),
         })?;
-        caller
-            .require_self_or(wallet.identity_id, Role::Admin)
-            .map_err(|_| {
-                ApiError::new(
-                    ErrorCode::Forbidden,
-                    "Only the wallet's owner or an administrator can do this.",
-                )
-            })?;
+        may_use(caller, &wallet)?;
         Ok(wallet)
     }
 

@@ -1,8 +1,12 @@
 //! Transfers between wallets and checking their signatures.
 
-use super::{TransferRequest, TransferView, VerificationView, parse_asset, parse_uuid};
+use super::{
+    TransferRequest, TransferView, VerificationView, may_use, no_such_wallet, parse_asset,
+    parse_uuid,
+};
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
+use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
     Amount, Direction, FeePolicy, IdempotencyKey, TREASURY_WALLET_ID, TransferMessage,
     request_hash, verify_transfer,
@@ -91,19 +95,16 @@ impl MultipassApi {
         let key = IdempotencyKey::parse(&request.idempotency_key)?;
         let amount = Amount::parse(request.amount)?;
         let asset = parse_asset(request.asset.as_deref())?;
-        let from = self
-            .visible_wallet(&caller, &request.from_wallet_id, "fromWalletId")
-            .await?;
-        let to_id = parse_uuid(&request.to_wallet_id, "toWalletId")?;
-        if to_id == from.id.as_uuid() {
+        let from_id = WalletId::from_uuid(parse_uuid(&request.from_wallet_id, "fromWalletId")?);
+        let to_id = WalletId::from_uuid(parse_uuid(&request.to_wallet_id, "toWalletId")?);
+        if to_id == from_id {
             return Err(ValidationError::new(
                 "toWalletId",
                 "A wallet cannot send to itself. Choose another receiving wallet.",
             )
             .into());
         }
-        let to_id = multipass_domain::ids::WalletId::from_uuid(to_id);
-        let fee_policy = if from.id == TREASURY_WALLET_ID {
+        let fee_policy = if from_id == TREASURY_WALLET_ID {
             FeePolicy::free()
         } else {
             self.policies.fee
@@ -118,35 +119,31 @@ impl MultipassApi {
         let transfer_id = Uuid::new_v4();
         let message = TransferMessage {
             transfer_id,
-            from: from.id,
+            from: from_id,
             to: to_id,
             asset: asset.as_str().to_owned(),
             amount: amount.get(),
             fee,
             idempotency_key: key.as_str().to_owned(),
         };
-        // The signature needs nothing from the receiver's row, so it is made on the blocking
-        // pool while the receiver is looked up; a refusal of the receiver wins over a key
-        // problem, as it did when the two ran one after the other.
-        let receiver = async {
-            self.store.wallet(to_id).await.map_err(|e| match e {
-                multipass_store::StoreError::NotFound => {
-                    ApiError::new(ErrorCode::NotFound, "There is no wallet with this id.")
-                        .with_field("toWalletId")
-                }
-                other => other.into(),
-            })
-        };
+        // The signature needs only ids and amounts, so it is made on the blocking pool while
+        // both parties are looked up. It is used only once the sender is found to be the
+        // caller's (or the caller an administrator), and any refusal of the parties wins over
+        // a key problem, as when the two ran one after the other.
         let signing = async {
-            let pair = self.wallet_key(from.id).await?;
+            let pair = self.wallet_key(from_id).await?;
             tokio::task::spawn_blocking(move || pair.sign(&message))
                 .instrument(tracing::info_span!("sign"))
                 .await
                 .map_err(|e| ApiError::internal("The signing task stopped", &e))?
                 .map_err(|e| ApiError::internal("The transfer could not be signed", &e))
         };
-        let (to, signature) = tokio::join!(receiver, signing);
-        let (to, signature) = (to?, signature?);
+        let (parties, signature) = tokio::join!(self.store.wallet_pair(from_id, to_id), signing);
+        let (from, to) = parties?;
+        let from = from.ok_or_else(|| no_such_wallet("fromWalletId"))?;
+        may_use(&caller, &from)?;
+        let to = to.ok_or_else(|| no_such_wallet("toWalletId"))?;
+        let signature = signature?;
         let shown = display_amount(amount.get(), asset.as_str());
         // Written with the transfer, in its transaction where the backend allows: a second
         // commit only for the notice cost as much as the rest of the transfer on PostgreSQL.

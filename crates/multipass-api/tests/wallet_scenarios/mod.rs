@@ -333,6 +333,18 @@ pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql
         (err.code, err.field.as_deref()),
         (ErrorCode::InvalidInput, Some("toWalletId"))
     );
+    let nowhere = uuid::Uuid::new_v4().to_string();
+    for (from, to, field) in [
+        (&a.id, &nowhere, "toWalletId"),
+        (&nowhere, &b.id, "fromWalletId"),
+    ] {
+        let err = w.send(&ada, from, to, 1, "nowhere").await.unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::NotFound, Some(field))
+        );
+    }
+    assert_eq!(w.balance(&a.id).await, 8_999);
     let err = w.send(&ada, &a.id, &b.id, 0, "zero").await.unwrap_err();
     assert_eq!(
         (err.code, err.field.as_deref()),

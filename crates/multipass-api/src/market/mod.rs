@@ -167,12 +167,15 @@ impl MultipassApi {
         token: &SessionToken,
         request: PlaceOrderRequest,
     ) -> Result<PlacedOrderView, ApiError> {
-        let caller = self.caller(token).await?;
+        // Assets are no secret from anyone signed in, so the asset is looked up beside the
+        // session check rather than after it; an unknown session still answers first.
+        let (caller, asset) = tokio::join!(self.caller(token), self.asset_named(&request.symbol));
+        let caller = caller?;
         let wallet = WalletId::from_uuid(uuid_field(&request.wallet_id, "walletId")?);
         let side = parse_side(&request.side)?;
         let price = amount(request.price, "price", Price::new)?;
         let quantity = amount(request.quantity, "quantity", Quantity::new)?;
-        let asset = self.asset_named(&request.symbol).await?;
+        let asset = asset?;
         let placed = self
             .store
             .place_order(NewMarketOrder {

@@ -150,6 +150,12 @@ async fn bid_side_price_time_priority_postgres(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_random_stream_trades_as_a_naive_book_does_postgres(pool: PgPool) {
+    let (store, fx) = setup(pool).await;
+    a_random_stream_trades_as_a_naive_book_does(store, fx).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn own_orders_never_trade_and_cancels_release_locks_postgres(pool: PgPool) {
     let (store, fx) = setup(pool).await;
     own_orders_never_trade_and_cancels_release_locks(store, fx).await;

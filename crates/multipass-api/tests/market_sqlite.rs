@@ -148,6 +148,12 @@ async fn bid_side_price_time_priority_sqlite() {
 }
 
 #[tokio::test]
+async fn a_random_stream_trades_as_a_naive_book_does_sqlite() {
+    let (_dir, store, fx) = setup().await;
+    a_random_stream_trades_as_a_naive_book_does(store, fx).await;
+}
+
+#[tokio::test]
 async fn own_orders_never_trade_and_cancels_release_locks_sqlite() {
     let (_dir, store, fx) = setup().await;
     own_orders_never_trade_and_cancels_release_locks(store, fx).await;

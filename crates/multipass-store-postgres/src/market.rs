@@ -114,29 +114,29 @@ async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetReco
     Ok(asset_from(&row).map_err(map_err)?)
 }
 
-/// The resting orders of `side` that an incoming order at `$3` for `$4` units can reach:
-/// those with less than `$4` ahead of them in priority order. As each holds at least one
-/// unit, no more than `$4` of them can be reached, so the read stops there; before this,
-/// every crossing order was read and summed, which grew with the book.
-fn crossing_sql(side: Side) -> String {
+/// The resting orders of `side` that an incoming order at `$3` for `$4` units can reach, as
+/// the CTE `crossing`: those with less than `$4` ahead of them in priority order. As each
+/// holds at least one unit, no more than `$4` of them can be reached, so the read stops
+/// there; before this, every crossing order was read and summed, which grew with the book.
+fn crossing_cte(side: Side) -> String {
     match side {
-        Side::Sell => crossing_asks_sql(),
-        Side::Buy => crossing_bids_sql(),
+        Side::Sell => crossing_asks_cte(),
+        Side::Buy => crossing_bids_cte(),
     }
 }
 
 /// Asks rest in the book index's own order (price, then sequence), so the index is read
 /// forward and stops after `$4` rows.
-fn crossing_asks_sql() -> String {
+fn crossing_asks_cte() -> String {
     format!(
-        "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
-         (SELECT identity_id FROM wallet_accounts w WHERE w.id = crossing.wallet_id) AS owner FROM ( \
+        "crossing AS (SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
+         (SELECT identity_id FROM wallet_accounts w WHERE w.id = reached.wallet_id) AS owner FROM ( \
            SELECT *, COALESCE(SUM(remaining) OVER (ORDER BY price, sequence \
              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead FROM ( \
              SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
              locked_amount FROM market_orders WHERE asset_id = $1 AND side = $2 \
-             AND {RESTING} AND price <= $3 ORDER BY price, sequence LIMIT $4) AS reachable) AS crossing \
-         WHERE ahead < $4"
+             AND {RESTING} AND price <= $3 ORDER BY price, sequence LIMIT $4) AS reachable) AS reached \
+         WHERE ahead < $4)"
     )
 }
 
@@ -144,14 +144,13 @@ fn crossing_asks_sql() -> String {
 /// (price and sequence both ascending) gives: read as one ordered query, PostgreSQL sorts the
 /// whole best price level first (4.5 ms at 4,000 orders a level). So the book is walked one
 /// order at a time, each step an index probe: the next order of the same level, or else the
-/// first order of the next lower level; the walk stops once `$4` units are ahead. Every
-/// order holds at least one unit, so `ahead` grows along the walk and orders the result.
-fn crossing_bids_sql() -> String {
+/// first order of the next lower level; the walk stops once `$4` units are ahead.
+fn crossing_bids_cte() -> String {
     let book = format!("asset_id = $1 AND side = $2 AND {RESTING}");
     let columns = "id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
                    locked_amount";
     format!(
-        "WITH RECURSIVE walk AS ( \
+        "walk AS ( \
            (SELECT {columns}, 0::bigint AS ahead FROM market_orders WHERE {book} \
             AND price = (SELECT max(price) FROM market_orders WHERE {book} AND price >= $3) \
             ORDER BY sequence LIMIT 1) \
@@ -168,10 +167,33 @@ fn crossing_bids_sql() -> String {
                              AND price >= $3 AND price < walk.price) \
                 ORDER BY sequence LIMIT 1)) AS candidates \
              ORDER BY step LIMIT 1) AS next \
-           WHERE walk.ahead + walk.remaining < $4) \
-         SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
-         (SELECT identity_id FROM wallet_accounts w WHERE w.id = walk.wallet_id) AS owner FROM walk \
-         ORDER BY ahead"
+           WHERE walk.ahead + walk.remaining < $4), \
+         crossing AS (SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
+         (SELECT identity_id FROM wallet_accounts w WHERE w.id = walk.wallet_id) AS owner FROM walk)"
+    )
+}
+
+/// The crossing orders and, only when there are none, the locks of the balance rows a
+/// placement that does not trade changes (`$5` quote wallets, `$7` asset wallets, in the
+/// order [`lock_balances`] takes them). Most placements do not trade; for them this saves
+/// the separate locking statement, and the asset's lock, which every placement of the asset
+/// waits for, is held one round trip less.
+fn crossing_sql(side: Side) -> String {
+    let crossing = crossing_cte(side);
+    format!(
+        "WITH RECURSIVE {crossing}, \
+         alone_quote AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
+           WHERE asset_type = $6 AND wallet_id = ANY($5) AND NOT EXISTS (SELECT 1 FROM crossing) \
+           ORDER BY wallet_id FOR UPDATE), \
+         alone_asset AS (SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
+           WHERE asset_id = $1 AND wallet_id = ANY($7) AND NOT EXISTS (SELECT 1 FROM crossing) \
+           ORDER BY wallet_id FOR UPDATE) \
+         SELECT 'order' AS kind, id, wallet_id, side, price, remaining, sequence, locked_amount, \
+           owner, NULL::bigint AS available FROM crossing \
+         UNION ALL SELECT 'quote', NULL::uuid, wallet_id, NULL::text, NULL::bigint, NULL::bigint, \
+           NULL::bigint, NULL::bigint, NULL::uuid, available FROM alone_quote \
+         UNION ALL SELECT 'asset', NULL::uuid, wallet_id, NULL::text, NULL::bigint, NULL::bigint, \
+           NULL::bigint, NULL::bigint, NULL::uuid, available FROM alone_asset"
     )
 }
 
@@ -332,9 +354,7 @@ async fn lock_balances(
     asset: AssetId,
     plan: &MatchPlan,
 ) -> Result<(), MarketError> {
-    let settlement = &plan.settlement;
-    let quote_wallets = uuids(&settlement.quote.keys().copied().collect::<Vec<_>>());
-    let asset_wallets = uuids(&settlement.asset.keys().copied().collect::<Vec<_>>());
+    let (quote_wallets, asset_wallets) = plan_wallets(plan);
     let lock = || {
         sqlx::query(
             "WITH q AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
@@ -367,19 +387,46 @@ async fn lock_balances(
         rows = lock().fetch_all(&mut *conn).await.map_err(map_err)?;
     }
 
+    let locked = rows
+        .iter()
+        .map(|row| {
+            Ok(LockedBalance {
+                quote: row.try_get("quote")?,
+                wallet: row.try_get("wallet_id")?,
+                available: row.try_get("available")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(map_err)?;
+    require_taker_available(plan, &locked)
+}
+
+/// A balance row locked for a placement, with what it has available.
+struct LockedBalance {
+    /// The quote currency's row, not the asset's.
+    quote: bool,
+    wallet: Uuid,
+    available: i64,
+}
+
+/// Refuses the placement unless the taker's locked row has what the order must lock.
+fn require_taker_available(plan: &MatchPlan, locked: &[LockedBalance]) -> Result<(), MarketError> {
     let taker = plan.order.wallet.as_uuid();
     let taker_pays_quote = plan.order.side == Side::Buy;
-    let mut available = 0;
-    for row in &rows {
-        let quote: bool = row.try_get("quote").map_err(map_err)?;
-        if quote == taker_pays_quote
-            && row.try_get::<Uuid, _>("wallet_id").map_err(map_err)? == taker
-        {
-            available = row.try_get("available").map_err(map_err)?;
-        }
-    }
-    plan.require_available(available)?;
-    Ok(())
+    let available = locked
+        .iter()
+        .find(|row| row.quote == taker_pays_quote && row.wallet == taker)
+        .map_or(0, |row| row.available);
+    plan.require_available(available)
+}
+
+/// The wallets whose quote and asset rows `plan` changes, in locking order.
+fn plan_wallets(plan: &MatchPlan) -> (Vec<Uuid>, Vec<Uuid>) {
+    let settlement = &plan.settlement;
+    (
+        uuids(&settlement.quote.keys().copied().collect::<Vec<_>>()),
+        uuids(&settlement.asset.keys().copied().collect::<Vec<_>>()),
+    )
 }
 
 /// Writes the incoming order, the makers' progress, the trades and the positions.
@@ -709,32 +756,62 @@ impl MarketStore for PgStore {
     async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         lock_asset_for_order(&mut tx, &order).await?;
+        // What the order does if nothing crosses it: a pure function of the order, so the
+        // rows it changes can be locked by the statement that finds the book empty.
+        let alone = plan_match(&order, Vec::new())?;
+        let (alone_quote, alone_asset) = plan_wallets(&alone);
         let mut owners = BTreeMap::new();
-        let crossing = sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
+        let mut crossing = Vec::new();
+        let mut locked = Vec::new();
+        for row in sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
             .bind(order.asset.as_uuid())
             .bind(order.side.opposite().as_str())
             .bind(to_i64(order.price.get())?)
             .bind(to_i64(order.quantity.get())?)
+            .bind(&alone_quote)
+            .bind(NATIVE_ASSET)
+            .bind(&alone_asset)
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?
-            .iter()
-            .map(|row| {
-                owners.insert(row.try_get("wallet_id")?, row.try_get("owner")?);
-                Ok(BookRow {
-                    id: OrderId::from_uuid(row.try_get("id")?),
-                    wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
-                    side: side_from(row, "side")?,
-                    price: row.try_get("price")?,
-                    remaining: row.try_get("remaining")?,
-                    sequence: row.try_get("sequence")?,
-                    locked_amount: row.try_get("locked_amount")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(map_err)?;
-        let plan = plan_match(&order, crossing)?;
-        lock_balances(&mut tx, order.asset, &plan).await?;
+        {
+            let kind: String = row.try_get("kind").map_err(map_err)?;
+            let mut read = || -> Result<(), sqlx::Error> {
+                if kind == "order" {
+                    owners.insert(row.try_get("wallet_id")?, row.try_get("owner")?);
+                    crossing.push(BookRow {
+                        id: OrderId::from_uuid(row.try_get("id")?),
+                        wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
+                        side: side_from(&row, "side")?,
+                        price: row.try_get("price")?,
+                        remaining: row.try_get("remaining")?,
+                        sequence: row.try_get("sequence")?,
+                        locked_amount: row.try_get("locked_amount")?,
+                    });
+                } else {
+                    locked.push(LockedBalance {
+                        quote: kind == "quote",
+                        wallet: row.try_get("wallet_id")?,
+                        available: row.try_get("available")?,
+                    });
+                }
+                Ok(())
+            };
+            read().map_err(map_err)?;
+        }
+        let nothing_crosses = crossing.is_empty();
+        let plan = if nothing_crosses {
+            alone
+        } else {
+            plan_match(&order, crossing)?
+        };
+        if nothing_crosses && locked.len() == alone_quote.len() + alone_asset.len() {
+            require_taker_available(&plan, &locked)?;
+        } else {
+            // Orders crossed (so other wallets' rows are needed, in wallet order), or a
+            // balance row the order needs does not exist yet and must be made first.
+            lock_balances(&mut tx, order.asset, &plan).await?;
+        }
         let placed = record_orders_and_trades(&mut tx, &order, &plan, &owners).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(placed)

@@ -276,11 +276,6 @@ impl PgStore {
 
         // The treasury sorts last, here and in every other lock of balance rows, so a
         // transfer from or to the treasury takes its locks in the same order as the rest.
-        // The same statement looks for an earlier transfer with this idempotency key. It
-        // reads from the statement's snapshot, taken before any wait for the sender's lock,
-        // so a same-key transfer that committed during that wait is not seen here; then the
-        // unique index on the debit leg refuses this one, which is retried (`is_retryable`)
-        // and replays it. One round trip fewer for every transfer, paid only by a race.
         let locked = sqlx::query(
             "WITH accounts AS ( \
                SELECT id, status FROM wallet_accounts WHERE id = ANY($1) \
@@ -288,20 +283,13 @@ impl PgStore {
              balances AS ( \
                SELECT wallet_id, total, locked FROM wallet_balances \
                WHERE asset_type = $2 AND wallet_id = ANY($1) \
-               ORDER BY wallet_id = $3, wallet_id FOR UPDATE), \
-             earlier AS ( \
-               SELECT transfer_id, request_hash FROM wallet_transactions \
-               WHERE wallet_id = $4 AND idempotency_key = $5 AND direction = 'debit') \
-             SELECT a.id, a.status, b.total, b.locked, \
-               (SELECT transfer_id FROM earlier) AS earlier_transfer, \
-               (SELECT request_hash FROM earlier) AS earlier_hash \
-             FROM accounts a LEFT JOIN balances b ON b.wallet_id = a.id",
+               ORDER BY wallet_id = $3, wallet_id FOR UPDATE) \
+             SELECT a.id, a.status, b.total, b.locked FROM accounts a \
+             LEFT JOIN balances b ON b.wallet_id = a.id",
         )
         .bind(vec![from, to])
         .bind(asset)
         .bind(treasury)
-        .bind(from)
-        .bind(t.idempotency_key.as_str())
         .fetch_all(&mut *tx)
         .await?;
         let mut wallets: BTreeMap<Uuid, (String, Option<(i64, i64)>)> = BTreeMap::new();
@@ -323,21 +311,22 @@ impl PgStore {
             return Ok(Ok(None));
         };
 
-        // Every row carries the same earlier transfer, if there is one.
-        let first = locked.first();
-        let earlier: Option<Uuid> = first
-            .map(|row| row.try_get("earlier_transfer"))
-            .transpose()?
-            .flatten();
+        // Under the sender's balance lock, so the first of many same-key requests has
+        // committed (or failed) before the next one looks.
+        let earlier = sqlx::query(
+            "SELECT transfer_id, request_hash FROM wallet_transactions \
+             WHERE wallet_id = $1 AND idempotency_key = $2 AND direction = 'debit'",
+        )
+        .bind(from)
+        .bind(t.idempotency_key.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(earlier) = earlier {
-            let hash: Option<String> = first
-                .map(|row| row.try_get("earlier_hash"))
-                .transpose()?
-                .flatten();
+            let hash: Option<String> = earlier.try_get("request_hash")?;
             if hash.as_deref() != Some(t.request_hash.as_str()) {
                 return Ok(Err(StoreError::Conflict(Conflict::IdempotencyMismatch)));
             }
-            let rows = legs(&mut tx, earlier).await?;
+            let rows = legs(&mut tx, earlier.try_get("transfer_id")?).await?;
             return Ok(txs_from(&rows).map(|legs| Some(TransferOutcome::Replayed(legs))));
         }
 

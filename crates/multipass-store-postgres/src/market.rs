@@ -409,6 +409,35 @@ struct LockedBalance {
     available: i64,
 }
 
+/// One row of [`crossing_sql`]: a crossing order with its owner, or a locked balance row.
+enum CrossingRow {
+    Order { book: BookRow, owner: Uuid },
+    Locked(LockedBalance),
+}
+
+fn crossing_row(row: &PgRow) -> Result<CrossingRow, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    if kind == "order" {
+        return Ok(CrossingRow::Order {
+            owner: row.try_get("owner")?,
+            book: BookRow {
+                id: OrderId::from_uuid(row.try_get("id")?),
+                wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
+                side: side_from(row, "side")?,
+                price: row.try_get("price")?,
+                remaining: row.try_get("remaining")?,
+                sequence: row.try_get("sequence")?,
+                locked_amount: row.try_get("locked_amount")?,
+            },
+        });
+    }
+    Ok(CrossingRow::Locked(LockedBalance {
+        quote: kind == "quote",
+        wallet: row.try_get("wallet_id")?,
+        available: row.try_get("available")?,
+    }))
+}
+
 /// Refuses the placement unless the taker's locked row has what the order must lock.
 fn require_taker_available(plan: &MatchPlan, locked: &[LockedBalance]) -> Result<(), MarketError> {
     let taker = plan.order.wallet.as_uuid();
@@ -775,29 +804,13 @@ impl MarketStore for PgStore {
             .await
             .map_err(map_err)?
         {
-            let kind: String = row.try_get("kind").map_err(map_err)?;
-            let mut read = || -> Result<(), sqlx::Error> {
-                if kind == "order" {
-                    owners.insert(row.try_get("wallet_id")?, row.try_get("owner")?);
-                    crossing.push(BookRow {
-                        id: OrderId::from_uuid(row.try_get("id")?),
-                        wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
-                        side: side_from(&row, "side")?,
-                        price: row.try_get("price")?,
-                        remaining: row.try_get("remaining")?,
-                        sequence: row.try_get("sequence")?,
-                        locked_amount: row.try_get("locked_amount")?,
-                    });
-                } else {
-                    locked.push(LockedBalance {
-                        quote: kind == "quote",
-                        wallet: row.try_get("wallet_id")?,
-                        available: row.try_get("available")?,
-                    });
+            match crossing_row(&row).map_err(map_err)? {
+                CrossingRow::Order { book, owner } => {
+                    owners.insert(book.wallet.as_uuid(), owner);
+                    crossing.push(book);
                 }
-                Ok(())
-            };
-            read().map_err(map_err)?;
+                CrossingRow::Locked(balance) => locked.push(balance),
+            }
         }
         let nothing_crosses = crossing.is_empty();
         let plan = if nothing_crosses {

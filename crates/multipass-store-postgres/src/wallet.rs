@@ -258,10 +258,17 @@ impl PgStore {
     /// retry), the inner one the transfer's own refusal, and `Ok(Ok(None))` a balance row that
     /// does not exist yet (create the rows, then try again).
     ///
-    /// Five round trips: `BEGIN`, the locks, the idempotency look-up, one statement for every
-    /// write (balances, legs and the receiver's notice), `COMMIT`. The treasury's balance row, which every transfer with a fee credits, is
-    /// not locked up front but updated in the last statement, so it is held only from there to
-    /// the commit.
+    /// Four round trips: `BEGIN`, the locks, one statement for every write (balances, legs and
+    /// the receiver's notice), `COMMIT`. The treasury's balance row, which every transfer with
+    /// a fee credits, is not locked up front but updated in the last statement, so it is held
+    /// only from there to the commit.
+    ///
+    /// The idempotency look-up rides on the writing statement: that statement starts after
+    /// the sender's lock was granted, so its snapshot holds every same-key transfer committed
+    /// before (the locking statement's own snapshot predates the wait, and would miss one).
+    /// Every write is conditional on there being no such transfer; if there is one, nothing
+    /// is written and [`replay_of`] answers. A refusal looks first too, so a retried request
+    /// gets its first result even once the sender could not afford it again.
     async fn try_transfer(
         &self,
         t: &NewTransfer,
@@ -311,34 +318,15 @@ impl PgStore {
             return Ok(Ok(None));
         };
 
-        // Under the sender's balance lock, so the first of many same-key requests has
-        // committed (or failed) before the next one looks.
-        let earlier = sqlx::query(
-            "SELECT transfer_id, request_hash FROM wallet_transactions \
-             WHERE wallet_id = $1 AND idempotency_key = $2 AND direction = 'debit'",
-        )
-        .bind(from)
-        .bind(t.idempotency_key.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(earlier) = earlier {
-            let hash: Option<String> = earlier.try_get("request_hash")?;
-            if hash.as_deref() != Some(t.request_hash.as_str()) {
-                return Ok(Err(StoreError::Conflict(Conflict::IdempotencyMismatch)));
-            }
-            let rows = legs(&mut tx, earlier.try_get("transfer_id")?).await?;
-            return Ok(txs_from(&rows).map(|legs| Some(TransferOutcome::Replayed(legs))));
-        }
-
         if from_status != "active" || to_status != "active" {
-            return Ok(Err(StoreError::Conflict(Conflict::WalletInactive)));
+            return refuse(&mut tx, t, Conflict::WalletInactive).await;
         }
         let amount = t.amount.get();
         let Some(debit) = amount
             .checked_add(t.fee)
             .filter(|d| *d <= from_total - from_locked)
         else {
-            return Ok(Err(StoreError::Conflict(Conflict::InsufficientFunds)));
+            return refuse(&mut tx, t, Conflict::InsufficientFunds).await;
         };
         // A fee to a treasury that is also a party moves with that party's row; otherwise
         // the treasury's row is the separate, late update.
@@ -350,7 +338,7 @@ impl PgStore {
             Some(amount)
         };
         let Some(to_after) = to_credit.and_then(|c| to_total.checked_add(c)) else {
-            return Ok(Err(StoreError::Conflict(Conflict::BalanceLimit)));
+            return refuse(&mut tx, t, Conflict::BalanceLimit).await;
         };
         // A fee the treasury charges itself comes straight back.
         let from_after = if from == treasury {
@@ -365,17 +353,23 @@ impl PgStore {
         };
 
         let rows = sqlx::query(trusted(format!(
-            "WITH moved AS ( \
+            "WITH earlier AS ( \
+               SELECT 1 FROM wallet_transactions \
+               WHERE wallet_id = $8::uuid AND idempotency_key = $12::text AND direction = 'debit'), \
+             moved AS ( \
                UPDATE wallet_balances b SET total = c.total \
                FROM unnest($1::uuid[], $2::bigint[]) AS c(wallet_id, total) \
-               WHERE b.wallet_id = c.wallet_id AND b.asset_type = $3), \
+               WHERE b.wallet_id = c.wallet_id AND b.asset_type = $3 \
+               AND NOT EXISTS (SELECT 1 FROM earlier)), \
              fee AS ( \
                UPDATE wallet_balances SET total = total + $4 \
                WHERE $5 AND wallet_id = $6 AND asset_type = $3 \
-               AND total <= 9223372036854775807 - $4 RETURNING total), \
+               AND total <= 9223372036854775807 - $4 AND NOT EXISTS (SELECT 1 FROM earlier) \
+               RETURNING total), \
              notice AS ( \
                INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
-               SELECT $21, $22, $23, $24, $25, $26, $27 WHERE $21::uuid IS NOT NULL) \
+               SELECT $21, $22, $23, $24, $25, $26, $27 \
+               WHERE $21::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM earlier)) \
              INSERT INTO wallet_transactions (id, wallet_id, counterparty_wallet_id, transfer_id, \
                direction, tx_type, asset_type, amount, fee, status, idempotency_key, request_hash, \
                signature, balance_after, metadata, created_at) \
@@ -386,6 +380,7 @@ impl PgStore {
                ($17::uuid, $9::uuid, $8::uuid, $10::uuid, 'credit', 'transfer', $3::text, $11::bigint, \
                 0::bigint, 'completed', NULL::text, NULL::text, NULL::text, $18::bigint, '{{}}'::jsonb, \
                 $16::timestamptz)) AS parties \
+             WHERE NOT EXISTS (SELECT 1 FROM earlier) \
              UNION ALL \
              SELECT $19::uuid, $6::uuid, $8::uuid, $10::uuid, 'credit', 'fee', $3::text, $4::bigint, \
                0::bigint, 'completed', NULL::text, NULL::text, NULL::text, \
@@ -422,6 +417,15 @@ impl PgStore {
         .bind(t.notice.as_ref().map(|n| n.created_at))
         .fetch_all(&mut *tx)
         .await?;
+        if rows.is_empty() {
+            // The key was used before: nothing was written.
+            return match replay_of(&mut tx, t).await? {
+                Some(outcome) => Ok(outcome.map(Some)),
+                None => Ok(Err(StoreError::Unexpected(
+                    "a transfer wrote nothing, yet no earlier transfer has its key".into(),
+                ))),
+            };
+        }
         let mut legs = match txs_from(&rows) {
             Ok(legs) => legs,
             Err(e) => return Ok(Err(e)),
@@ -456,6 +460,46 @@ impl PgStore {
         }
         ensure_balance_rows(self, &wallets, t.asset.as_str()).await
     }
+}
+
+/// The first result of an earlier transfer from the same sender with the same key, or the
+/// refusal of a different request under that key; `None` when the key is new.
+async fn replay_of(
+    tx: &mut PgConnection,
+    t: &NewTransfer,
+) -> Result<Option<Result<TransferOutcome, StoreError>>, sqlx::Error> {
+    let earlier = sqlx::query(
+        "SELECT transfer_id, request_hash FROM wallet_transactions \
+         WHERE wallet_id = $1 AND idempotency_key = $2 AND direction = 'debit'",
+    )
+    .bind(t.from.as_uuid())
+    .bind(t.idempotency_key.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(earlier) = earlier else {
+        return Ok(None);
+    };
+    let hash: Option<String> = earlier.try_get("request_hash")?;
+    if hash.as_deref() != Some(t.request_hash.as_str()) {
+        return Ok(Some(Err(StoreError::Conflict(
+            Conflict::IdempotencyMismatch,
+        ))));
+    }
+    let rows = legs(tx, earlier.try_get("transfer_id")?).await?;
+    Ok(Some(txs_from(&rows).map(TransferOutcome::Replayed)))
+}
+
+/// Refuses the transfer for `conflict`, unless its key was used before: then the earlier
+/// answer stands, as it would have had the request not been sent again.
+async fn refuse(
+    tx: &mut PgConnection,
+    t: &NewTransfer,
+    conflict: Conflict,
+) -> Result<Result<Option<TransferOutcome>, StoreError>, sqlx::Error> {
+    Ok(match replay_of(tx, t).await? {
+        Some(outcome) => outcome.map(Some),
+        None => Err(StoreError::Conflict(conflict)),
+    })
 }
 
 async fn treasury_total(conn: &mut PgConnection, asset: &str) -> Result<Option<i64>, sqlx::Error> {

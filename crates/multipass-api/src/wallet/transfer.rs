@@ -8,7 +8,7 @@ use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
-    Amount, Direction, FeePolicy, IdempotencyKey, TREASURY_WALLET_ID, TransferMessage,
+    Amount, AssetType, Direction, FeePolicy, IdempotencyKey, TREASURY_WALLET_ID, TransferMessage,
     request_hash, verify_transfer,
 };
 use multipass_domain::{Role, SessionToken, ValidationError};
@@ -81,17 +81,18 @@ fn legs_agree(debit: &TransactionRecord, legs: &[TransactionRecord]) -> bool {
     credit_ok && fee_ok
 }
 
+/// A transfer request that passed every check needing no database.
+struct Parsed {
+    key: IdempotencyKey,
+    amount: Amount,
+    asset: AssetType,
+    from_id: WalletId,
+    to_id: WalletId,
+    fee: i64,
+}
+
 impl MultipassApi {
-    /// Moves `amount` from one wallet to another, signed with the sender's ML-DSA-65 key,
-    /// plus the fee to the treasury. The same idempotency key with the same request returns
-    /// the first result again; with a different request it is `idempotency_mismatch`.
-    #[tracing::instrument(skip_all)]
-    pub async fn transfer(
-        &self,
-        token: &SessionToken,
-        request: TransferRequest,
-    ) -> Result<TransferView, ApiError> {
-        let caller = self.caller(token).await?;
+    fn parse_transfer(&self, request: &TransferRequest) -> Result<Parsed, ApiError> {
         let key = IdempotencyKey::parse(&request.idempotency_key)?;
         let amount = Amount::parse(request.amount)?;
         let asset = parse_asset(request.asset.as_deref())?;
@@ -109,13 +110,46 @@ impl MultipassApi {
         } else {
             self.policies.fee
         };
-        let fee = fee_policy.fee_for(amount.get());
         if fee_policy.total_debit(amount.get()).is_none() {
             return Err(multipass_store::StoreError::Conflict(
                 multipass_store::Conflict::InsufficientFunds,
             )
             .into());
         }
+        Ok(Parsed {
+            fee: fee_policy.fee_for(amount.get()),
+            key,
+            amount,
+            asset,
+            from_id,
+            to_id,
+        })
+    }
+
+    /// Moves `amount` from one wallet to another, signed with the sender's ML-DSA-65 key,
+    /// plus the fee to the treasury. The same idempotency key with the same request returns
+    /// the first result again; with a different request it is `idempotency_mismatch`.
+    #[tracing::instrument(skip_all)]
+    pub async fn transfer(
+        &self,
+        token: &SessionToken,
+        request: TransferRequest,
+    ) -> Result<TransferView, ApiError> {
+        let Parsed {
+            key,
+            amount,
+            asset,
+            from_id,
+            to_id,
+            fee,
+        } = match self.parse_transfer(&request) {
+            Ok(parsed) => parsed,
+            Err(invalid) => {
+                // An unknown session is refused before anything about the request.
+                self.caller(token).await?;
+                return Err(invalid);
+            }
+        };
         let transfer_id = Uuid::new_v4();
         let message = TransferMessage {
             transfer_id,
@@ -127,9 +161,10 @@ impl MultipassApi {
             idempotency_key: key.as_str().to_owned(),
         };
         // The signature needs only ids and amounts, so it is made on the blocking pool while
-        // both parties are looked up. It is used only once the sender is found to be the
-        // caller's (or the caller an administrator), and any refusal of the parties wins over
-        // a key problem, as when the two ran one after the other.
+        // the session and both parties are looked up. It is used only once the session is
+        // valid and the sender found to be the caller's (or the caller an administrator), and
+        // any refusal of the session or the parties wins over a key problem, as when the
+        // three ran one after the other.
         let signing = async {
             let pair = self.wallet_key(from_id).await?;
             tokio::task::spawn_blocking(move || pair.sign(&message))
@@ -138,7 +173,12 @@ impl MultipassApi {
                 .map_err(|e| ApiError::internal("The signing task stopped", &e))?
                 .map_err(|e| ApiError::internal("The transfer could not be signed", &e))
         };
-        let (parties, signature) = tokio::join!(self.store.wallet_pair(from_id, to_id), signing);
+        let (caller, parties, signature) = tokio::join!(
+            self.caller(token),
+            self.store.wallet_pair(from_id, to_id),
+            signing
+        );
+        let caller = caller?;
         let (from, to) = parties?;
         let from = from.ok_or_else(|| no_such_wallet("fromWalletId"))?;
         may_use(&caller, &from)?;

@@ -1,0 +1,1 @@
+../005_create_market_crossing_function.sql

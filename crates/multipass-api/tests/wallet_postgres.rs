@@ -81,6 +81,12 @@ async fn one_key_sent_fifty_times_in_parallel(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_repeated_request_keeps_its_first_answer_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    a_repeated_request_keeps_its_first_answer(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn constraints_refuse_broken_balances_on_postgres(pool: PgPool) {
     let (store, sql) = migrated(pool).await;
     constraints_refuse_broken_balances(store, &sql).await;

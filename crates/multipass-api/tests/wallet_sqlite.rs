@@ -97,6 +97,12 @@ async fn one_key_sent_fifty_times_in_parallel() {
 }
 
 #[tokio::test]
+async fn a_repeated_request_keeps_its_first_answer_on_sqlite() {
+    let (_dir, store, sql) = fresh().await;
+    a_repeated_request_keeps_its_first_answer(store, &sql).await;
+}
+
+#[tokio::test]
 async fn constraints_refuse_broken_balances_on_sqlite() {
     let (_dir, store, sql) = fresh().await;
     constraints_refuse_broken_balances(store, &sql).await;

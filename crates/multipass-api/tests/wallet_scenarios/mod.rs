@@ -484,6 +484,60 @@ pub async fn one_key_sent_in_parallel_moves_money_once(
     assert_eq!(w.balance(&a.id).await, 100_000 - 2_500 - 3);
 }
 
+/// A request sent again gets its first answer even when, by then, the same transfer would be
+/// refused: the sender spent the rest, or the receiving wallet was frozen. A new key is
+/// refused for those reasons, and another amount under the old key is still a mismatch.
+pub async fn a_repeated_request_keeps_its_first_answer(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let bob = sign_up(&w.api, "bob").await.token;
+    let a = w.wallet(&ada, "Ada").await;
+    let b = w.wallet(&bob, "Bob").await;
+    w.deposit(&a, 10_010).await;
+    let first = w
+        .send(&ada, &a.id, &b.id, 10_000, "rent-june")
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(w.balance(&a.id).await, 0);
+
+    let again = w
+        .send(&ada, &a.id, &b.id, 10_000, "rent-june")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.transfer_id, first.transfer_id);
+    let broke = w
+        .send(&ada, &a.id, &b.id, 10_000, "rent-july")
+        .await
+        .unwrap_err();
+    assert_eq!(broke.code, ErrorCode::InsufficientFunds);
+    let other = w
+        .send(&ada, &a.id, &b.id, 9_000, "rent-june")
+        .await
+        .unwrap_err();
+    assert_eq!(other.code, ErrorCode::IdempotencyMismatch);
+
+    w.deposit(&a, 50_000).await;
+    w.api
+        .set_wallet_status(&w.admin, &b.id, "frozen")
+        .await
+        .unwrap();
+    let again = w
+        .send(&ada, &a.id, &b.id, 10_000, "rent-june")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.transfer_id, first.transfer_id);
+    let frozen = w
+        .send(&ada, &a.id, &b.id, 10_000, "rent-july")
+        .await
+        .unwrap_err();
+    assert_eq!(frozen.code, ErrorCode::InvalidState);
+    assert_eq!(w.balance(&a.id).await, 50_000);
+    assert_eq!(w.balance(&b.id).await, 10_000);
+}
+
 /// Many transfers at once among `wallets` wallets: the total is conserved, nothing goes
 /// negative, each failure is a clean `insufficient_funds`, and every balance equals its
 /// ledger.

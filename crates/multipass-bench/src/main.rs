@@ -89,6 +89,10 @@ struct Args {
     /// the time spent in each part and the statements sent (0: none).
     #[arg(long, value_name = "N", default_value_t = 0)]
     breakdown: u64,
+    /// Persisted: pool connections per client. One operation has at most two statements in
+    /// flight at once (the session check beside a look-up), as a desktop's own pool allows.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
+    connections_per_client: u32,
     /// Export: wallet transactions inserted and exported.
     #[arg(long, default_value_t = export::DEFAULT_ROWS, value_parser = parse_count)]
     export_rows: usize,
@@ -290,6 +294,7 @@ fn main() -> Result<()> {
                         seconds: args.pgbench_seconds,
                         runs: runs(pgbench::DEFAULT_RUNS),
                         breakdown: args.breakdown,
+                        connections_per_client: args.connections_per_client,
                     },
                 )?);
             }

@@ -37,6 +37,8 @@ pub struct Config {
     /// Operations of each kind traced one after another for the time and statement breakdown
     /// (none: no breakdown).
     pub breakdown: u64,
+    /// The pool has this many connections for each client.
+    pub connections_per_client: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,6 +54,7 @@ pub struct Series {
 #[derive(Debug, Serialize)]
 pub struct PersistedReport {
     pub seconds: u32,
+    pub connections_per_client: u32,
     pub orders: Vec<Series>,
     pub transfers: Vec<Series>,
     /// Of all placements measured, the share that traded at least once.
@@ -97,9 +100,12 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Persis
                 .clone()
                 .database(db)
                 .application_name("multipass-bench");
-            // One connection per client, as pgbench has, with the app's pool settings.
+            // The app's pool settings, with `connections_per_client` for each client: pgbench
+            // has one statement in flight per client, an operation of ours up to two (the
+            // session check beside a look-up), which each desktop's own pool (10 connections
+            // by default) serves at once.
             let pool = multipass_store_postgres::pool_options()
-                .max_connections(u32::from(max_clients))
+                .max_connections(u32::from(max_clients) * config.connections_per_client)
                 .connect_with(options)
                 .await
                 .context("cannot connect to the throwaway database")?;
@@ -114,6 +120,7 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Persis
         let m = outcome?;
         Ok(PersistedReport {
             seconds: config.seconds,
+            connections_per_client: config.connections_per_client,
             orders: m.orders,
             transfers: m.transfers,
             orders_with_fills: m.orders_with_fills,
@@ -511,8 +518,8 @@ pub const GOAL_RATIO: f64 = 0.5;
 
 pub fn render(out: &mut String, report: &PersistedReport) {
     out.push_str(&format!(
-        "\nPersisted operations through MultipassApi on PostgreSQL, {} s per run\n  {:<36} {:>10} {:>10} {:>10} {:>12}\n",
-        report.seconds, "", "median", "p90", "min", "/ pgbench"
+        "\nPersisted operations through MultipassApi on PostgreSQL, {} s per run, {} pool connections per client\n  {:<36} {:>10} {:>10} {:>10} {:>12}\n",
+        report.seconds, report.connections_per_client, "", "median", "p90", "min", "/ pgbench"
     ));
     for (what, series) in [
         ("place_order", &report.orders),

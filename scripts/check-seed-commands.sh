@@ -94,13 +94,8 @@ sqlx_versions() { # "version|success" per applied migration, or nothing
     q enterprise_db "SELECT version || '|' || success FROM _sqlx_migrations ORDER BY version"
   fi
 }
+sqlx_recorded_version_1() { [[ "$(sqlx_versions)" == "1|true" ]]; }
 sqlx_recorded_versions_1_and_2() { [[ "$(sqlx_versions)" == $'1|true\n2|true' ]]; }
-sqlx_recorded_versions_1_to_3() { [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true' ]]; }
-crossing_function_count() {
-  q enterprise_db "SELECT count(*) FROM pg_proc WHERE proname = 'multipass_market_crossing'"
-}
-has_crossing_function() { [[ "$(crossing_function_count)" == 1 ]]; }
-has_no_crossing_function() { [[ "$(crossing_function_count)" == 0 ]]; }
 
 # --- preconditions --------------------------------------------------------------------------
 
@@ -261,17 +256,15 @@ for block in "${blocks[@]}"; do
       check "psql rollback: multipass_set_updated_at() dropped" has_no_updated_at_function
       ;;
     sqlx_run)
-      check "sqlx migrate run: _sqlx_migrations records versions 1, 2 and 3 as successful" sqlx_recorded_versions_1_to_3
+      check "sqlx migrate run: _sqlx_migrations records versions 1 and 2 as successful" sqlx_recorded_versions_1_and_2
       check "sqlx migrate run: 22 tables (the seed's 20, security_events, sso_signing_keys)" has_tables 22
       check "sqlx migrate run: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
-      check "sqlx migrate run: multipass_market_crossing() exists" has_crossing_function
       ;;
     sqlx_reverted)
-      # "Revert last migration": version 3 goes, versions 1 and 2 stay.
-      check "sqlx migrate revert: multipass_market_crossing() dropped" has_no_crossing_function
-      check "sqlx migrate revert: the 22 tables remain" has_tables 22
+      # "Revert last migration": version 2 goes, the seed's schema (version 1) stays.
+      check "sqlx migrate revert: the seed's 20 tables remain" has_tables 20
       check "sqlx migrate revert: multipass_set_updated_at() and 8 updated_at triggers remain" has_updated_at_triggers
-      check "sqlx migrate revert: _sqlx_migrations records versions 1 and 2 only" sqlx_recorded_versions_1_and_2
+      check "sqlx migrate revert: _sqlx_migrations records version 1 only" sqlx_recorded_version_1
       ;;
     tested)
       check "Testing: \\dt listed the 20 tables" \

@@ -114,29 +114,120 @@ async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetReco
     Ok(asset_from(&row).map_err(map_err)?)
 }
 
-/// The asset's lock and, in the same call, the crossing orders or, when none cross, the
-/// locks of the balance rows a placement that does not trade changes (`$6` quote wallets,
-/// `$8` asset wallets, in the order [`lock_balances`] takes them). The read must follow the
-/// lock, and in one statement it could not (its snapshot predates any wait for the lock), so
-/// both are in `multipass_market_crossing` (migration 005), each step with a fresh snapshot.
-/// The asset's lock, which every placement of the asset waits for, is held from here to
-/// commit: this call, the writes and the commit, two round trips and the commit when
-/// nothing trades.
-const CROSSING_SQL: &str = "SELECT kind, id, wallet_id, side, price, remaining, sequence, locked_amount, \
-     owner, available, asset_status, asset_tradable, wallet_status \
-     FROM multipass_market_crossing($1, $2, $3, $4, $5, $6, $7, $8)";
-
-/// Refuses an order on an asset that is not active and tradable, or from a wallet that is
-/// missing, someone else's or not active, from the locked asset's row of [`CROSSING_SQL`].
-fn check_order_row(row: &PgRow, owner: IdentityId) -> Result<(), MarketError> {
-    let status: String = row.try_get("asset_status").map_err(map_err)?;
-    let tradable: bool = row.try_get("asset_tradable").map_err(map_err)?;
-    if status != AssetStatus::Active.as_str() || !tradable {
-        return Err(MarketRefusal::AssetNotTradable { status }.into());
+/// The resting orders of `side` that an incoming order at `$3` for `$4` units can reach, as
+/// the CTE `crossing`: those with less than `$4` ahead of them in priority order. As each
+/// holds at least one unit, no more than `$4` of them can be reached, so the read stops
+/// there; before this, every crossing order was read and summed, which grew with the book.
+fn crossing_cte(side: Side) -> String {
+    match side {
+        Side::Sell => crossing_asks_cte(),
+        Side::Buy => crossing_bids_cte(),
     }
-    let wallet_owner: Option<Uuid> = row.try_get("owner").map_err(map_err)?;
-    let wallet_status: Option<String> = row.try_get("wallet_status").map_err(map_err)?;
-    wallet_may_order(wallet_owner.zip(wallet_status), Some(owner))
+}
+
+/// Asks rest in the book index's own order (price, then sequence), so the index is read
+/// forward and stops after `$4` rows.
+fn crossing_asks_cte() -> String {
+    format!(
+        "crossing AS (SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
+         (SELECT identity_id FROM wallet_accounts w WHERE w.id = reached.wallet_id) AS owner FROM ( \
+           SELECT *, COALESCE(SUM(remaining) OVER (ORDER BY price, sequence \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead FROM ( \
+             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
+             locked_amount FROM market_orders WHERE asset_id = $1 AND side = $2 \
+             AND {RESTING} AND price <= $3 ORDER BY price, sequence LIMIT $4) AS reachable) AS reached \
+         WHERE ahead < $4)"
+    )
+}
+
+/// Bids rest in price-descending, sequence-ascending order, which no scan of the book index
+/// (price and sequence both ascending) gives: read as one ordered query, PostgreSQL sorts the
+/// whole best price level first (4.5 ms at 4,000 orders a level). So the book is walked one
+/// order at a time, each step an index probe: the next order of the same level, or else the
+/// first order of the next lower level; the walk stops once `$4` units are ahead.
+fn crossing_bids_cte() -> String {
+    let book = format!("asset_id = $1 AND side = $2 AND {RESTING}");
+    let columns = "id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
+                   locked_amount";
+    format!(
+        "walk AS ( \
+           (SELECT {columns}, 0::bigint AS ahead FROM market_orders WHERE {book} \
+            AND price = (SELECT max(price) FROM market_orders WHERE {book} AND price >= $3) \
+            ORDER BY sequence LIMIT 1) \
+           UNION ALL \
+           SELECT next.id, next.wallet_id, next.side, next.price, next.remaining, next.sequence, \
+             next.locked_amount, walk.ahead + walk.remaining \
+           FROM walk CROSS JOIN LATERAL ( \
+             SELECT * FROM ( \
+               (SELECT 0 AS step, {columns} FROM market_orders WHERE {book} \
+                AND price = walk.price AND sequence > walk.sequence ORDER BY sequence LIMIT 1) \
+               UNION ALL \
+               (SELECT 1 AS step, {columns} FROM market_orders WHERE {book} \
+                AND price = (SELECT max(price) FROM market_orders WHERE {book} \
+                             AND price >= $3 AND price < walk.price) \
+                ORDER BY sequence LIMIT 1)) AS candidates \
+             ORDER BY step LIMIT 1) AS next \
+           WHERE walk.ahead + walk.remaining < $4), \
+         crossing AS (SELECT id, wallet_id, side, price, remaining, sequence, locked_amount, \
+         (SELECT identity_id FROM wallet_accounts w WHERE w.id = walk.wallet_id) AS owner FROM walk)"
+    )
+}
+
+/// The crossing orders and, only when there are none, the locks of the balance rows a
+/// placement that does not trade changes (`$5` quote wallets, `$7` asset wallets, in the
+/// order [`lock_balances`] takes them). Most placements do not trade; for them this saves
+/// the separate locking statement, and the asset's lock, which every placement of the asset
+/// waits for, is held one round trip less.
+fn crossing_sql(side: Side) -> String {
+    let crossing = crossing_cte(side);
+    format!(
+        "WITH RECURSIVE {crossing}, \
+         alone_quote AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
+           WHERE asset_type = $6 AND wallet_id = ANY($5) AND NOT EXISTS (SELECT 1 FROM crossing) \
+           ORDER BY wallet_id FOR UPDATE), \
+         alone_asset AS (SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
+           WHERE asset_id = $1 AND wallet_id = ANY($7) AND NOT EXISTS (SELECT 1 FROM crossing) \
+           ORDER BY wallet_id FOR UPDATE) \
+         SELECT 'order' AS kind, id, wallet_id, side, price, remaining, sequence, locked_amount, \
+           owner, NULL::bigint AS available FROM crossing \
+         UNION ALL SELECT 'quote', NULL::uuid, wallet_id, NULL::text, NULL::bigint, NULL::bigint, \
+           NULL::bigint, NULL::bigint, NULL::uuid, available FROM alone_quote \
+         UNION ALL SELECT 'asset', NULL::uuid, wallet_id, NULL::text, NULL::bigint, NULL::bigint, \
+           NULL::bigint, NULL::bigint, NULL::uuid, available FROM alone_asset"
+    )
+}
+
+/// Takes the asset's lock as [`lock_asset`] does and, in the same round trip, reads the
+/// owner and status of the ordering wallet (not locked, as before: an order only needs the
+/// wallet to be active when it is placed).
+async fn lock_asset_for_order(
+    conn: &mut PgConnection,
+    order: &NewMarketOrder,
+) -> Result<AssetRecord, MarketError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ASSET_COLUMNS}, w.wallet_owner, w.wallet_status \
+         FROM asset_definitions LEFT JOIN LATERAL \
+         (SELECT identity_id AS wallet_owner, status AS wallet_status FROM wallet_accounts \
+          WHERE id = $2) AS w ON TRUE \
+         WHERE asset_definitions.id = $1 FOR UPDATE OF asset_definitions"
+    )))
+    .bind(order.asset.as_uuid())
+    .bind(order.wallet.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .ok_or(MarketRefusal::AssetNotFound)?;
+    let asset = asset_from(&row).map_err(map_err)?;
+    if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
+        return Err(MarketRefusal::AssetNotTradable {
+            status: asset.status,
+        }
+        .into());
+    }
+    let owner: Option<Uuid> = row.try_get("wallet_owner").map_err(map_err)?;
+    let status: Option<String> = row.try_get("wallet_status").map_err(map_err)?;
+    wallet_may_order(owner.zip(status), Some(order.owner))?;
+    Ok(asset)
 }
 
 /// Refuses a wallet that is missing (`None`), someone else's or not active.
@@ -318,8 +409,7 @@ struct LockedBalance {
     available: i64,
 }
 
-/// One row of [`CROSSING_SQL`] after the asset's: a crossing order with its owner, or a
-/// locked balance row.
+/// One row of [`crossing_sql`]: a crossing order with its owner, or a locked balance row.
 enum CrossingRow {
     Order { book: BookRow, owner: Uuid },
     Locked(LockedBalance),
@@ -327,9 +417,6 @@ enum CrossingRow {
 
 fn crossing_row(row: &PgRow) -> Result<CrossingRow, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
-    if kind != "order" && kind != "quote" && kind != "asset_balance" {
-        return Err(decode_err("crossing row kind", &kind));
-    }
     if kind == "order" {
         return Ok(CrossingRow::Order {
             owner: row.try_get("owner")?,
@@ -697,13 +784,16 @@ impl MarketStore for PgStore {
     #[tracing::instrument(skip_all)]
     async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
+        lock_asset_for_order(&mut tx, &order).await?;
         // What the order does if nothing crosses it: a pure function of the order, so the
-        // rows it changes can be locked by the call that finds the book empty.
+        // rows it changes can be locked by the statement that finds the book empty.
         let alone = plan_match(&order, Vec::new())?;
         let (alone_quote, alone_asset) = plan_wallets(&alone);
-        let rows = sqlx::query(CROSSING_SQL)
+        let mut owners = BTreeMap::new();
+        let mut crossing = Vec::new();
+        let mut locked = Vec::new();
+        for row in sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
             .bind(order.asset.as_uuid())
-            .bind(order.wallet.as_uuid())
             .bind(order.side.opposite().as_str())
             .bind(to_i64(order.price.get())?)
             .bind(to_i64(order.quantity.get())?)
@@ -712,14 +802,9 @@ impl MarketStore for PgStore {
             .bind(&alone_asset)
             .fetch_all(&mut *tx)
             .await
-            .map_err(map_err)?;
-        let (asset_row, rows) = rows.split_first().ok_or(MarketRefusal::AssetNotFound)?;
-        check_order_row(asset_row, order.owner)?;
-        let mut owners = BTreeMap::new();
-        let mut crossing = Vec::new();
-        let mut locked = Vec::new();
-        for row in rows {
-            match crossing_row(row).map_err(map_err)? {
+            .map_err(map_err)?
+        {
+            match crossing_row(&row).map_err(map_err)? {
                 CrossingRow::Order { book, owner } => {
                     owners.insert(book.wallet.as_uuid(), owner);
                     crossing.push(book);

@@ -17,13 +17,9 @@ const CREATE_SECURITY_EVENTS: &str =
     include_str!("../../../migrations/003_create_security_events_and_sso_keys.sql");
 const ROLLBACK_SECURITY_EVENTS: &str =
     include_str!("../../../migrations/004_rollback_security_events_and_sso_keys.sql");
-const CREATE_MARKET_CROSSING: &str =
-    include_str!("../../../migrations/005_create_market_crossing_function.sql");
-const ROLLBACK_MARKET_CROSSING: &str =
-    include_str!("../../../migrations/006_rollback_market_crossing_function.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 3;
+pub const LATEST_SCHEMA_VERSION: i64 = 2;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -39,12 +35,6 @@ pub fn migrator() -> Migrator {
             "create security events and sso keys",
             CREATE_SECURITY_EVENTS,
             ROLLBACK_SECURITY_EVENTS,
-        ),
-        (
-            3,
-            "create market crossing function",
-            CREATE_MARKET_CROSSING,
-            ROLLBACK_MARKET_CROSSING,
         ),
     ] {
         migrations.push(Migration::new(

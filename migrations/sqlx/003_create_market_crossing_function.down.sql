@@ -1,1 +1,0 @@
-../006_rollback_market_crossing_function.sql

@@ -1,1 +1,0 @@
-../005_create_market_crossing_function.sql

@@ -100,10 +100,10 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Persis
                 .clone()
                 .database(db)
                 .application_name("multipass-bench");
-            // The app's pool settings, with `connections_per_client` for each client: pgbench
-            // has one statement in flight per client, an operation of ours up to two (the
-            // session check beside a look-up), which each desktop's own pool (10 connections
-            // by default) serves at once.
+            // The app's pool settings, with `connections_per_client` for each client: one by
+            // default, as pgbench has, although an operation of ours has up to two statements
+            // in flight (the session check beside a look-up), which each desktop's own pool
+            // (10 connections by default) would serve at once.
             let pool = multipass_store_postgres::pool_options()
                 .max_connections(u32::from(max_clients) * config.connections_per_client)
                 .connect_with(options)

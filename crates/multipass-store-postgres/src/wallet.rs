@@ -386,6 +386,7 @@ impl PgStore {
                0::bigint, 'completed', NULL::text, NULL::text, NULL::text, \
                COALESCE((SELECT total FROM fee), $20::bigint), '{{}}'::jsonb, $16::timestamptz \
              WHERE $4 > 0 AND (NOT $5 OR EXISTS (SELECT 1 FROM fee)) \
+               AND NOT EXISTS (SELECT 1 FROM earlier) \
              RETURNING {TX_COLUMNS}"
         )))
         .bind(vec![from, to])

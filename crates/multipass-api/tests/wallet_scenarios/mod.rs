@@ -536,6 +536,17 @@ pub async fn a_repeated_request_keeps_its_first_answer(store: Arc<dyn Store>, sq
     assert_eq!(frozen.code, ErrorCode::InvalidState);
     assert_eq!(w.balance(&a.id).await, 50_000);
     assert_eq!(w.balance(&b.id).await, 10_000);
+
+    // A payment to the treasury carries its fee on the treasury's own row; sent again, it
+    // writes nothing either.
+    let treasury = TREASURY_WALLET_ID.to_string();
+    let before = w.balance(&treasury).await;
+    let paid = w.send(&ada, &a.id, &treasury, 1_000, "dues").await.unwrap();
+    let again = w.send(&ada, &a.id, &treasury, 1_000, "dues").await.unwrap();
+    assert!(!paid.replayed && again.replayed);
+    assert_eq!(again.transfer_id, paid.transfer_id);
+    assert_eq!(w.balance(&a.id).await, 50_000 - 1_000 - paid.fee);
+    assert_eq!(w.balance(&treasury).await, before + 1_000 + paid.fee);
 }
 
 /// Many transfers at once among `wallets` wallets: the total is conserved, nothing goes

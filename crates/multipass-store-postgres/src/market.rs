@@ -114,17 +114,6 @@ async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetReco
     Ok(asset_from(&row).map_err(map_err)?)
 }
 
-/// The resting orders of `side` that an incoming order at `$3` for `$4` units can reach, as
-/// the CTE `crossing`: those with less than `$4` ahead of them in priority order. As each
-/// holds at least one unit, no more than `$4` of them can be reached, so the read stops
-/// there; before this, every crossing order was read and summed, which grew with the book.
-fn crossing_cte(side: Side) -> String {
-    match side {
-        Side::Sell => crossing_asks_cte(),
-        Side::Buy => crossing_bids_cte(),
-    }
-}
-
 /// Asks rest in the book index's own order (price, then sequence), so the index is read
 /// forward and stops after `$4` rows.
 fn crossing_asks_cte() -> String {
@@ -178,8 +167,17 @@ fn crossing_bids_cte() -> String {
 /// order [`lock_balances`] takes them). Most placements do not trade; for them this saves
 /// the separate locking statement, and the asset's lock, which every placement of the asset
 /// waits for, is held one round trip less.
+///
+/// The crossing orders are the resting orders of `side` that an incoming order at `$3` for
+/// `$4` units can reach, as the CTE `crossing`: those with less than `$4` ahead of them in
+/// priority order. As each holds at least one unit, no more than `$4` of them can be
+/// reached, so the read stops there; before this, every crossing order was read and summed,
+/// which grew with the book.
 fn crossing_sql(side: Side) -> String {
-    let crossing = crossing_cte(side);
+    let crossing = match side {
+        Side::Sell => crossing_asks_cte(),
+        Side::Buy => crossing_bids_cte(),
+    };
     format!(
         "WITH RECURSIVE {crossing}, \
          alone_quote AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \

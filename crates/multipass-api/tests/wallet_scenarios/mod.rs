@@ -494,28 +494,18 @@ pub async fn a_repeated_request_keeps_its_first_answer(store: Arc<dyn Store>, sq
     let a = w.wallet(&ada, "Ada").await;
     let b = w.wallet(&bob, "Bob").await;
     w.deposit(&a, 10_010).await;
-    let first = w
-        .send(&ada, &a.id, &b.id, 10_000, "rent-june")
-        .await
-        .unwrap();
+    // Ada pays Bob's rent.
+    let rent = async |amount: i64, key: &str| w.send(&ada, &a.id, &b.id, amount, key).await;
+    let first = rent(10_000, "rent-june").await.unwrap();
     assert!(!first.replayed);
     assert_eq!(w.balance(&a.id).await, 0);
 
-    let again = w
-        .send(&ada, &a.id, &b.id, 10_000, "rent-june")
-        .await
-        .unwrap();
+    let again = rent(10_000, "rent-june").await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.transfer_id, first.transfer_id);
-    let broke = w
-        .send(&ada, &a.id, &b.id, 10_000, "rent-july")
-        .await
-        .unwrap_err();
+    let broke = rent(10_000, "rent-july").await.unwrap_err();
     assert_eq!(broke.code, ErrorCode::InsufficientFunds);
-    let other = w
-        .send(&ada, &a.id, &b.id, 9_000, "rent-june")
-        .await
-        .unwrap_err();
+    let other = rent(9_000, "rent-june").await.unwrap_err();
     assert_eq!(other.code, ErrorCode::IdempotencyMismatch);
 
     w.deposit(&a, 50_000).await;
@@ -523,16 +513,10 @@ pub async fn a_repeated_request_keeps_its_first_answer(store: Arc<dyn Store>, sq
         .set_wallet_status(&w.admin, &b.id, "frozen")
         .await
         .unwrap();
-    let again = w
-        .send(&ada, &a.id, &b.id, 10_000, "rent-june")
-        .await
-        .unwrap();
+    let again = rent(10_000, "rent-june").await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.transfer_id, first.transfer_id);
-    let frozen = w
-        .send(&ada, &a.id, &b.id, 10_000, "rent-july")
-        .await
-        .unwrap_err();
+    let frozen = rent(10_000, "rent-july").await.unwrap_err();
     assert_eq!(frozen.code, ErrorCode::InvalidState);
     assert_eq!(w.balance(&a.id).await, 50_000);
     assert_eq!(w.balance(&b.id).await, 10_000);

@@ -44,8 +44,15 @@ impl MultipassApi {
         metadata: serde_json::Value,
     ) {
         let notification = self.notice(identity, kind, title, body, metadata);
-        if let Err(error) = self.store.create_notification(notification).await {
-            tracing::warn!(%error, kind = kind.as_str(), %identity, "a notification could not be stored");
+        self.notify_all(&[notification]).await;
+    }
+
+    /// [`Self::notify`] for several at once, stored in one commit.
+    #[tracing::instrument(skip_all)]
+    pub(crate) async fn notify_all(&self, notifications: &[NewNotification]) {
+        if let Err(error) = self.store.create_notifications(notifications).await {
+            let kinds: Vec<&str> = notifications.iter().map(|n| n.kind.as_str()).collect();
+            tracing::warn!(%error, ?kinds, "notifications could not be stored");
         }
     }
 

@@ -77,6 +77,8 @@ pub struct MultipassApi {
     pass_source: Option<Arc<dyn pass_ceremony::PassSource>>,
     /// Wallet signing keys already read from `vault` by this process.
     wallet_keys: wallet::KeyCache,
+    /// The asset id of each symbol this process has placed orders in.
+    asset_ids: market::AssetIds,
     /// Where completed reports are copied for offline reading; only while the store is
     /// the shared PostgreSQL (the embedded store is local already).
     report_cache: Option<Arc<dyn multipass_store::ReportCache>>,
@@ -104,6 +106,7 @@ impl MultipassApi {
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
             pass_source: None,
             wallet_keys: wallet::KeyCache::default(),
+            asset_ids: market::AssetIds::default(),
             report_cache: None,
         }
     }

@@ -114,6 +114,15 @@ impl Fixtures for PgFixtures {
         .await
         .unwrap()
     }
+    async fn rename_asset(&self, from: &str, to: &str) {
+        let renamed = sqlx::query("UPDATE asset_definitions SET symbol = $2 WHERE symbol = $1")
+            .bind(from)
+            .bind(to)
+            .execute(&self.0)
+            .await
+            .unwrap();
+        assert_eq!(renamed.rows_affected(), 1);
+    }
     async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64) {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, \
@@ -165,6 +174,12 @@ async fn own_orders_never_trade_and_cancels_release_locks_postgres(pool: PgPool)
 async fn issuance_and_asset_lifecycle_postgres(pool: PgPool) {
     let (store, fx) = setup(pool).await;
     issuance_and_asset_lifecycle(store, fx).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_asset_renamed_elsewhere_is_looked_up_again_postgres(pool: PgPool) {
+    let (store, fx) = setup(pool).await;
+    an_asset_renamed_elsewhere_is_looked_up_again(store, fx).await;
 }
 
 #[sqlx::test(migrations = false)]

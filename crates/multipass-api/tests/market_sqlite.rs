@@ -111,6 +111,15 @@ impl Fixtures for SqliteFixtures {
         .await
         .unwrap()
     }
+    async fn rename_asset(&self, from: &str, to: &str) {
+        let renamed = sqlx::query("UPDATE asset_definitions SET symbol = ?2 WHERE symbol = ?1")
+            .bind(from)
+            .bind(to)
+            .execute(&self.0)
+            .await
+            .unwrap();
+        assert_eq!(renamed.rows_affected(), 1);
+    }
     async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64) {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, \
@@ -163,6 +172,12 @@ async fn own_orders_never_trade_and_cancels_release_locks_sqlite() {
 async fn issuance_and_asset_lifecycle_sqlite() {
     let (_dir, store, fx) = setup().await;
     issuance_and_asset_lifecycle(store, fx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_asset_renamed_elsewhere_is_looked_up_again_sqlite() {
+    let (_dir, store, fx) = setup().await;
+    an_asset_renamed_elsewhere_is_looked_up_again(store, fx).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -216,6 +216,9 @@ async fn lock_asset_for_order(
     .map_err(map_err)?
     .ok_or(MarketRefusal::AssetNotFound)?;
     let asset = asset_from(&row).map_err(map_err)?;
+    if asset.symbol != order.symbol.as_str() {
+        return Err(MarketRefusal::AssetNotFound.into());
+    }
     if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
         return Err(MarketRefusal::AssetNotTradable {
             status: asset.status,

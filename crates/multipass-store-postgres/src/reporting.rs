@@ -128,18 +128,46 @@ fn map_query_err(err: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl ReportStore for PgStore {
-    async fn create_notification(&self, notification: NewNotification) -> Result<(), StoreError> {
+    async fn create_notifications(
+        &self,
+        notifications: &[NewNotification],
+    ) -> Result<(), StoreError> {
+        if notifications.is_empty() {
+            return Ok(());
+        }
+        // One statement is one implicit transaction: all rows or none, one round trip.
         sqlx::query(
             "INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
+               $6::jsonb[], $7::timestamptz[])",
         )
-        .bind(notification.id)
-        .bind(notification.identity_id.as_uuid())
-        .bind(notification.kind.as_str())
-        .bind(&notification.title)
-        .bind(&notification.body)
-        .bind(&notification.metadata)
-        .bind(notification.created_at)
+        .bind(notifications.iter().map(|n| n.id).collect::<Vec<_>>())
+        .bind(
+            notifications
+                .iter()
+                .map(|n| n.identity_id.as_uuid())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            notifications
+                .iter()
+                .map(|n| n.kind.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(notifications.iter().map(|n| &n.title).collect::<Vec<_>>())
+        .bind(notifications.iter().map(|n| &n.body).collect::<Vec<_>>())
+        .bind(
+            notifications
+                .iter()
+                .map(|n| &n.metadata)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            notifications
+                .iter()
+                .map(|n| n.created_at)
+                .collect::<Vec<_>>(),
+        )
         .execute(&self.pool)
         .await
         .map_err(map_err)?;

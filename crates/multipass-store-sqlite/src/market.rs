@@ -600,6 +600,9 @@ impl MarketStore for SqliteStore {
     async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
         let mut tx = self.begin_write().await?;
         let asset = read_asset(&mut tx, order.asset).await?;
+        if asset.symbol != order.symbol.as_str() {
+            return Err(MarketRefusal::AssetNotFound.into());
+        }
         if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
             return Err(MarketRefusal::AssetNotTradable {
                 status: asset.status,

@@ -175,21 +175,31 @@ fn cell(row: &SqliteRow, index: usize) -> Result<Value, StoreError> {
 
 #[async_trait]
 impl ReportStore for SqliteStore {
-    async fn create_notification(&self, notification: NewNotification) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(uuid_text(notification.id))
-        .bind(uuid_text(notification.identity_id.as_uuid()))
-        .bind(notification.kind.as_str())
-        .bind(&notification.title)
-        .bind(&notification.body)
-        .bind(notification.metadata.to_string())
-        .bind(to_text(notification.created_at))
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+    async fn create_notifications(
+        &self,
+        notifications: &[NewNotification],
+    ) -> Result<(), StoreError> {
+        if notifications.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for notification in notifications {
+            sqlx::query(
+                "INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .bind(uuid_text(notification.id))
+            .bind(uuid_text(notification.identity_id.as_uuid()))
+            .bind(notification.kind.as_str())
+            .bind(&notification.title)
+            .bind(&notification.body)
+            .bind(notification.metadata.to_string())
+            .bind(to_text(notification.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
         Ok(())
     }
 

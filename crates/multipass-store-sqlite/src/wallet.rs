@@ -539,7 +539,7 @@ impl WalletStore for SqliteStore {
         // statement; as before, a notice that cannot be stored does not undo the transfer.
         if let (Ok(TransferOutcome::Created(_)), Some(notice)) = (&outcome, transfer.notice) {
             let identity = notice.identity_id;
-            if let Err(error) = self.create_notification(notice).await {
+            if let Err(error) = self.create_notifications(&[notice]).await {
                 tracing::warn!(%error, %identity, "a notification could not be stored");
             }
         }

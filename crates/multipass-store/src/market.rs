@@ -52,6 +52,10 @@ pub struct Issuance {
 pub struct NewMarketOrder {
     pub id: OrderId,
     pub asset: AssetId,
+    /// The symbol the caller knows `asset` by. Callers keep ids they looked up, so the
+    /// store refuses with [`MarketRefusal::AssetNotFound`] when the asset no longer
+    /// carries it, rather than trade an asset that was renamed behind the caller's back.
+    pub symbol: Symbol,
     pub wallet: WalletId,
     /// Who places it: it must own `wallet`.
     pub owner: IdentityId,

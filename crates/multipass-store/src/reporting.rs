@@ -191,7 +191,12 @@ pub struct GeneratedReport {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    async fn create_notification(&self, notification: NewNotification) -> Result<(), StoreError>;
+    /// Stores all of them or none, in one commit: an order that fills against several
+    /// makers tells each of them, and a commit per notice cost more than the order itself.
+    async fn create_notifications(
+        &self,
+        notifications: &[NewNotification],
+    ) -> Result<(), StoreError>;
 
     /// One identity's notifications, newest first (time, then id), strictly before the cursor.
     async fn notifications(

@@ -1,8 +1,11 @@
 //! The asset market's use cases: asset definitions and issuance (admins), limit orders and
 //! cancels (the wallet's owner), and the views of the book, trades and positions.
 
+mod asset_ids;
 mod errors;
 mod views;
+
+pub(crate) use asset_ids::AssetIds;
 
 pub use views::{
     AssetView, BookLevelView, CreateAssetRequest, IssueRequest, OrderBookView, OrderView,
@@ -16,7 +19,8 @@ use multipass_domain::market::{
 };
 use multipass_domain::{Role, SessionToken, ValidationError};
 use multipass_store::{
-    AssetRecord, Issuance, NewAsset, NewMarketOrder, NotificationKind, OrderFilter, PlacedOrder,
+    AssetRecord, Issuance, MarketError, MarketRefusal, NewAsset, NewMarketOrder, NotificationKind,
+    OrderFilter, PlacedOrder,
 };
 
 /// The most orders, trades or book levels one listing returns.
@@ -71,14 +75,25 @@ fn plural(count: i64, one: &str) -> String {
 impl MultipassApi {
     #[tracing::instrument(skip_all)]
     async fn asset_named(&self, symbol: &str) -> Result<AssetRecord, ApiError> {
-        let symbol = Symbol::parse(symbol)?;
-        self.store.asset_by_symbol(&symbol).await?.ok_or_else(|| {
+        self.asset_with(&Symbol::parse(symbol)?).await
+    }
+
+    async fn asset_with(&self, symbol: &Symbol) -> Result<AssetRecord, ApiError> {
+        self.store.asset_by_symbol(symbol).await?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("There is no asset with the symbol {symbol}."),
             )
             .with_field("symbol")
         })
+    }
+
+    /// The id of the asset named `symbol`, looked up and kept for the next order.
+    async fn asset_id_named(&self, symbol: &str) -> Result<(Symbol, AssetId), ApiError> {
+        let symbol = Symbol::parse(symbol)?;
+        let asset = self.asset_with(&symbol).await?.id;
+        self.asset_ids.insert(symbol.clone(), asset);
+        Ok((symbol, asset))
     }
 
     /// Defines a new asset (admins only). Its whole supply starts unissued.
@@ -167,29 +182,48 @@ impl MultipassApi {
         token: &SessionToken,
         request: PlaceOrderRequest,
     ) -> Result<PlacedOrderView, ApiError> {
-        // Assets are no secret from anyone signed in, so the asset is looked up beside the
-        // session check rather than after it; an unknown session still answers first.
-        let (caller, asset) = tokio::join!(self.caller(token), self.asset_named(&request.symbol));
+        let known = Symbol::parse(&request.symbol).ok().and_then(|symbol| {
+            let id = self.asset_ids.get(&symbol)?;
+            Some((symbol, id))
+        });
+        let is_known = known.is_some();
+        // Assets are no secret from anyone signed in, so an asset not seen before is looked
+        // up beside the session check rather than after it; an unknown session still
+        // answers first.
+        let (caller, asset) = match known {
+            Some(known) => (self.caller(token).await, Ok(known)),
+            None => tokio::join!(self.caller(token), self.asset_id_named(&request.symbol)),
+        };
         let caller = caller?;
         let wallet = WalletId::from_uuid(uuid_field(&request.wallet_id, "walletId")?);
         let side = parse_side(&request.side)?;
         let price = amount(request.price, "price", Price::new)?;
         let quantity = amount(request.quantity, "quantity", Quantity::new)?;
-        let asset = asset?;
-        let placed = self
-            .store
-            .place_order(NewMarketOrder {
-                id: OrderId::new_random(),
-                asset: asset.id,
-                wallet,
-                owner: caller.identity_id,
-                side,
-                price,
-                quantity,
-                at: self.clock.now(),
-            })
-            .await?;
-        self.notify_fills(&asset.symbol, caller.identity_id, &placed)
+        let (symbol, asset) = asset?;
+        let order = NewMarketOrder {
+            id: OrderId::new_random(),
+            asset,
+            symbol: symbol.clone(),
+            wallet,
+            owner: caller.identity_id,
+            side,
+            price,
+            quantity,
+            at: self.clock.now(),
+        };
+        let placed = match self.store.place_order(order.clone()).await {
+            Err(MarketError::Refused(MarketRefusal::AssetNotFound)) if is_known => {
+                // The id kept for the symbol no longer carries it: look the symbol up
+                // afresh, once; what the store says then is the answer.
+                self.asset_ids.forget(&symbol);
+                let (_, asset) = self.asset_id_named(symbol.as_str()).await?;
+                self.store
+                    .place_order(NewMarketOrder { asset, ..order })
+                    .await?
+            }
+            placed => placed?,
+        };
+        self.notify_fills(symbol.as_str(), caller.identity_id, &placed)
             .await;
         Ok(PlacedOrderView {
             order: placed.order.into(),
@@ -197,20 +231,22 @@ impl MultipassApi {
         })
     }
 
-    /// One notification to each maker per fill, and one to the taker for all of its fills.
+    /// One notification to each maker per fill, and one to the taker for all of its fills,
+    /// stored together.
     async fn notify_fills(
         &self,
         symbol: &str,
         taker: multipass_domain::IdentityId,
         placed: &PlacedOrder,
     ) {
+        let mut notices = Vec::with_capacity(placed.fills.len() + 1);
         for fill in &placed.fills {
             let trade = &fill.trade;
             let verb = match trade.aggressor_side {
                 Side::Buy => "sold",
                 Side::Sell => "bought",
             };
-            self.notify(
+            notices.push(self.notice(
                 fill.owner,
                 NotificationKind::OrderFilled,
                 format!("Order filled: {symbol}"),
@@ -220,8 +256,7 @@ impl MultipassApi {
                     trade.price
                 ),
                 serde_json::json!({ "orderId": fill.order, "tradeId": trade.id }),
-            )
-            .await;
+            ));
         }
         let order = &placed.order;
         if order.filled_quantity > 0 {
@@ -229,7 +264,7 @@ impl MultipassApi {
                 Side::Buy => "bought",
                 Side::Sell => "sold",
             };
-            self.notify(
+            notices.push(self.notice(
                 taker,
                 NotificationKind::OrderFilled,
                 format!("Order filled: {symbol}"),
@@ -243,9 +278,9 @@ impl MultipassApi {
                     )
                 ),
                 serde_json::json!({ "orderId": order.id }),
-            )
-            .await;
+            ));
         }
+        self.notify_all(&notices).await;
     }
 
     /// Cancels one of the caller's resting orders, releasing what it still holds.

@@ -32,6 +32,8 @@ pub trait Fixtures: Send + Sync {
     async fn order_filled_notifications(&self, identity: &str) -> i64;
     /// The wallet's `trade` legs in `wallet_transactions`: (count, debited, credited).
     async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64);
+    /// Renames an asset behind the API's back, as an administrator with SQL could.
+    async fn rename_asset(&self, from: &str, to: &str);
 }
 
 pub struct Trader {
@@ -622,6 +624,43 @@ pub async fn own_orders_never_trade_and_cancels_release_locks(
 
 /// Issuance never exceeds the total supply, also when two admins issue at once; only admins
 /// define and issue; halted and retired assets neither trade nor issue.
+/// The API keeps the asset id it looked a symbol up by; an asset renamed outside the app
+/// must not take orders under its old name, and a new asset under that name must.
+pub async fn an_asset_renamed_elsewhere_is_looked_up_again(
+    store: Arc<dyn Store>,
+    fx: Arc<dyn Fixtures>,
+) {
+    let m = Market::new(store, fx.clone()).await;
+    m.asset("ACME", 100).await;
+    let ann = m.trader("ann", FUNDS).await;
+    m.issue("ACME", &ann, 50).await;
+    m.place(&ann, "ACME", "sell", 100, 5).await.unwrap();
+
+    fx.rename_asset("ACME", "ACMX").await;
+    let err = m.place(&ann, "ACME", "sell", 100, 5).await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::NotFound, Some("symbol"))
+    );
+
+    m.asset("ACME", 100).await;
+    m.issue("ACME", &ann, 20).await;
+    m.place(&ann, "ACME", "sell", 101, 7).await.unwrap();
+    let asks = |symbol: &'static str| {
+        let api = m.api.clone();
+        let token = ann.token.clone();
+        async move {
+            let book = api.order_book(&token, symbol, 10).await.unwrap();
+            book.asks
+                .iter()
+                .map(|level| (level.price, level.quantity.clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(asks("ACMX").await, vec![(100, "5".to_owned())]);
+    assert_eq!(asks("ACME").await, vec![(101, "7".to_owned())]);
+}
+
 pub async fn issuance_and_asset_lifecycle(store: Arc<dyn Store>, fx: Arc<dyn Fixtures>) {
     let m = Market::new(store, fx.clone()).await;
     m.asset("ACME", 100).await;

@@ -625,7 +625,7 @@ async fn notify(
     let id = uuid::Uuid::new_v4();
     fixture
         .store
-        .create_notification(NewNotification {
+        .create_notifications(&[NewNotification {
             id,
             identity_id: IdentityId::from_uuid(uuid::Uuid::parse_str(&person.id).unwrap()),
             kind: NotificationKind::System,
@@ -633,7 +633,7 @@ async fn notify(
             body: String::new(),
             metadata: serde_json::json!({}),
             created_at: at,
-        })
+        }])
         .await
         .unwrap();
     id

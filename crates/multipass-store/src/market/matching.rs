@@ -206,7 +206,7 @@ mod tests {
     use super::*;
     use chrono::Utc;
     use multipass_domain::IdentityId;
-    use multipass_domain::market::AssetId;
+    use multipass_domain::market::{AssetId, Symbol};
     use uuid::Uuid;
 
     fn wallet(n: u128) -> WalletId {
@@ -229,6 +229,7 @@ mod tests {
         NewMarketOrder {
             id: OrderId::from_uuid(Uuid::from_u128(99)),
             asset: AssetId::from_uuid(Uuid::from_u128(7)),
+            symbol: Symbol::parse("ACME").unwrap(),
             wallet: wallet(9),
             owner: IdentityId::from_uuid(Uuid::from_u128(9)),
             side: Side::Buy,

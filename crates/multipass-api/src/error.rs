@@ -146,6 +146,10 @@ impl From<StoreError> for ApiError {
                 "A module with this name is already registered. Choose another name.",
             )
             .with_field("name"),
+            StoreError::Conflict(Conflict::PartiesChanged) => Self::new(
+                ErrorCode::Conflict,
+                "A wallet of this transfer changed hands while it was being made. Nothing was moved; try again.",
+            ),
             StoreError::Conflict(Conflict::PassCredentialTaken) => Self::new(
                 ErrorCode::Conflict,
                 "This pass is already enrolled: a pass can be enrolled only once, even after it was revoked.",

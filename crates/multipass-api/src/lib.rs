@@ -79,6 +79,8 @@ pub struct MultipassApi {
     wallet_keys: wallet::KeyCache,
     /// The asset id of each symbol this process has placed orders in.
     asset_ids: market::AssetIds,
+    /// The owner and name of each wallet this process has sent from or to.
+    parties: wallet::Parties,
     /// Where completed reports are copied for offline reading; only while the store is
     /// the shared PostgreSQL (the embedded store is local already).
     report_cache: Option<Arc<dyn multipass_store::ReportCache>>,
@@ -107,6 +109,7 @@ impl MultipassApi {
             pass_source: None,
             wallet_keys: wallet::KeyCache::default(),
             asset_ids: market::AssetIds::default(),
+            parties: wallet::Parties::default(),
             report_cache: None,
         }
     }

@@ -81,6 +81,12 @@ async fn one_key_sent_fifty_times_in_parallel(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_wallet_given_away_elsewhere_is_looked_up_again_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    a_wallet_given_away_elsewhere_is_looked_up_again(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn a_repeated_request_keeps_its_first_answer_on_postgres(pool: PgPool) {
     let (store, sql) = migrated(pool).await;
     a_repeated_request_keeps_its_first_answer(store, &sql).await;

@@ -97,6 +97,12 @@ async fn one_key_sent_fifty_times_in_parallel() {
 }
 
 #[tokio::test]
+async fn a_wallet_given_away_elsewhere_is_looked_up_again_on_sqlite() {
+    let (_dir, store, sql) = fresh().await;
+    a_wallet_given_away_elsewhere_is_looked_up_again(store, &sql).await;
+}
+
+#[tokio::test]
 async fn a_repeated_request_keeps_its_first_answer_on_sqlite() {
     let (_dir, store, sql) = fresh().await;
     a_repeated_request_keeps_its_first_answer(store, &sql).await;

@@ -285,13 +285,13 @@ impl PgStore {
         // transfer from or to the treasury takes its locks in the same order as the rest.
         let locked = sqlx::query(
             "WITH accounts AS ( \
-               SELECT id, status FROM wallet_accounts WHERE id = ANY($1) \
+               SELECT id, identity_id, status FROM wallet_accounts WHERE id = ANY($1) \
                ORDER BY id = $3, id FOR SHARE), \
              balances AS ( \
                SELECT wallet_id, total, locked FROM wallet_balances \
                WHERE asset_type = $2 AND wallet_id = ANY($1) \
                ORDER BY wallet_id = $3, wallet_id FOR UPDATE) \
-             SELECT a.id, a.status, b.total, b.locked FROM accounts a \
+             SELECT a.id, a.identity_id, a.status, b.total, b.locked FROM accounts a \
              LEFT JOIN balances b ON b.wallet_id = a.id",
         )
         .bind(vec![from, to])
@@ -299,21 +299,28 @@ impl PgStore {
         .bind(treasury)
         .fetch_all(&mut *tx)
         .await?;
-        let mut wallets: BTreeMap<Uuid, (String, Option<(i64, i64)>)> = BTreeMap::new();
+        let mut wallets: BTreeMap<Uuid, LockedWallet> = BTreeMap::new();
         for row in &locked {
             let total: Option<i64> = row.try_get("total")?;
             let held: Option<i64> = row.try_get("locked")?;
             wallets.insert(
                 row.try_get("id")?,
-                (row.try_get("status")?, total.zip(held)),
+                LockedWallet {
+                    owner: row.try_get("identity_id")?,
+                    status: row.try_get("status")?,
+                    balance: total.zip(held),
+                },
             );
         }
-        let (Some((from_status, from_balance)), Some((to_status, to_balance))) =
-            (wallets.get(&from), wallets.get(&to))
-        else {
+        let (Some(sender), Some(receiver)) = (wallets.get(&from), wallets.get(&to)) else {
             return Ok(Err(StoreError::NotFound));
         };
-        let (Some((from_total, from_locked)), Some((to_total, _))) = (*from_balance, *to_balance)
+        if sender.owner != t.from_owner.as_uuid() || receiver.owner != t.to_owner.as_uuid() {
+            return Ok(Err(StoreError::Conflict(Conflict::PartiesChanged)));
+        }
+        let (from_status, to_status) = (&sender.status, &receiver.status);
+        let (Some((from_total, from_locked)), Some((to_total, _))) =
+            (sender.balance, receiver.balance)
         else {
             return Ok(Ok(None));
         };
@@ -461,6 +468,14 @@ impl PgStore {
         }
         ensure_balance_rows(self, &wallets, t.asset.as_str()).await
     }
+}
+
+/// A party of a transfer as its locking read found it; `balance` is (total, locked), `None`
+/// while the wallet has no row for the asset.
+struct LockedWallet {
+    owner: Uuid,
+    status: String,
+    balance: Option<(i64, i64)>,
 }
 
 /// The first result of an earlier transfer from the same sender with the same key, or the

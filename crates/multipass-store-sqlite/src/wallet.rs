@@ -193,11 +193,22 @@ async fn unlocked_balance(
     Ok(unlocked.unwrap_or(0))
 }
 
-async fn status_of(conn: &mut SqliteConnection, wallet: Uuid) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT status FROM wallet_accounts WHERE id = ?1")
+/// The wallet's owner and status, or `None` when there is no such wallet.
+async fn owner_and_status(
+    conn: &mut SqliteConnection,
+    wallet: Uuid,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT identity_id, status FROM wallet_accounts WHERE id = ?1")
         .bind(uuid_text(wallet))
-        .fetch_one(conn)
-        .await
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((
+        uuid_from(&row, "identity_id")?,
+        row.try_get("status")?,
+    )))
 }
 
 /// Creates the fee treasury's identity and wallet the first time a fee is charged.
@@ -259,6 +270,15 @@ impl SqliteStore {
             TREASURY_WALLET_ID.as_uuid(),
         );
         let asset = t.asset.as_str();
+        let (Some((from_owner, from_status)), Some((to_owner, to_status))) = (
+            owner_and_status(conn, from).await?,
+            owner_and_status(conn, to).await?,
+        ) else {
+            return Ok(Err(StoreError::NotFound));
+        };
+        if from_owner != t.from_owner.as_uuid() || to_owner != t.to_owner.as_uuid() {
+            return Ok(Err(StoreError::Conflict(Conflict::PartiesChanged)));
+        }
         let earlier = sqlx::query(
             "SELECT transfer_id, request_hash FROM wallet_transactions \
              WHERE wallet_id = ?1 AND idempotency_key = ?2 AND direction = 'debit'",
@@ -276,14 +296,6 @@ impl SqliteStore {
             return Ok(txs_from(&rows).map(TransferOutcome::Replayed));
         }
 
-        let from_status = match status_of(conn, from).await {
-            Err(sqlx::Error::RowNotFound) => return Ok(Err(StoreError::NotFound)),
-            other => other?,
-        };
-        let to_status = match status_of(conn, to).await {
-            Err(sqlx::Error::RowNotFound) => return Ok(Err(StoreError::NotFound)),
-            other => other?,
-        };
         if from_status != "active" || to_status != "active" {
             return Ok(Err(StoreError::Conflict(Conflict::WalletInactive)));
         }
@@ -488,7 +500,10 @@ impl WalletStore for SqliteStore {
         let wallet = deposit.wallet_id.as_uuid();
         let asset = deposit.asset.as_str();
         let mut tx = self.begin_write().await?;
-        let status = status_of(&mut tx, wallet).await.map_err(map_err)?;
+        let (_, status) = owner_and_status(&mut tx, wallet)
+            .await
+            .map_err(map_err)?
+            .ok_or(StoreError::NotFound)?;
         if status != WalletStatus::Active.as_str() {
             return Err(StoreError::Conflict(Conflict::WalletInactive));
         }

@@ -18,6 +18,9 @@ pub enum Conflict {
     ModuleNameTaken,
     /// The hardware pass's credential id is already enrolled.
     PassCredentialTaken,
+    /// A wallet of a transfer belongs to someone other than the caller took it to: the
+    /// caller's record of it is stale, and nothing was changed.
+    PartiesChanged,
 }
 
 #[derive(Debug, Error)]

@@ -113,6 +113,11 @@ pub struct NewTransfer {
     pub transfer_id: Uuid,
     pub from: WalletId,
     pub to: WalletId,
+    /// Whom the caller took `from` and `to` to belong to. Callers keep what they looked up,
+    /// so the store checks both under the transfer's locks and refuses with
+    /// [`crate::Conflict::PartiesChanged`] when either wallet now belongs to someone else.
+    pub from_owner: IdentityId,
+    pub to_owner: IdentityId,
     pub asset: AssetType,
     pub amount: Amount,
     pub fee: i64,

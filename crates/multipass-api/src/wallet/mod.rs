@@ -7,10 +7,12 @@
 mod export;
 mod history;
 mod keys;
+mod parties;
 mod transfer;
 mod views;
 
 pub(crate) use keys::KeyCache;
+pub(crate) use parties::Parties;
 
 pub use export::{EXPORT_HEADER, ExportRequest, ExportView};
 pub use views::{
@@ -48,14 +50,17 @@ pub(crate) fn no_such_wallet(field: &'static str) -> ApiError {
 
 /// Refuses anyone but the wallet's owner or an administrator.
 pub(crate) fn may_use(caller: &Caller, wallet: &WalletRecord) -> Result<(), ApiError> {
-    caller
-        .require_self_or(wallet.identity_id, Role::Admin)
-        .map_err(|_| {
-            ApiError::new(
-                ErrorCode::Forbidden,
-                "Only the wallet's owner or an administrator can do this.",
-            )
-        })
+    may_use_owned_by(caller, wallet.identity_id)
+}
+
+/// [`may_use`] for a wallet known only by its owner.
+pub(crate) fn may_use_owned_by(caller: &Caller, owner: IdentityId) -> Result<(), ApiError> {
+    caller.require_self_or(owner, Role::Admin).map_err(|_| {
+        ApiError::new(
+            ErrorCode::Forbidden,
+            "Only the wallet's owner or an administrator can do this.",
+        )
+    })
 }
 
 impl MultipassApi {

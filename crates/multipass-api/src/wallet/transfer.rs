@@ -1,10 +1,12 @@
 //! Transfers between wallets and checking their signatures.
 
+use super::parties::Party;
 use super::{
-    TransferRequest, TransferView, VerificationView, may_use, no_such_wallet, parse_asset,
+    TransferRequest, TransferView, VerificationView, may_use_owned_by, no_such_wallet, parse_asset,
     parse_uuid,
 };
 use crate::MultipassApi;
+use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode};
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
@@ -12,7 +14,9 @@ use multipass_domain::wallet::{
     request_hash, verify_transfer,
 };
 use multipass_domain::{Role, SessionToken, ValidationError};
-use multipass_store::{NewTransfer, NotificationKind, TransactionRecord, TransferOutcome, TxType};
+use multipass_store::{
+    Conflict, NewTransfer, NotificationKind, StoreError, TransactionRecord, TransferOutcome, TxType,
+};
 use tracing::Instrument as _;
 use uuid::Uuid;
 
@@ -79,6 +83,19 @@ fn legs_agree(debit: &TransactionRecord, legs: &[TransactionRecord]) -> bool {
         Some(f) => f.amount == debit.fee && f.wallet_id == TREASURY_WALLET_ID,
     };
     credit_ok && fee_ok
+}
+
+/// Both parties, once the sender is known to be the caller's (or the caller an
+/// administrator); a missing sender is reported before a missing receiver.
+fn checked_parties(
+    caller: &Caller,
+    parties: Result<(Option<Party>, Option<Party>), ApiError>,
+) -> Result<(Party, Party), ApiError> {
+    let (from, to) = parties?;
+    let from = from.ok_or_else(|| no_such_wallet("fromWalletId"))?;
+    may_use_owned_by(caller, from.owner)?;
+    let to = to.ok_or_else(|| no_such_wallet("toWalletId"))?;
+    Ok((from, to))
 }
 
 /// A transfer request that passed every check needing no database.
@@ -161,10 +178,10 @@ impl MultipassApi {
             idempotency_key: key.as_str().to_owned(),
         };
         // The signature needs only ids and amounts, so it is made on the blocking pool while
-        // the session and both parties are looked up. It is used only once the session is
-        // valid and the sender found to be the caller's (or the caller an administrator), and
-        // any refusal of the session or the parties wins over a key problem, as when the
-        // three ran one after the other.
+        // the session (and, unless they are known, both parties) are looked up. It is used
+        // only once the session is valid and the sender found to be the caller's (or the
+        // caller an administrator), and any refusal of the session or the parties wins over
+        // a key problem, as when the three ran one after the other.
         let signing = async {
             let pair = self.wallet_key(from_id).await?;
             tokio::task::spawn_blocking(move || pair.sign(&message))
@@ -173,40 +190,26 @@ impl MultipassApi {
                 .map_err(|e| ApiError::internal("The signing task stopped", &e))?
                 .map_err(|e| ApiError::internal("The transfer could not be signed", &e))
         };
-        let (caller, parties, signature) = tokio::join!(
-            self.caller(token),
-            self.store.wallet_pair(from_id, to_id),
-            signing
-        );
+        let known = self.parties.get(from_id).zip(self.parties.get(to_id));
+        let was_known = known.is_some();
+        let parties = async {
+            match known {
+                Some((from, to)) => Ok((Some(from), Some(to))),
+                None => self.look_up_parties(from_id, to_id).await,
+            }
+        };
+        let (caller, parties, signature) = tokio::join!(self.caller(token), parties, signing);
         let caller = caller?;
-        let (from, to) = parties?;
-        let from = from.ok_or_else(|| no_such_wallet("fromWalletId"))?;
-        may_use(&caller, &from)?;
-        let to = to.ok_or_else(|| no_such_wallet("toWalletId"))?;
+        let (from, to) = checked_parties(&caller, parties)?;
         let signature = signature?;
-        let shown = display_amount(amount.get(), asset.as_str());
-        // Written with the transfer, in its transaction where the backend allows: a second
-        // commit only for the notice cost as much as the rest of the transfer on PostgreSQL.
-        let notice = self.notice(
-            to.identity_id,
-            NotificationKind::TransferReceived,
-            format!("You received {shown}"),
-            format!(
-                "{shown} arrived in your wallet \u{201c}{}\u{201d}.",
-                to.name
-            ),
-            serde_json::json!({
-                "transferId": transfer_id.to_string(),
-                "walletId": to.id.to_string(),
-                "fromWalletId": from.id.to_string(),
-            }),
-        );
-        let outcome = self
-            .store
-            .transfer(NewTransfer {
+        let record = |from: &Party, to: &Party| {
+            let shown = display_amount(amount.get(), asset.as_str());
+            NewTransfer {
                 transfer_id,
                 from: from.id,
                 to: to.id,
+                from_owner: from.owner,
+                to_owner: to.owner,
                 request_hash: request_hash(
                     from.id,
                     to.id,
@@ -214,16 +217,58 @@ impl MultipassApi {
                     amount.get(),
                     key.as_str(),
                 ),
-                asset,
+                asset: asset.clone(),
                 amount,
                 fee,
-                idempotency_key: key,
-                signature,
+                idempotency_key: key.clone(),
+                signature: signature.clone(),
                 created_at: self.clock.now(),
-                notice: Some(notice),
-            })
-            .await?;
+                // Written with the transfer, in its transaction where the backend allows: a
+                // second commit only for the notice cost as much as the rest of the transfer
+                // on PostgreSQL.
+                notice: Some(self.notice(
+                    to.owner,
+                    NotificationKind::TransferReceived,
+                    format!("You received {shown}"),
+                    format!(
+                        "{shown} arrived in your wallet \u{201c}{}\u{201d}.",
+                        to.name
+                    ),
+                    serde_json::json!({
+                        "transferId": transfer_id.to_string(),
+                        "walletId": to.id.to_string(),
+                        "fromWalletId": from.id.to_string(),
+                    }),
+                )),
+            }
+        };
+        let outcome = match self.store.transfer(record(&from, &to)).await {
+            Err(StoreError::Conflict(Conflict::PartiesChanged)) if was_known => {
+                // A wallet changed hands outside the app since it was looked up: look both
+                // up afresh and decide again, once; what the store says then is the answer.
+                self.parties.forget(from_id);
+                self.parties.forget(to_id);
+                let fresh = self.look_up_parties(from_id, to_id).await;
+                let (from, to) = checked_parties(&caller, fresh)?;
+                self.store.transfer(record(&from, &to)).await?
+            }
+            outcome => outcome?,
+        };
         view(outcome)
+    }
+
+    /// Both wallets of a transfer from the store, kept for the next transfer between them.
+    async fn look_up_parties(
+        &self,
+        from: WalletId,
+        to: WalletId,
+    ) -> Result<(Option<Party>, Option<Party>), ApiError> {
+        let (from, to) = self.store.wallet_pair(from, to).await?;
+        let (from, to) = (from.as_ref().map(Party::from), to.as_ref().map(Party::from));
+        for party in [&from, &to].into_iter().flatten() {
+            self.parties.insert(party.clone());
+        }
+        Ok((from, to))
     }
 
     /// Checks a stored transfer's ML-DSA-65 signature against its sender's public key, and

@@ -533,6 +533,52 @@ pub async fn a_repeated_request_keeps_its_first_answer(store: Arc<dyn Store>, sq
     assert_eq!(w.balance(&treasury).await, before + 1_000 + paid.fee);
 }
 
+/// The API keeps who owns the wallets it sent between; a wallet given to someone else
+/// outside the app must stop answering to its old owner, and its new owner gets the notice.
+pub async fn a_wallet_given_away_elsewhere_is_looked_up_again(
+    store: Arc<dyn Store>,
+    sql: &dyn RawSql,
+) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let bob = sign_up(&w.api, "bob").await.token;
+    let cara = sign_up(&w.api, "cara").await.token;
+    sign_up(&w.api, "dave").await;
+    let a = w.wallet(&ada, "Ada").await;
+    let b = w.wallet(&bob, "Bob").await;
+    w.deposit(&a, 100_000).await;
+    w.send(&ada, &a.id, &b.id, 1_000, "first").await.unwrap();
+    let give = async |wallet: &str, to: &str| {
+        sql.exec(&format!(
+            "UPDATE wallet_accounts SET is_default = FALSE, identity_id = \
+             (SELECT id FROM identity_profiles WHERE email = '{to}@example.com') WHERE id = '{wallet}'"
+        ))
+        .await
+        .unwrap();
+    };
+
+    give(&a.id, "cara").await;
+    let before = w.balance(&a.id).await;
+    let err = w
+        .send(&ada, &a.id, &b.id, 1_000, "second")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert_eq!(w.balance(&a.id).await, before);
+    w.send(&cara, &a.id, &b.id, 1_000, "third").await.unwrap();
+
+    give(&b.id, "dave").await;
+    w.send(&cara, &a.id, &b.id, 1_000, "fourth").await.unwrap();
+    let notices = |who: &str| {
+        format!(
+            "SELECT COUNT(*) FROM notifications WHERE kind = 'transfer_received' AND identity_id = \
+             (SELECT id FROM identity_profiles WHERE email = '{who}@example.com')"
+        )
+    };
+    assert_eq!(sql.count(&notices("dave")).await, 1);
+    assert_eq!(sql.count(&notices("bob")).await, 2);
+}
+
 /// Many transfers at once among `wallets` wallets: the total is conserved, nothing goes
 /// negative, each failure is a clean `insufficient_funds`, and every balance equals its
 /// ledger.

@@ -1,0 +1,56 @@
+//! Who owns each wallet a transfer names, and what the wallet is called, as this process
+//! last looked them up.
+//!
+//! Looking both wallets up cost every transfer a statement of its own, queued behind the
+//! session check. No use case gives a wallet to someone else or renames it (and wallets are
+//! never deleted), so what a transfer needs is kept after the first look-up. The store
+//! checks the owners under the transfer's locks, which is where the authority lies: when
+//! either differs (a change made outside the app), the entries are dropped and the wallets
+//! looked up again.
+
+use multipass_domain::IdentityId;
+use multipass_domain::ids::WalletId;
+use multipass_store::WalletRecord;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// What a transfer needs to know of one of its wallets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Party {
+    pub id: WalletId,
+    pub owner: IdentityId,
+    pub name: String,
+}
+
+impl From<&WalletRecord> for Party {
+    fn from(wallet: &WalletRecord) -> Self {
+        Self {
+            id: wallet.id,
+            owner: wallet.identity_id,
+            name: wallet.name.as_str().to_owned(),
+        }
+    }
+}
+
+/// Shared by clones of the API.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parties(Arc<Mutex<HashMap<WalletId, Party>>>);
+
+impl Parties {
+    // Every update is one insert or remove, so the map stays consistent even if a holder
+    // panicked.
+    pub(crate) fn get(&self, wallet: WalletId) -> Option<Party> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&wallet).cloned()
+    }
+
+    pub(crate) fn insert(&self, party: Party) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert(party.id, party);
+    }
+
+    pub(crate) fn forget(&self, wallet: WalletId) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.remove(&wallet);
+    }
+}

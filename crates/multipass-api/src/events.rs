@@ -50,9 +50,6 @@ impl MultipassApi {
     /// [`Self::notify`] for several at once, stored in one commit.
     #[tracing::instrument(skip_all)]
     pub(crate) async fn notify_all(&self, notifications: &[NewNotification]) {
-        if notifications.is_empty() {
-            return;
-        }
         if let Err(error) = self.store.create_notifications(notifications).await {
             let kinds: Vec<&str> = notifications.iter().map(|n| n.kind.as_str()).collect();
             tracing::warn!(%error, ?kinds, "notifications could not be stored");

@@ -20,6 +20,7 @@ mod notifications;
 mod open;
 pub mod pass_ceremony;
 pub mod passes;
+mod process_cache;
 pub mod reports;
 pub mod roles;
 mod sso;

@@ -15,7 +15,7 @@ use multipass_domain::market::{
 };
 use multipass_domain::money::NATIVE_ASSET;
 use multipass_store::market::matching::{
-    BookRow, MatchPlan, change_columns, plan_match, to_i64, trade_metadata,
+    BookRow, MatchPlan, asset_takes_order, change_columns, plan_match, to_i64, trade_metadata,
 };
 use multipass_store::{
     AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
@@ -216,15 +216,7 @@ async fn lock_asset_for_order(
     .map_err(map_err)?
     .ok_or(MarketRefusal::AssetNotFound)?;
     let asset = asset_from(&row).map_err(map_err)?;
-    if asset.symbol != order.symbol.as_str() {
-        return Err(MarketRefusal::AssetNotFound.into());
-    }
-    if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
-        return Err(MarketRefusal::AssetNotTradable {
-            status: asset.status,
-        }
-        .into());
-    }
+    asset_takes_order(&asset, order)?;
     let owner: Option<Uuid> = row.try_get("wallet_owner").map_err(map_err)?;
     let status: Option<String> = row.try_get("wallet_status").map_err(map_err)?;
     wallet_may_order(owner.zip(status), Some(order.owner))?;

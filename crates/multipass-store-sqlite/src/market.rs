@@ -13,7 +13,9 @@ use multipass_domain::market::{
     Position, Price, Side, Symbol, WalletId,
 };
 use multipass_domain::money::NATIVE_ASSET;
-use multipass_store::market::matching::{BookRow, MatchPlan, plan_match, to_i64, trade_metadata};
+use multipass_store::market::matching::{
+    BookRow, MatchPlan, asset_takes_order, plan_match, to_i64, trade_metadata,
+};
 use multipass_store::{
     AssetRecord, Issuance, MakerFilled, MarketError, MarketRefusal, MarketStore, NewAsset,
     NewMarketOrder, OrderFilter, OrderRecord, PlacedOrder, PositionRecord, StoreError, TradeRecord,
@@ -599,16 +601,7 @@ impl MarketStore for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
         let mut tx = self.begin_write().await?;
-        let asset = read_asset(&mut tx, order.asset).await?;
-        if asset.symbol != order.symbol.as_str() {
-            return Err(MarketRefusal::AssetNotFound.into());
-        }
-        if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
-            return Err(MarketRefusal::AssetNotTradable {
-                status: asset.status,
-            }
-            .into());
-        }
+        asset_takes_order(&read_asset(&mut tx, order.asset).await?, &order)?;
         check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
         let crossing = sqlx::query(AssertSqlSafe(format!(
             // Only the crossing orders the incoming quantity can reach: those with less than

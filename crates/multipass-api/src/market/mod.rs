@@ -215,7 +215,7 @@ impl MultipassApi {
             Err(MarketError::Refused(MarketRefusal::AssetNotFound)) if is_known => {
                 // The id kept for the symbol no longer carries it: look the symbol up
                 // afresh, once; what the store says then is the answer.
-                self.asset_ids.forget(&symbol);
+                self.asset_ids.remove(&symbol);
                 let (_, asset) = self.asset_id_named(symbol.as_str()).await?;
                 self.store
                     .place_order(NewMarketOrder { asset, ..order })

@@ -8,38 +8,18 @@
 
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
+use crate::process_cache::ProcessCache;
 use crate::vault::{SecretVault, VaultError};
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::WalletKeyPair;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 pub(crate) fn vault_name(wallet: WalletId) -> String {
     format!("wallet:{wallet}")
 }
 
-/// Key pairs read from the vault by this process, per wallet; shared by clones of the API.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct KeyCache(Arc<Mutex<HashMap<WalletId, Arc<WalletKeyPair>>>>);
-
-impl KeyCache {
-    fn get(&self, wallet: WalletId) -> Option<Arc<WalletKeyPair>> {
-        // The map stays consistent even if a holder panicked: every update is one insert
-        // or remove.
-        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&wallet).cloned()
-    }
-
-    fn insert(&self, wallet: WalletId, pair: Arc<WalletKeyPair>) {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.insert(wallet, pair);
-    }
-
-    fn remove(&self, wallet: WalletId) {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.remove(&wallet);
-    }
-}
+/// Key pairs read from the vault by this process, per wallet.
+pub(crate) type KeyCache = ProcessCache<WalletId, Arc<WalletKeyPair>>;
 
 async fn blocking<T: Send + 'static>(
     vault: Arc<dyn SecretVault>,
@@ -67,7 +47,7 @@ impl MultipassApi {
 
     /// Removes a seed whose wallet row could not be written.
     pub(crate) async fn forget_wallet_key(&self, wallet: WalletId) {
-        self.wallet_keys.remove(wallet);
+        self.wallet_keys.remove(&wallet);
         if let Err(error) =
             blocking(self.vault.clone(), move |v| v.delete(&vault_name(wallet))).await
         {
@@ -81,7 +61,7 @@ impl MultipassApi {
         &self,
         wallet: WalletId,
     ) -> Result<Arc<WalletKeyPair>, ApiError> {
-        if let Some(pair) = self.wallet_keys.get(wallet) {
+        if let Some(pair) = self.wallet_keys.get(&wallet) {
             return Ok(pair);
         }
         let seed = blocking(self.vault.clone(), move |v| v.get(&vault_name(wallet))).await?;

@@ -8,11 +8,10 @@
 //! either differs (a change made outside the app), the entries are dropped and the wallets
 //! looked up again.
 
+use crate::process_cache::ProcessCache;
 use multipass_domain::IdentityId;
 use multipass_domain::ids::WalletId;
 use multipass_store::WalletRecord;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 
 /// What a transfer needs to know of one of its wallets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,25 +31,4 @@ impl From<&WalletRecord> for Party {
     }
 }
 
-/// Shared by clones of the API.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Parties(Arc<Mutex<HashMap<WalletId, Party>>>);
-
-impl Parties {
-    // Every update is one insert or remove, so the map stays consistent even if a holder
-    // panicked.
-    pub(crate) fn get(&self, wallet: WalletId) -> Option<Party> {
-        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&wallet).cloned()
-    }
-
-    pub(crate) fn insert(&self, party: Party) {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.insert(party.id, party);
-    }
-
-    pub(crate) fn forget(&self, wallet: WalletId) {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.remove(&wallet);
-    }
-}
+pub(crate) type Parties = ProcessCache<WalletId, Party>;

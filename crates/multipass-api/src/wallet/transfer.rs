@@ -190,7 +190,7 @@ impl MultipassApi {
                 .map_err(|e| ApiError::internal("The signing task stopped", &e))?
                 .map_err(|e| ApiError::internal("The transfer could not be signed", &e))
         };
-        let known = self.parties.get(from_id).zip(self.parties.get(to_id));
+        let known = self.parties.get(&from_id).zip(self.parties.get(&to_id));
         let was_known = known.is_some();
         let parties = async {
             match known {
@@ -246,8 +246,8 @@ impl MultipassApi {
             Err(StoreError::Conflict(Conflict::PartiesChanged)) if was_known => {
                 // A wallet changed hands outside the app since it was looked up: look both
                 // up afresh and decide again, once; what the store says then is the answer.
-                self.parties.forget(from_id);
-                self.parties.forget(to_id);
+                self.parties.remove(&from_id);
+                self.parties.remove(&to_id);
                 let fresh = self.look_up_parties(from_id, to_id).await;
                 let (from, to) = checked_parties(&caller, fresh)?;
                 self.store.transfer(record(&from, &to)).await?
@@ -266,7 +266,7 @@ impl MultipassApi {
         let (from, to) = self.store.wallet_pair(from, to).await?;
         let (from, to) = (from.as_ref().map(Party::from), to.as_ref().map(Party::from));
         for party in [&from, &to].into_iter().flatten() {
-            self.parties.insert(party.clone());
+            self.parties.insert(party.id, party.clone());
         }
         Ok((from, to))
     }

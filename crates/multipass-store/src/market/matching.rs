@@ -2,13 +2,28 @@
 //! part of the book from its rows, running the engine, and turning fills into positions.
 //! Backends only read the rows, hold the locks and write back what comes out.
 
-use super::{MarketError, MarketRefusal, NewMarketOrder};
+use super::{AssetRecord, MarketError, MarketRefusal, NewMarketOrder};
 use crate::StoreError;
 use multipass_domain::market::{
-    Fill, Lock, NewOrder, OrderBook, OrderId, PlaceError, Placement, Position, Price, Quantity,
-    Settlement, Side, WalletId,
+    AssetStatus, Fill, Lock, NewOrder, OrderBook, OrderId, PlaceError, Placement, Position, Price,
+    Quantity, Settlement, Side, WalletId,
 };
 use std::collections::BTreeMap;
+
+/// Refuses `order` on the asset row its backend locked: an id that no longer carries the
+/// order's symbol (the caller's record of it is stale) is no such asset, and an asset that is
+/// not active and tradable takes no orders.
+pub fn asset_takes_order(asset: &AssetRecord, order: &NewMarketOrder) -> Result<(), MarketRefusal> {
+    if asset.symbol != order.symbol.as_str() {
+        return Err(MarketRefusal::AssetNotFound);
+    }
+    if asset.status != AssetStatus::Active.as_str() || !asset.is_tradable {
+        return Err(MarketRefusal::AssetNotTradable {
+            status: asset.status.clone(),
+        });
+    }
+    Ok(())
+}
 
 /// A resting order as loaded from `market_orders`.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release binaries and runs the benchmarks in docs/BENCHMARKS.md under Xvfb.
 # Extra arguments go to multipass-bench (e.g. `--only signin`, `--runs 5`).
-# `--only signin|matching|pgbench` needs neither the desktop app nor a display, so only the
+# `--only signin|matching|pgbench|ceiling` needs neither the desktop app nor a display, so only the
 # benchmark binary is built and it runs without Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ pg_args=()
 if [ -n "${DATABASE_URL:-}" ]; then pg_args=(--pg-url "$DATABASE_URL"); fi
 
 case "$only" in
-  signin | matching | pgbench)
+  signin | matching | pgbench | ceiling)
     cargo build --locked --release -p multipass-bench
     "$target_dir/release/multipass-bench" "${pg_args[@]}" --json "$target_dir/bench.json" "$@"
     ;;

@@ -5,11 +5,13 @@
 //! start-up and memory against an empty Tauri window built with the same profile, and
 //! sign-in latency against the bare Argon2id verification it cannot go below; the matching
 //! engine against the published Rust order books `lobster` and `orderbook-rs` on one
-//! recorded stream; and `pgbench`, the yardstick for benchmarks of persisted operations.
+//! recorded stream; `pgbench`, the yardstick for benchmarks of persisted operations, run
+//! between them; and pgbench running a transfer's own statements, their ceiling.
 //!
 //! The start-up and memory benchmarks open real windows, so they need an X display; run as
 //! `xvfb-run -a target/release/multipass-bench`. See docs/BENCHMARKS.md.
 
+mod ceiling;
 mod export;
 mod matching;
 mod memory;
@@ -123,6 +125,7 @@ enum Only {
     Pgbench,
     Pass,
     Persisted,
+    Ceiling,
     Export,
 }
 
@@ -141,6 +144,7 @@ struct Report {
     matching: Option<matching::MatchingReport>,
     pgbench: Option<pgbench::PgbenchReport>,
     persisted: Option<persisted::PersistedReport>,
+    ceiling: Option<ceiling::CeilingReport>,
     export: Option<export::ExportReport>,
     goals: Goals,
 }
@@ -197,6 +201,7 @@ fn main() -> Result<()> {
         matching: None,
         pgbench: None,
         persisted: None,
+        ceiling: None,
         export: None,
         goals: Goals {
             start_ratio_max: GOAL_START_RATIO,
@@ -263,64 +268,38 @@ fn main() -> Result<()> {
         })?);
     }
 
-    if wants(Only::Pgbench) {
-        match &args.pg_url {
-            Some(url) => {
-                report.pgbench = Some(pgbench::run(
-                    &runtime,
-                    url,
-                    &pgbench::Config {
-                        clients: args.pgbench_clients.clone(),
-                        seconds: args.pgbench_seconds,
-                        runs: runs(pgbench::DEFAULT_RUNS),
-                        scale: args.pgbench_scale,
-                    },
-                )?);
-            }
-            None if args.only == Some(Only::Pgbench) => {
-                bail!("pgbench needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
-            }
-            None => eprintln!("pgbench: skipped, no --pg-url or DATABASE_URL"),
-        }
+    let yardstick = pgbench::Config {
+        clients: args.pgbench_clients.clone(),
+        seconds: args.pgbench_seconds,
+        runs: runs(pgbench::DEFAULT_RUNS),
+        scale: args.pgbench_scale,
+    };
+    if let Some(url) = server_for(&args, Only::Pgbench, "pgbench")? {
+        report.pgbench = Some(pgbench::run(&runtime, url, &yardstick)?);
     }
-
-    if wants(Only::Persisted) {
-        match &args.pg_url {
-            Some(url) => {
-                report.persisted = Some(persisted::run(
-                    &runtime,
-                    url,
-                    &persisted::Config {
-                        clients: args.pgbench_clients.clone(),
-                        seconds: args.pgbench_seconds,
-                        runs: runs(pgbench::DEFAULT_RUNS),
-                        breakdown: args.breakdown,
-                        connections_per_client: args.connections_per_client,
-                    },
-                )?);
-            }
-            None if args.only == Some(Only::Persisted) => {
-                bail!("persisted needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
-            }
-            None => eprintln!("persisted: skipped, no --pg-url or DATABASE_URL"),
-        }
+    if let Some(url) = server_for(&args, Only::Persisted, "persisted")? {
+        report.persisted = Some(persisted::run(
+            &runtime,
+            url,
+            &persisted::Config {
+                clients: args.pgbench_clients.clone(),
+                seconds: args.pgbench_seconds,
+                runs: runs(pgbench::DEFAULT_RUNS),
+                breakdown: args.breakdown,
+                connections_per_client: args.connections_per_client,
+            },
+        )?);
     }
-
-    if wants(Only::Export) {
-        match &args.pg_url {
-            Some(url) => {
-                report.export = Some(export::run(
-                    &runtime,
-                    url,
-                    args.export_rows,
-                    runs(export::DEFAULT_RUNS),
-                )?);
-            }
-            None if args.only == Some(Only::Export) => {
-                bail!("export needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
-            }
-            None => eprintln!("export: skipped, no --pg-url or DATABASE_URL"),
-        }
+    if let Some(url) = server_for(&args, Only::Ceiling, "ceiling")? {
+        report.ceiling = Some(ceiling::run(&runtime, url, &yardstick)?);
+    }
+    if let Some(url) = server_for(&args, Only::Export, "export")? {
+        report.export = Some(export::run(
+            &runtime,
+            url,
+            args.export_rows,
+            runs(export::DEFAULT_RUNS),
+        )?);
     }
 
     report.load_average_after = load_average();
@@ -336,6 +315,25 @@ fn main() -> Result<()> {
 
 fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "FAIL" }
+}
+
+/// The PostgreSQL server for benchmark `which`, when it is to run: `None` when it is not
+/// wanted, or is one of all and no server was given (it is skipped with a word); an error
+/// when it alone was asked for and there is no server.
+fn server_for<'a>(args: &'a Args, which: Only, name: &str) -> Result<Option<&'a str>> {
+    if args.only.is_some_and(|only| only != which) {
+        return Ok(None);
+    }
+    match &args.pg_url {
+        Some(url) => Ok(Some(url)),
+        None if args.only == Some(which) => {
+            bail!("{name} needs a PostgreSQL server: pass --pg-url or set DATABASE_URL")
+        }
+        None => {
+            eprintln!("{name}: skipped, no --pg-url or DATABASE_URL");
+            Ok(None)
+        }
+    }
 }
 
 fn ratio_text(ratio: Option<f64>) -> String {
@@ -526,6 +524,9 @@ fn render(report: &Report) -> String {
     if let Some(p) = &report.persisted {
         render_pgbench(&mut out, &p.pgbench);
         persisted::render(&mut out, p);
+    }
+    if let Some(c) = &report.ceiling {
+        ceiling::render(&mut out, c);
     }
     if let Some(p) = &report.pgbench {
         render_pgbench(&mut out, p);

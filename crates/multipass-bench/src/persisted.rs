@@ -1,11 +1,11 @@
 //! Persisted operations through the application API on PostgreSQL: limit orders placed
 //! (and matched) per second, and signed internal transfers per second, with N concurrent
-//! clients, each as a ratio to `pgbench -b tpcb-like` with as many clients in the same run.
+//! clients, each as a ratio to `pgbench -b tpcb-like` with as many clients, run between them.
 
 mod breakdown;
 
-use crate::pgbench::PgbenchReport;
-use crate::stats::Summary;
+use crate::pgbench::{PgbenchReport, Run, Yardstick};
+use crate::stats::{Summary, paired_ratios};
 use anyhow::{Context as _, Result, anyhow};
 use multipass_api::dto::SignUpRequest;
 use multipass_api::market::{CreateAssetRequest, IssueRequest, PlaceOrderRequest};
@@ -47,7 +47,10 @@ pub struct Series {
     /// Assets the clients' orders are spread over: 1, or one per client.
     pub assets: usize,
     pub ops_per_sec: Summary,
-    /// Of the median ops/s over pgbench's median tps with as many clients.
+    /// Each run's ops/s over the tps of the pgbench run with as many clients just before it,
+    /// in the order of the runs.
+    pub ratios_to_pgbench: Vec<f64>,
+    /// The median of `ratios_to_pgbench`: the figure held against the goal.
     pub ratio_to_pgbench: Option<f64>,
 }
 
@@ -83,49 +86,47 @@ struct Setup {
 }
 
 pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<PersistedReport> {
-    let pgbench = crate::pgbench::run(
-        runtime,
-        admin_url,
-        &crate::pgbench::Config {
-            clients: config.clients.clone(),
-            seconds: config.seconds,
-            runs: config.runs,
-            scale: None,
-        },
-    )?;
+    let yardstick_config = crate::pgbench::Config {
+        clients: config.clients.clone(),
+        seconds: config.seconds,
+        runs: config.runs,
+        scale: None,
+    };
     let max_clients = config.clients.iter().copied().max().unwrap_or(1);
-    crate::pg::with_throwaway_database(runtime, admin_url, "persisted", |admin_options, db| {
-        let pool = runtime.block_on(async {
-            let options = admin_options
-                .clone()
-                .database(db)
-                .application_name("multipass-bench");
-            // The app's pool settings, with `connections_per_client` for each client: one by
-            // default, as pgbench has, although an operation of ours has up to two statements
-            // in flight (the session check beside a look-up), which each desktop's own pool
-            // (10 connections by default) would serve at once.
-            let pool = multipass_store_postgres::pool_options()
-                .max_connections(u32::from(max_clients) * config.connections_per_client)
-                .connect_with(options)
-                .await
-                .context("cannot connect to the throwaway database")?;
-            multipass_store_postgres::migrator()
-                .run(&pool)
-                .await
-                .context("cannot migrate the throwaway database")?;
-            anyhow::Ok(pool)
-        })?;
-        let outcome = measure(runtime, &pool, config, &pgbench);
-        runtime.block_on(pool.close());
-        let m = outcome?;
-        Ok(PersistedReport {
-            seconds: config.seconds,
-            connections_per_client: config.connections_per_client,
-            orders: m.orders,
-            transfers: m.transfers,
-            orders_with_fills: m.orders_with_fills,
-            pgbench,
-            breakdown: m.breakdown,
+    crate::pgbench::with_yardstick(runtime, admin_url, &yardstick_config, |yardstick| {
+        crate::pg::with_throwaway_database(runtime, admin_url, "persisted", |admin_options, db| {
+            let pool = runtime.block_on(async {
+                let options = admin_options
+                    .clone()
+                    .database(db)
+                    .application_name("multipass-bench");
+                // The app's pool settings, with `connections_per_client` for each client: one
+                // by default, as pgbench has, although an operation of ours has up to two
+                // statements in flight (the session check beside a look-up), which each
+                // desktop's own pool (10 connections by default) would serve at once.
+                let pool = multipass_store_postgres::pool_options()
+                    .max_connections(u32::from(max_clients) * config.connections_per_client)
+                    .connect_with(options)
+                    .await
+                    .context("cannot connect to the throwaway database")?;
+                multipass_store_postgres::migrator()
+                    .run(&pool)
+                    .await
+                    .context("cannot migrate the throwaway database")?;
+                anyhow::Ok(pool)
+            })?;
+            let outcome = measure(runtime, &pool, config, yardstick);
+            runtime.block_on(pool.close());
+            let m = outcome?;
+            Ok(PersistedReport {
+                seconds: config.seconds,
+                connections_per_client: config.connections_per_client,
+                orders: m.orders,
+                transfers: m.transfers,
+                orders_with_fills: m.orders_with_fills,
+                pgbench: m.pgbench,
+                breakdown: m.breakdown,
+            })
         })
     })
 }
@@ -134,6 +135,7 @@ struct Measured {
     orders: Vec<Series>,
     transfers: Vec<Series>,
     orders_with_fills: f64,
+    pgbench: PgbenchReport,
     breakdown: Vec<breakdown::Breakdown>,
 }
 
@@ -178,7 +180,7 @@ fn measure(
     runtime: &Runtime,
     pool: &sqlx::PgPool,
     config: &Config,
-    pgbench: &PgbenchReport,
+    yardstick: &Yardstick,
 ) -> Result<Measured> {
     let max_clients = usize::from(config.clients.iter().copied().max().unwrap_or(1));
     let vault = KeyringVault::new(format!("multipass-bench-{}", std::process::id()));
@@ -197,25 +199,31 @@ fn measure(
         } else {
             Vec::new()
         };
+        let mut yardstick_runs: Vec<Vec<Run>> = vec![Vec::new(); config.clients.len()];
         for round in 0..config.runs {
-            for (at, &(clients, spread)) in order_kinds.iter().enumerate() {
+            // Each client count's pgbench run comes right before that count's runs of ours,
+            // so that each ratio divides rates measured within a minute of each other.
+            for (count_at, &clients) in config.clients.iter().enumerate() {
+                yardstick_runs[count_at].push(yardstick.run(clients, round, config.runs)?);
                 let n = usize::from(clients);
                 let seed = (round * 100 + n) as u64;
-                let o = runtime.block_on(orders_for(&setup, n, seconds, seed, spread))?;
-                placed += o.count;
-                filled += o.with_fills;
-                let assets = if spread { n } else { 1 };
-                eprintln!(
-                    "persisted: run {}/{} {clients} client(s), {assets} asset(s): {:.0} orders/s",
-                    round + 1,
-                    config.runs,
-                    o.per_sec,
-                );
-                orders[at].push(o.per_sec);
-            }
-            for (at, &clients) in config.clients.iter().enumerate() {
-                let n = usize::from(clients);
-                let seed = (round * 100 + n) as u64;
+                for (at, &(_, spread)) in order_kinds
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (c, _))| *c == clients)
+                {
+                    let o = runtime.block_on(orders_for(&setup, n, seconds, seed, spread))?;
+                    placed += o.count;
+                    filled += o.with_fills;
+                    let assets = if spread { n } else { 1 };
+                    eprintln!(
+                        "persisted: run {}/{} {clients} client(s), {assets} asset(s): {:.0} orders/s",
+                        round + 1,
+                        config.runs,
+                        o.per_sec,
+                    );
+                    orders[at].push(o.per_sec);
+                }
                 let t = runtime.block_on(transfers_for(&setup, n, seconds, seed))?;
                 eprintln!(
                     "persisted: run {}/{} {clients} client(s): {:.0} transfers/s",
@@ -223,19 +231,30 @@ fn measure(
                     config.runs,
                     t.per_sec
                 );
-                transfers[at].push(t.per_sec);
+                transfers[count_at].push(t.per_sec);
             }
         }
+        let yardstick_tps = |clients: u16| -> Vec<f64> {
+            config
+                .clients
+                .iter()
+                .position(|&c| c == clients)
+                .map(|at| yardstick_runs[at].iter().map(|r| r.tps).collect())
+                .unwrap_or_default()
+        };
         let series = |kinds: &[(u16, bool)], samples: Vec<Vec<f64>>| -> Result<Vec<Series>> {
             kinds
                 .iter()
                 .zip(samples)
                 .map(|(&(clients, spread), samples)| {
+                    let ratios = paired_ratios(&samples, &yardstick_tps(clients))
+                        .context("a run of ours has no pgbench run beside it")?;
                     let ops_per_sec = Summary::of(&samples).context("no runs were recorded")?;
                     Ok(Series {
                         clients,
                         assets: if spread { usize::from(clients) } else { 1 },
-                        ratio_to_pgbench: pgbench.ratio(ops_per_sec.median, clients),
+                        ratio_to_pgbench: Summary::of(&ratios).map(|r| r.median),
+                        ratios_to_pgbench: ratios,
                         ops_per_sec,
                     })
                 })
@@ -248,6 +267,7 @@ fn measure(
             orders: series(&order_kinds, orders)?,
             transfers: series(&transfer_kinds, transfers)?,
             orders_with_fills: share,
+            pgbench: yardstick.report(&config.clients, yardstick_runs)?,
             breakdown,
         })
     })();
@@ -532,14 +552,20 @@ pub fn render(out: &mut String, report: &PersistedReport) {
             } else {
                 format!("{what}, {} client(s)", s.clients)
             };
+            let by_run: Vec<String> = s
+                .ratios_to_pgbench
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect();
             out.push_str(&format!(
-                "  {:<36} {:>10.0} {:>10.0} {:>10.0} {:>12}   ops/s (goal >= {GOAL_RATIO:.2}: {})\n",
+                "  {:<36} {:>10.0} {:>10.0} {:>10.0} {:>12}   ops/s (goal >= {GOAL_RATIO:.2}: {}; by run {})\n",
                 name,
                 s.ops_per_sec.median,
                 s.ops_per_sec.p90,
                 s.ops_per_sec.min,
                 crate::ratio_text(s.ratio_to_pgbench),
-                crate::verdict(ok)
+                crate::verdict(ok),
+                by_run.join(" ")
             ));
         }
     }

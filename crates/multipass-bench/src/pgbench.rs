@@ -1,9 +1,10 @@
 //! The PostgreSQL server's own yardstick: `pgbench -b tpcb-like` with N clients on a
 //! throwaway database. Benchmarks of persisted work (order placement, internal transfers)
-//! report their rate as a ratio to [`PgbenchReport::tps`] at the same client count, which
-//! cancels out how fast this particular server and machine are.
+//! run it between their own runs ([`with_yardstick`]) and report their rate as a ratio to
+//! its tps at the same client count, which cancels out how fast this particular server and
+//! machine are.
 
-use crate::stats::{Summary, ratio};
+use crate::stats::Summary;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use std::process::{Command, Output};
@@ -50,23 +51,29 @@ pub struct PgbenchReport {
     pub series: Vec<Series>,
 }
 
-impl PgbenchReport {
-    /// The median tps measured with `clients` clients.
-    pub fn tps(&self, clients: u16) -> Option<f64> {
-        self.series
-            .iter()
-            .find(|s| s.clients == clients)
-            .map(|s| s.tps.median)
-    }
-
-    /// `per_sec` of some persisted operation over pgbench's tps with as many clients.
-    #[allow(dead_code)] // the entry point for the persisted-operation benchmarks
-    pub fn ratio(&self, per_sec: f64, clients: u16) -> Option<f64> {
-        ratio(per_sec, self.tps(clients)?)
-    }
+pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<PgbenchReport> {
+    with_yardstick(runtime, admin_url, config, |yardstick| {
+        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); config.clients.len()];
+        for round in 0..config.runs {
+            // Client counts alternate, so drift in the machine's load lands on every series.
+            for (at, &clients) in config.clients.iter().enumerate() {
+                runs[at].push(yardstick.run(clients, round, config.runs)?);
+            }
+        }
+        yardstick.report(&config.clients, runs)
+    })
 }
 
-pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<PgbenchReport> {
+/// Runs `body` with pgbench ready on a throwaway database initialised for `config`, so that
+/// a benchmark can put pgbench's runs between its own; a ratio of rates measured minutes
+/// apart on a machine whose disk speeds up and slows down measures the drift as much as
+/// either rate.
+pub fn with_yardstick<T>(
+    runtime: &Runtime,
+    admin_url: &str,
+    config: &Config,
+    body: impl FnOnce(&Yardstick) -> Result<T>,
+) -> Result<T> {
     let version = pgbench(&["--version"], None)
         .context("cannot run pgbench; on Debian it comes with postgresql-client")?;
     let pgbench_version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
@@ -77,57 +84,73 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Pgbenc
         let target = Target::new(admin_url, database)?;
         eprintln!("pgbench: initialising scale {scale}");
         target.pgbench(&["-i", "-q", "-s", &scale.to_string()])?;
+        let yardstick = Yardstick {
+            target,
+            pgbench_version,
+            scale,
+            seconds: config.seconds,
+        };
+        // Unrecorded: the first seconds on fresh tables split pages and log whole pages far
+        // more often than later ones, and would count against whichever series came first.
+        yardstick.tpcb_like(max_clients, 2)?;
+        body(&yardstick)
+    })
+}
 
-        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); config.clients.len()];
-        for round in 0..config.runs {
-            // Client counts alternate, so drift in the machine's load lands on every series.
-            for (at, &clients) in config.clients.iter().enumerate() {
-                let n = clients.to_string();
-                let output = target.pgbench(&[
-                    "-b",
-                    "tpcb-like",
-                    "-c",
-                    &n,
-                    "-j",
-                    &n,
-                    "-T",
-                    &config.seconds.to_string(),
-                ])?;
-                let text = String::from_utf8_lossy(&output.stdout);
-                let run = parse(&text)
-                    .with_context(|| format!("cannot find the tps in pgbench's output:\n{text}"))?;
-                eprintln!(
-                    "pgbench: run {}/{} {clients} client(s): {:.0} tps",
-                    round + 1,
-                    config.runs,
-                    run.tps
-                );
-                runs[at].push(run);
-            }
-        }
+/// pgbench on its initialised throwaway database.
+pub struct Yardstick {
+    target: Target,
+    pgbench_version: String,
+    scale: u32,
+    seconds: u32,
+}
 
-        let series = config
-            .clients
+impl Yardstick {
+    /// One recorded `tpcb-like` run with `clients` clients; `round` of `rounds` is for the
+    /// progress line.
+    pub fn run(&self, clients: u16, round: usize, rounds: usize) -> Result<Run> {
+        let run = self.tpcb_like(clients, self.seconds)?;
+        eprintln!(
+            "pgbench: run {}/{rounds} {clients} client(s): {:.0} tps",
+            round + 1,
+            run.tps
+        );
+        Ok(run)
+    }
+
+    fn tpcb_like(&self, clients: u16, seconds: u32) -> Result<Run> {
+        self.target.measure(&["-b", "tpcb-like"], clients, seconds)
+    }
+
+    /// The report of `runs`, one list per entry of `clients`, in that order.
+    pub fn report(&self, clients: &[u16], runs: Vec<Vec<Run>>) -> Result<PgbenchReport> {
+        Ok(PgbenchReport {
+            pgbench_version: self.pgbench_version.clone(),
+            scale: self.scale,
+            seconds: self.seconds,
+            series: Series::of_counts(clients, runs)?,
+        })
+    }
+}
+
+impl Series {
+    /// One series per entry of `clients`, from its runs in `runs` (in the same order).
+    pub(crate) fn of_counts(clients: &[u16], runs: Vec<Vec<Run>>) -> Result<Vec<Self>> {
+        clients
             .iter()
             .zip(runs)
             .map(|(&clients, runs)| {
                 let tps: Vec<f64> = runs.iter().map(|r| r.tps).collect();
                 let latency: Vec<f64> = runs.iter().filter_map(|r| r.latency_average_ms).collect();
-                Ok(Series {
+                Ok(Self {
                     clients,
                     tps: Summary::of(&tps).context("no pgbench runs were recorded")?,
                     latency_average_ms: Summary::of(&latency),
                     runs,
                 })
             })
-            .collect::<Result<_>>()?;
-        Ok(PgbenchReport {
-            pgbench_version,
-            scale,
-            seconds: config.seconds,
-            series,
-        })
-    })
+            .collect()
+    }
 }
 
 /// The throwaway database as pgbench reaches it: a libpq URL without the password, which
@@ -157,10 +180,22 @@ impl Target {
         })
     }
 
-    fn pgbench(&self, args: &[&str]) -> Result<Output> {
+    pub(crate) fn pgbench(&self, args: &[&str]) -> Result<Output> {
         let mut all: Vec<&str> = args.to_vec();
         all.push(&self.url);
         pgbench(&all, self.password.as_deref())
+    }
+
+    /// One pgbench run of `workload` (`-b tpcb-like`, or `-f FILE`) with `clients` clients
+    /// on as many threads, for `seconds`.
+    pub(crate) fn measure(&self, workload: &[&str], clients: u16, seconds: u32) -> Result<Run> {
+        let n = clients.to_string();
+        let t = seconds.to_string();
+        let mut args = workload.to_vec();
+        args.extend(["-c", &n, "-j", &n, "-T", &t]);
+        let output = self.pgbench(&args)?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        parse(&text).with_context(|| format!("cannot find the tps in pgbench's output:\n{text}"))
     }
 
     /// Runs `psql` on the database with `args`, the URL last.
@@ -273,24 +308,5 @@ tps = 1234.567890 (without initial connection time)
         let plain = Target::new("postgresql://postgres@127.0.0.1:5432/postgres", "db").unwrap();
         assert_eq!(plain.password, None);
         assert_eq!(plain.url, "postgresql://postgres@127.0.0.1:5432/db");
-    }
-
-    #[test]
-    fn the_ratio_uses_the_same_client_count() {
-        let series = |clients, tps: f64| Series {
-            clients,
-            tps: Summary::of(&[tps]).unwrap(),
-            latency_average_ms: None,
-            runs: Vec::new(),
-        };
-        let report = PgbenchReport {
-            pgbench_version: String::new(),
-            scale: 2,
-            seconds: 1,
-            series: vec![series(1, 1000.0), series(2, 1600.0)],
-        };
-        assert_eq!(report.ratio(800.0, 2), Some(0.5));
-        assert_eq!(report.ratio(800.0, 1), Some(0.8));
-        assert_eq!(report.ratio(800.0, 4), None);
     }
 }

@@ -57,6 +57,21 @@ pub fn ratio(a: f64, b: f64) -> Option<f64> {
     (b != 0.0).then(|| a / b)
 }
 
+/// Each of `ours` over the yardstick's figure measured next to it, `theirs` in the same
+/// order. The median of these pairs is the ratio a benchmark reports: a ratio of medians
+/// would divide rates measured minutes apart, and on a machine whose disk speeds up and
+/// slows down, that measures the drift as much as either rate. `None` unless both are as
+/// long and no figure of theirs is zero.
+pub fn paired_ratios(ours: &[f64], theirs: &[f64]) -> Option<Vec<f64>> {
+    if ours.len() != theirs.len() {
+        return None;
+    }
+    ours.iter()
+        .zip(theirs)
+        .map(|(&a, &b)| ratio(a, b))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +103,26 @@ mod tests {
     fn ratio_refuses_division_by_zero() {
         assert_eq!(ratio(3.0, 2.0), Some(1.5));
         assert_eq!(ratio(3.0, 0.0), None);
+    }
+
+    #[test]
+    fn ratios_pair_each_run_with_the_yardstick_run_beside_it() {
+        let ratios = paired_ratios(&[300.0, 600.0, 330.0], &[600.0, 1000.0, 600.0]);
+        assert_eq!(ratios, Some(vec![0.5, 0.6, 0.55]));
+        let median = ratios.as_deref().and_then(Summary::of).map(|s| s.median);
+        assert_eq!(median, Some(0.55));
+        // One slow yardstick run (500 where 640 was due) moves one pair and not the median,
+        // where the ratio of the medians would become 320 / 500 = 0.64.
+        let drift = paired_ratios(&[200.0, 320.0, 330.0], &[400.0, 640.0, 500.0]);
+        assert_eq!(drift, Some(vec![0.5, 0.5, 0.66]));
+        let median = drift.as_deref().and_then(Summary::of).map(|s| s.median);
+        assert_eq!(median, Some(0.5));
+    }
+
+    #[test]
+    fn unpaired_or_zero_yardsticks_give_no_ratios() {
+        assert_eq!(paired_ratios(&[1.0, 2.0], &[1.0]), None);
+        assert_eq!(paired_ratios(&[1.0, 2.0], &[1.0, 0.0]), None);
+        assert_eq!(paired_ratios(&[], &[]), Some(Vec::new()));
     }
 }

@@ -145,3 +145,40 @@ pub fn render(out: &mut String, report: &CeilingReport) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// pgbench stops a client at the first statement that errs, and then exits with a
+    /// failure, so this fails as soon as the app's schema and `transfer.sql` part ways.
+    #[test]
+    fn the_transfer_statements_run_on_the_schema_the_app_migrates() {
+        let url = std::env::var("DATABASE_URL")
+            .expect("DATABASE_URL must name a PostgreSQL server whose role has CREATEDB");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = run(
+            &runtime,
+            &url,
+            &Config {
+                clients: vec![1],
+                seconds: 1,
+                runs: 1,
+                scale: None,
+            },
+        )
+        .unwrap();
+        let transfers = &report.transfer_statements[0].runs[0];
+        assert!(transfers.tps > 0.0, "{transfers:?}");
+        assert!(
+            transfers.transactions.is_some_and(|n| n > 0),
+            "{transfers:?}"
+        );
+        assert_eq!(transfers.failed_transactions, Some(0), "{transfers:?}");
+        assert_eq!(report.ceilings[0].ratios.len(), 1);
+    }
+}

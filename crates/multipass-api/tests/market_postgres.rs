@@ -114,6 +114,7 @@ impl Fixtures for PgFixtures {
         .await
         .unwrap()
     }
+
     async fn rename_asset(&self, from: &str, to: &str) {
         let renamed = sqlx::query("UPDATE asset_definitions SET symbol = $2 WHERE symbol = $1")
             .bind(from)
@@ -123,6 +124,7 @@ impl Fixtures for PgFixtures {
             .unwrap();
         assert_eq!(renamed.rows_affected(), 1);
     }
+
     async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64) {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, \

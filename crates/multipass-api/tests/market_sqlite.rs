@@ -111,6 +111,7 @@ impl Fixtures for SqliteFixtures {
         .await
         .unwrap()
     }
+
     async fn rename_asset(&self, from: &str, to: &str) {
         let renamed = sqlx::query("UPDATE asset_definitions SET symbol = ?2 WHERE symbol = ?1")
             .bind(from)
@@ -120,6 +121,7 @@ impl Fixtures for SqliteFixtures {
             .unwrap();
         assert_eq!(renamed.rows_affected(), 1);
     }
+
     async fn trade_legs(&self, wallet: &str) -> (i64, i64, i64) {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, \

@@ -50,14 +50,14 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Ceilin
 
     crate::pg::with_throwaway_database(runtime, admin_url, "ceiling", |admin_options, db| {
         runtime.block_on(async {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(admin_options.clone().database(db))
-                .await
-                .context("cannot connect to the throwaway database")?;
-            let migrated = multipass_store_postgres::migrator().run(&pool).await;
+            let pool = crate::pg::migrated_pool(
+                sqlx::postgres::PgPoolOptions::new().max_connections(1),
+                admin_options,
+                db,
+            )
+            .await?;
             pool.close().await;
-            migrated.context("cannot migrate the throwaway database")
+            anyhow::Ok(())
         })?;
         let target = Target::new(admin_url, db)?;
         let setup_path = setup
@@ -134,14 +134,13 @@ pub fn render(out: &mut String, report: &CeilingReport) {
         .zip(&report.transfer_statements)
         .zip(&report.ceilings)
     {
-        let by_run: Vec<String> = c.ratios.iter().map(|r| format!("{r:.2}")).collect();
         out.push_str(&format!(
             "  {:<14} {:>16.0} {:>22.0} {:>10}   tps (by run {})\n",
             format!("{} client(s)", t.clients),
             t.tps.median,
             o.tps.median,
             crate::ratio_text(c.ratio),
-            by_run.join(" ")
+            crate::ratios_text(&c.ratios)
         ));
     }
 }

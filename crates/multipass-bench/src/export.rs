@@ -33,22 +33,11 @@ pub struct ExportReport {
 
 pub fn run(runtime: &Runtime, admin_url: &str, rows: usize, runs: usize) -> Result<ExportReport> {
     crate::pg::with_throwaway_database(runtime, admin_url, "export", |admin_options, db| {
-        let pool = runtime.block_on(async {
-            let options = admin_options
-                .clone()
-                .database(db)
-                .application_name("multipass-bench");
-            let pool = PgPoolOptions::new()
-                .max_connections(2)
-                .connect_with(options)
-                .await
-                .context("cannot connect to the throwaway database")?;
-            multipass_store_postgres::migrator()
-                .run(&pool)
-                .await
-                .context("cannot migrate the throwaway database")?;
-            anyhow::Ok(pool)
-        })?;
+        let pool = runtime.block_on(crate::pg::migrated_pool(
+            PgPoolOptions::new().max_connections(2),
+            admin_options,
+            db,
+        ))?;
         let vault = KeyringVault::new(format!("multipass-bench-export-{}", std::process::id()));
         let outcome = measure(runtime, &pool, &vault, admin_url, db, rows, runs);
         runtime.block_on(pool.close());

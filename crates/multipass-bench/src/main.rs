@@ -340,6 +340,12 @@ fn ratio_text(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"))
 }
 
+/// Each run's ratio, in the order of the runs.
+fn ratios_text(ratios: &[f64]) -> String {
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    each.join(" ")
+}
+
 fn row(out: &mut String, name: &str, s: &stats::Summary, unit: &str, decimals: usize) {
     out.push_str(&format!(
         "  {name:<28} {:>10.decimals$} {:>10.decimals$} {:>10.decimals$}   {unit}\n",

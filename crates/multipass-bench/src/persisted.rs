@@ -95,26 +95,16 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Persis
     let max_clients = config.clients.iter().copied().max().unwrap_or(1);
     crate::pgbench::with_yardstick(runtime, admin_url, &yardstick_config, |yardstick| {
         crate::pg::with_throwaway_database(runtime, admin_url, "persisted", |admin_options, db| {
-            let pool = runtime.block_on(async {
-                let options = admin_options
-                    .clone()
-                    .database(db)
-                    .application_name("multipass-bench");
-                // The app's pool settings, with `connections_per_client` for each client: one
-                // by default, as pgbench has, although an operation of ours has up to two
-                // statements in flight (the session check beside a look-up), which each
-                // desktop's own pool (10 connections by default) would serve at once.
-                let pool = multipass_store_postgres::pool_options()
-                    .max_connections(u32::from(max_clients) * config.connections_per_client)
-                    .connect_with(options)
-                    .await
-                    .context("cannot connect to the throwaway database")?;
-                multipass_store_postgres::migrator()
-                    .run(&pool)
-                    .await
-                    .context("cannot migrate the throwaway database")?;
-                anyhow::Ok(pool)
-            })?;
+            // The app's pool settings, with `connections_per_client` for each client: one by
+            // default, as pgbench has, although an operation of ours has up to two statements
+            // in flight (the session check beside a look-up), which each desktop's own pool
+            // (10 connections by default) would serve at once.
+            let pool = runtime.block_on(crate::pg::migrated_pool(
+                multipass_store_postgres::pool_options()
+                    .max_connections(u32::from(max_clients) * config.connections_per_client),
+                admin_options,
+                db,
+            ))?;
             let outcome = measure(runtime, &pool, config, yardstick);
             runtime.block_on(pool.close());
             let m = outcome?;
@@ -552,11 +542,6 @@ pub fn render(out: &mut String, report: &PersistedReport) {
             } else {
                 format!("{what}, {} client(s)", s.clients)
             };
-            let by_run: Vec<String> = s
-                .ratios_to_pgbench
-                .iter()
-                .map(|r| format!("{r:.2}"))
-                .collect();
             out.push_str(&format!(
                 "  {:<36} {:>10.0} {:>10.0} {:>10.0} {:>12}   ops/s (goal >= {GOAL_RATIO:.2}: {}; by run {})\n",
                 name,
@@ -565,7 +550,7 @@ pub fn render(out: &mut String, report: &PersistedReport) {
                 s.ops_per_sec.min,
                 crate::ratio_text(s.ratio_to_pgbench),
                 crate::verdict(ok),
-                by_run.join(" ")
+                crate::ratios_text(&s.ratios_to_pgbench)
             ));
         }
     }

@@ -2,7 +2,7 @@
 //! happened.
 
 use anyhow::{Context as _, Result};
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
 use std::str::FromStr as _;
 use tokio::runtime::Runtime;
@@ -41,6 +41,28 @@ pub fn with_throwaway_database<T>(
     let value = outcome?;
     dropped?;
     Ok(value)
+}
+
+/// A pool of `pool` on the throwaway database `database` (reached as `admin_options` reach
+/// the server), migrated as the app migrates its own.
+pub async fn migrated_pool(
+    pool: PgPoolOptions,
+    admin_options: &PgConnectOptions,
+    database: &str,
+) -> Result<PgPool> {
+    let options = admin_options
+        .clone()
+        .database(database)
+        .application_name("multipass-bench");
+    let pool = pool
+        .connect_with(options)
+        .await
+        .context("cannot connect to the throwaway database")?;
+    if let Err(e) = multipass_store_postgres::migrator().run(&pool).await {
+        pool.close().await;
+        return Err(e).context("cannot migrate the throwaway database");
+    }
+    Ok(pool)
 }
 
 async fn admin(options: &PgConnectOptions, statement: String) -> Result<()> {

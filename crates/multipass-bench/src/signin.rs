@@ -139,22 +139,11 @@ pub fn run_sqlite(runtime: &Runtime, runs: usize) -> Result<SignInReport> {
 /// Runs on a database created for the purpose and dropped afterwards, whatever happened.
 pub fn run_postgres(runtime: &Runtime, admin_url: &str, runs: usize) -> Result<SignInReport> {
     crate::pg::with_throwaway_database(runtime, admin_url, "signin", |admin_options, database| {
-        let pool = runtime.block_on(async {
-            let options = admin_options
-                .clone()
-                .database(database)
-                .application_name("multipass-bench");
-            let pool = PgPoolOptions::new()
-                .max_connections(multipass_api::config::DEFAULT_MAX_CONNECTIONS)
-                .connect_with(options)
-                .await
-                .context("cannot connect to the throwaway database")?;
-            multipass_store_postgres::migrator()
-                .run(&pool)
-                .await
-                .context("cannot migrate the throwaway database")?;
-            anyhow::Ok(pool)
-        })?;
+        let pool = runtime.block_on(crate::pg::migrated_pool(
+            PgPoolOptions::new().max_connections(multipass_api::config::DEFAULT_MAX_CONNECTIONS),
+            admin_options,
+            database,
+        ))?;
         let store = Arc::new(multipass_store_postgres::PgStore::from_migrated_pool(
             pool.clone(),
         ));

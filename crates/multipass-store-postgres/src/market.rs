@@ -7,7 +7,7 @@
 use crate::errors::map_err;
 use crate::store::PgStore;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use multipass_domain::IdentityId;
 use multipass_domain::market::{
     AssetId, AssetStatus, AssetType, Depth, DepthLevel, OrderId, OrderStatus, Position, Price,
@@ -162,11 +162,15 @@ fn crossing_bids_cte() -> String {
     )
 }
 
-/// The crossing orders and, only when there are none, the locks of the balance rows a
-/// placement that does not trade changes (`$5` quote wallets, `$7` asset wallets, in the
-/// order [`lock_balances`] takes them). Most placements do not trade; for them this saves
-/// the separate locking statement, and the asset's lock, which every placement of the asset
-/// waits for, is held one round trip less.
+/// The crossing orders and the locks of the balance rows and positions the placement
+/// changes, in the order [`lock_balances`] takes them: quote rows, asset rows, then
+/// positions, each by ascending wallet. When nothing crosses, those are the rows of `$5`
+/// (quote) and `$7` (asset) wallets, what the order does alone; when orders cross, the rows
+/// of the taker `$8` and of every crossing order's wallet (a superset of what the fills
+/// touch: a self-trade cancellation can stop short of the last). Each round trip here is
+/// made holding the asset's lock, which every placement of the asset waits for; finding the
+/// book and locking what it needs in one statement spares a trading placement the separate
+/// locking statement.
 ///
 /// The crossing orders are the resting orders of `side` that an incoming order at `$3` for
 /// `$4` units can reach, as the CTE `crossing`: those with less than `$4` ahead of them in
@@ -178,20 +182,32 @@ fn crossing_sql(side: Side) -> String {
         Side::Sell => crossing_asks_cte(),
         Side::Buy => crossing_bids_cte(),
     };
+    // Arrays computed once (init plans), so each lock is an index probe per wallet.
+    let traders = "ARRAY(SELECT wallet_id FROM crossing UNION SELECT $8::uuid)";
     format!(
         "WITH RECURSIVE {crossing}, \
-         alone_quote AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
-           WHERE asset_type = $6 AND wallet_id = ANY($5) AND NOT EXISTS (SELECT 1 FROM crossing) \
+         crosses AS (SELECT EXISTS (SELECT 1 FROM crossing) AS crossed), \
+         quote_rows AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
+           WHERE asset_type = $6 AND wallet_id = ANY((SELECT CASE WHEN crossed THEN {traders} \
+             ELSE $5::uuid[] END FROM crosses)::uuid[]) \
            ORDER BY wallet_id FOR UPDATE), \
-         alone_asset AS (SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
-           WHERE asset_id = $1 AND wallet_id = ANY($7) AND NOT EXISTS (SELECT 1 FROM crossing) \
+         asset_rows AS (SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
+           WHERE asset_id = $1 AND wallet_id = ANY((SELECT CASE WHEN crossed THEN {traders} \
+             ELSE $7::uuid[] END FROM crosses)::uuid[]) \
+           ORDER BY wallet_id FOR UPDATE), \
+         position_rows AS (SELECT wallet_id, quantity, cost_basis, realized_pnl FROM positions \
+           WHERE asset_id = $1 AND wallet_id = ANY((SELECT CASE WHEN crossed THEN {traders} \
+             ELSE '{{}}'::uuid[] END FROM crosses)::uuid[]) \
            ORDER BY wallet_id FOR UPDATE) \
          SELECT 'order' AS kind, id, wallet_id, side, price, remaining, sequence, locked_amount, \
-           owner, NULL::bigint AS available FROM crossing \
-         UNION ALL SELECT 'quote', NULL::uuid, wallet_id, NULL::text, NULL::bigint, NULL::bigint, \
-           NULL::bigint, NULL::bigint, NULL::uuid, available FROM alone_quote \
-         UNION ALL SELECT 'asset', NULL::uuid, wallet_id, NULL::text, NULL::bigint, NULL::bigint, \
-           NULL::bigint, NULL::bigint, NULL::uuid, available FROM alone_asset"
+           owner, NULL::bigint AS available, NULL::bigint AS quantity, NULL::bigint AS cost_basis, \
+           NULL::bigint AS realized_pnl FROM crossing \
+         UNION ALL SELECT 'quote', NULL, wallet_id, NULL, NULL, NULL, NULL, NULL, NULL, available, \
+           NULL, NULL, NULL FROM quote_rows \
+         UNION ALL SELECT 'asset', NULL, wallet_id, NULL, NULL, NULL, NULL, NULL, NULL, available, \
+           NULL, NULL, NULL FROM asset_rows \
+         UNION ALL SELECT 'position', NULL, wallet_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+           quantity, cost_basis, realized_pnl FROM position_rows"
     )
 }
 
@@ -274,21 +290,53 @@ async fn load_positions(
     .fetch_all(&mut *conn)
     .await
     .map_err(map_err)?;
-    let amount = |row: &PgRow, column: &str| -> Result<u64, StoreError> {
-        let value: i64 = row.try_get(column).map_err(map_err)?;
-        u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} {value}")))
-    };
     rows.iter()
         .map(|row| {
             let wallet = WalletId::from_uuid(row.try_get("wallet_id").map_err(map_err)?);
-            let position = Position {
-                quantity: amount(row, "quantity")?,
-                cost_basis: amount(row, "cost_basis")?,
-                realized_pnl: row.try_get("realized_pnl").map_err(map_err)?,
-            };
-            Ok((wallet, position))
+            Ok((wallet, position_from(row)?))
         })
         .collect()
+}
+
+/// Positions as `unnest` arrays, for one upsert of every trader.
+#[derive(Default)]
+struct PositionColumns {
+    wallets: Vec<Uuid>,
+    quantities: Vec<i64>,
+    costs: Vec<i64>,
+    averages: Vec<i64>,
+    pnls: Vec<i64>,
+}
+
+impl PositionColumns {
+    fn of(positions: &BTreeMap<WalletId, Position>) -> Result<Self, MarketError> {
+        let mut columns = Self::default();
+        for (wallet, position) in positions {
+            columns.wallets.push(wallet.as_uuid());
+            columns.quantities.push(to_i64(position.quantity)?);
+            columns.costs.push(to_i64(position.cost_basis)?);
+            columns.averages.push(to_i64(position.average_cost())?);
+            columns.pnls.push(position.realized_pnl);
+        }
+        Ok(columns)
+    }
+}
+
+/// The upsert of [`PositionColumns`] bound from `$first` on (wallets, quantities, costs,
+/// average costs, realised P&L), for asset `$asset` at time `$at`. The rows are already
+/// locked (or new) in wallet order.
+fn upsert_positions_sql(first: u8, asset: u8, at: u8) -> String {
+    let [w, q, c, a, p] = [first, first + 1, first + 2, first + 3, first + 4];
+    format!(
+        "INSERT INTO positions (wallet_id, asset_id, quantity, cost_basis, average_cost, realized_pnl, \
+         opened_at, last_trade_at, created_at) \
+         SELECT p.wallet_id, ${asset}, p.quantity, p.cost_basis, p.average_cost, p.realized_pnl, ${at}, ${at}, ${at} \
+         FROM unnest(${w}::uuid[], ${q}::bigint[], ${c}::bigint[], ${a}::bigint[], ${p}::bigint[]) \
+         AS p(wallet_id, quantity, cost_basis, average_cost, realized_pnl) \
+         ON CONFLICT (wallet_id, asset_id) DO UPDATE SET quantity = EXCLUDED.quantity, \
+         cost_basis = EXCLUDED.cost_basis, average_cost = EXCLUDED.average_cost, \
+         realized_pnl = EXCLUDED.realized_pnl, last_trade_at = EXCLUDED.last_trade_at"
+    )
 }
 
 async fn save_positions(
@@ -300,70 +348,65 @@ async fn save_positions(
     if positions.is_empty() {
         return Ok(());
     }
-    let mut wallets = Vec::with_capacity(positions.len());
-    let (mut quantities, mut costs, mut averages, mut pnls) = (
-        Vec::with_capacity(positions.len()),
-        Vec::with_capacity(positions.len()),
-        Vec::with_capacity(positions.len()),
-        Vec::with_capacity(positions.len()),
-    );
-    for (wallet, position) in positions {
-        wallets.push(wallet.as_uuid());
-        quantities.push(to_i64(position.quantity)?);
-        costs.push(to_i64(position.cost_basis)?);
-        averages.push(to_i64(position.average_cost())?);
-        pnls.push(position.realized_pnl);
-    }
-    // One statement for all traders; the rows are already locked (or new) in wallet order.
-    sqlx::query(
-        "INSERT INTO positions (wallet_id, asset_id, quantity, cost_basis, average_cost, realized_pnl, \
-         opened_at, last_trade_at, created_at) \
-         SELECT p.wallet_id, $2, p.quantity, p.cost_basis, p.average_cost, p.realized_pnl, $7, $7, $7 \
-         FROM unnest($1::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) \
-         AS p(wallet_id, quantity, cost_basis, average_cost, realized_pnl) \
-         ON CONFLICT (wallet_id, asset_id) DO UPDATE SET quantity = EXCLUDED.quantity, \
-         cost_basis = EXCLUDED.cost_basis, average_cost = EXCLUDED.average_cost, \
-         realized_pnl = EXCLUDED.realized_pnl, last_trade_at = EXCLUDED.last_trade_at",
-    )
-    .bind(wallets)
-    .bind(asset.as_uuid())
-    .bind(quantities)
-    .bind(costs)
-    .bind(averages)
-    .bind(pnls)
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
+    let columns = PositionColumns::of(positions)?;
+    sqlx::query(AssertSqlSafe(upsert_positions_sql(3, 1, 2)))
+        .bind(asset.as_uuid())
+        .bind(at)
+        .bind(columns.wallets)
+        .bind(columns.quantities)
+        .bind(columns.costs)
+        .bind(columns.averages)
+        .bind(columns.pnls)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }
 
 /// Locks the balance rows the plan moves, `wallet_balances` then `asset_balances`, each by
-/// ascending wallet, in one statement, and checks the taker can cover its lock. A wallet
-/// that receives a currency or asset for the first time gets an empty row first (under the
-/// asset's lock, so no other order waits on that insert).
+/// ascending wallet, then the traders' positions in the asset, in one statement; checks the
+/// taker can cover its lock and returns the positions as they were. A wallet that receives a
+/// currency or asset for the first time gets an empty row first (under the asset's lock, so
+/// no other order waits on that insert).
 async fn lock_balances(
     conn: &mut PgConnection,
     asset: AssetId,
     plan: &MatchPlan,
-) -> Result<(), MarketError> {
+) -> Result<BTreeMap<WalletId, Position>, MarketError> {
     let (quote_wallets, asset_wallets) = plan_wallets(plan);
+    let traders = uuids(&plan.traders());
+    // The positions ride along in the locking statement rather than a statement of their
+    // own: every round trip here is made holding the asset's lock, which all placements of
+    // the asset queue behind.
     let lock = || {
         sqlx::query(
             "WITH q AS (SELECT wallet_id, total - locked AS available FROM wallet_balances \
                WHERE asset_type = $2 AND wallet_id = ANY($1) ORDER BY wallet_id FOR UPDATE), \
              a AS (SELECT wallet_id, quantity - locked_quantity AS available FROM asset_balances \
-               WHERE asset_id = $4 AND wallet_id = ANY($3) ORDER BY wallet_id FOR UPDATE) \
-             SELECT TRUE AS quote, wallet_id, available FROM q \
-             UNION ALL SELECT FALSE, wallet_id, available FROM a",
+               WHERE asset_id = $4 AND wallet_id = ANY($3) ORDER BY wallet_id FOR UPDATE), \
+             p AS (SELECT wallet_id, quantity, cost_basis, realized_pnl FROM positions \
+               WHERE asset_id = $4 AND wallet_id = ANY($5) ORDER BY wallet_id FOR UPDATE) \
+             SELECT 'quote' AS kind, wallet_id, available, NULL::bigint AS quantity, \
+               NULL::bigint AS cost_basis, NULL::bigint AS realized_pnl FROM q \
+             UNION ALL SELECT 'asset', wallet_id, available, NULL, NULL, NULL FROM a \
+             UNION ALL SELECT 'position', wallet_id, NULL, quantity, cost_basis, realized_pnl FROM p",
         )
         .bind(&quote_wallets)
         .bind(NATIVE_ASSET)
         .bind(&asset_wallets)
         .bind(asset.as_uuid())
+        .bind(&traders)
     };
-    let mut rows = lock().fetch_all(&mut *conn).await.map_err(map_err)?;
-    if rows.len() < quote_wallets.len() + asset_wallets.len() {
+    let fetch_locked = async |conn: &mut PgConnection| -> Result<_, MarketError> {
+        let rows = lock().fetch_all(&mut *conn).await.map_err(map_err)?;
+        let rows = rows
+            .iter()
+            .map(crossing_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(locked_rows(rows))
+    };
+    let (mut locked, mut positions) = fetch_locked(&mut *conn).await?;
+    if !locks_cover(plan, &locked) {
         sqlx::query(
             "WITH q AS (INSERT INTO wallet_balances (wallet_id, asset_type) \
                SELECT w, $2 FROM unnest($1::uuid[]) AS w ON CONFLICT (wallet_id, asset_type) DO NOTHING) \
@@ -377,21 +420,22 @@ async fn lock_balances(
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
-        rows = lock().fetch_all(&mut *conn).await.map_err(map_err)?;
+        (locked, positions) = fetch_locked(&mut *conn).await?;
     }
+    require_taker_available(plan, &locked)?;
+    Ok(positions)
+}
 
-    let locked = rows
-        .iter()
-        .map(|row| {
-            Ok(LockedBalance {
-                quote: row.try_get("quote")?,
-                wallet: row.try_get("wallet_id")?,
-                available: row.try_get("available")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(map_err)?;
-    require_taker_available(plan, &locked)
+fn position_from(row: &PgRow) -> Result<Position, StoreError> {
+    let amount = |column: &str| -> Result<u64, StoreError> {
+        let value: i64 = row.try_get(column).map_err(map_err)?;
+        u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} {value}")))
+    };
+    Ok(Position {
+        quantity: amount("quantity")?,
+        cost_basis: amount("cost_basis")?,
+        realized_pnl: row.try_get("realized_pnl").map_err(map_err)?,
+    })
 }
 
 /// A balance row locked for a placement, with what it has available.
@@ -402,33 +446,74 @@ struct LockedBalance {
     available: i64,
 }
 
-/// One row of [`crossing_sql`]: a crossing order with its owner, or a locked balance row.
+/// One row of [`crossing_sql`] or [`lock_balances`]: a crossing order with its owner, a
+/// locked balance row, or a locked position.
 enum CrossingRow {
     Order { book: BookRow, owner: Uuid },
     Locked(LockedBalance),
+    Position(WalletId, Position),
 }
 
-fn crossing_row(row: &PgRow) -> Result<CrossingRow, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    if kind == "order" {
-        return Ok(CrossingRow::Order {
-            owner: row.try_get("owner")?,
-            book: BookRow {
-                id: OrderId::from_uuid(row.try_get("id")?),
-                wallet: WalletId::from_uuid(row.try_get("wallet_id")?),
-                side: side_from(row, "side")?,
-                price: row.try_get("price")?,
-                remaining: row.try_get("remaining")?,
-                sequence: row.try_get("sequence")?,
-                locked_amount: row.try_get("locked_amount")?,
-            },
-        });
+fn crossing_row(row: &PgRow) -> Result<CrossingRow, StoreError> {
+    let kind: &str = row.try_get("kind").map_err(map_err)?;
+    let wallet: Uuid = row.try_get("wallet_id").map_err(map_err)?;
+    match kind {
+        "order" => {
+            let order = || -> Result<CrossingRow, sqlx::Error> {
+                Ok(CrossingRow::Order {
+                    owner: row.try_get("owner")?,
+                    book: BookRow {
+                        id: OrderId::from_uuid(row.try_get("id")?),
+                        wallet: WalletId::from_uuid(wallet),
+                        side: side_from(row, "side")?,
+                        price: row.try_get("price")?,
+                        remaining: row.try_get("remaining")?,
+                        sequence: row.try_get("sequence")?,
+                        locked_amount: row.try_get("locked_amount")?,
+                    },
+                })
+            };
+            order().map_err(map_err)
+        }
+        "position" => Ok(CrossingRow::Position(
+            WalletId::from_uuid(wallet),
+            position_from(row)?,
+        )),
+        "quote" | "asset" => Ok(CrossingRow::Locked(LockedBalance {
+            quote: kind == "quote",
+            wallet,
+            available: row.try_get("available").map_err(map_err)?,
+        })),
+        other => Err(map_err(decode_err("kind", other))),
     }
-    Ok(CrossingRow::Locked(LockedBalance {
-        quote: kind == "quote",
-        wallet: row.try_get("wallet_id")?,
-        available: row.try_get("available")?,
-    }))
+}
+
+/// The locked balance rows and positions of `rows`, the crossing orders set aside.
+fn locked_rows(rows: Vec<CrossingRow>) -> (Vec<LockedBalance>, BTreeMap<WalletId, Position>) {
+    let mut locked = Vec::new();
+    let mut positions = BTreeMap::new();
+    for row in rows {
+        match row {
+            CrossingRow::Order { .. } => {}
+            CrossingRow::Locked(balance) => locked.push(balance),
+            CrossingRow::Position(wallet, position) => {
+                positions.insert(wallet, position);
+            }
+        }
+    }
+    (locked, positions)
+}
+
+/// Whether `locked` holds a row of every wallet whose balances `plan` changes.
+fn locks_cover(plan: &MatchPlan, locked: &[LockedBalance]) -> bool {
+    let (quote_wallets, asset_wallets) = plan_wallets(plan);
+    let has = |quote: bool, wallet: &Uuid| {
+        locked
+            .iter()
+            .any(|row| row.quote == quote && row.wallet == *wallet)
+    };
+    quote_wallets.iter().all(|wallet| has(true, wallet))
+        && asset_wallets.iter().all(|wallet| has(false, wallet))
 }
 
 /// Refuses the placement unless the taker's locked row has what the order must lock.
@@ -451,62 +536,96 @@ fn plan_wallets(plan: &MatchPlan) -> (Vec<Uuid>, Vec<Uuid>) {
     )
 }
 
-/// Writes the incoming order, the makers' progress, the trades and the positions.
-async fn record_orders_and_trades(
-    conn: &mut PgConnection,
+/// The balance changes and the incoming order, as one statement: the rows were locked by
+/// the crossing read or [`lock_balances`], and each CTE touches a different table. `$1`–`$18`.
+const RECORD_ORDER_SQL: &str = "q AS (UPDATE wallet_balances b SET total = b.total + c.total, \
+       locked = b.locked + c.locked \
+       FROM unnest($12::uuid[], $13::bigint[], $14::bigint[]) AS c(wallet_id, total, locked) \
+       WHERE b.wallet_id = c.wallet_id AND b.asset_type = $15), \
+     a AS (UPDATE asset_balances b SET quantity = b.quantity + c.total, \
+       locked_quantity = b.locked_quantity + c.locked \
+       FROM unnest($16::uuid[], $17::bigint[], $18::bigint[]) AS c(wallet_id, total, locked) \
+       WHERE b.wallet_id = c.wallet_id AND b.asset_id = $3)";
+
+/// What a placement that traded writes besides [`RECORD_ORDER_SQL`]: the trades, their quote
+/// legs (so each wallet's history explains every change of its balance) and the traders'
+/// positions, all fills at once, from `$19` on.
+fn record_fills_sql() -> String {
+    let positions = upsert_positions_sql(28, 3, 11);
+    format!(
+        "fills AS (SELECT * FROM unnest($19::uuid[], $20::uuid[], $21::uuid[], $22::uuid[], \
+           $23::uuid[], $24::bigint[], $25::bigint[], $26::bigint[], $27::jsonb[]) \
+           AS f(id, buy_order_id, sell_order_id, buyer, seller, price, quantity, quote, metadata)), \
+         t AS (INSERT INTO trades (id, asset_id, buy_order_id, sell_order_id, buyer_wallet_id, \
+           seller_wallet_id, aggressor_side, price, quantity, executed_at, created_at) \
+           SELECT id, $3, buy_order_id, sell_order_id, buyer, seller, $4, price, quantity, $11, $11 \
+           FROM fills), \
+         l AS (INSERT INTO wallet_transactions (wallet_id, counterparty_wallet_id, transfer_id, \
+           direction, tx_type, asset_type, amount, metadata, created_at) \
+           SELECT leg.wallet, leg.counterparty, fills.id, leg.direction, 'trade', $15, fills.quote, \
+           fills.metadata, $11 FROM fills CROSS JOIN LATERAL (VALUES \
+             (fills.buyer, fills.seller, 'debit'), (fills.seller, fills.buyer, 'credit')) \
+           AS leg(wallet, counterparty, direction)), \
+         p AS ({positions})"
+    )
+}
+
+/// The statement [`record_orders_and_trades`] sends: the order and its balance changes,
+/// with [`record_fills_sql`] when it traded. It answers the order as written.
+fn record_sql(trading: bool) -> String {
+    let fills_sql = if trading {
+        format!("{}, ", record_fills_sql())
+    } else {
+        String::new()
+    };
+    format!(
+        "WITH {RECORD_ORDER_SQL}, {fills_sql}o AS (INSERT INTO market_orders (id, wallet_id, asset_id, \
+         side, price, quantity, filled_quantity, locked_amount, status, cancel_reason, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         RETURNING {ORDER_COLUMNS}) SELECT * FROM o"
+    )
+}
+
+/// The trades of `plan`'s fills, as [`record_orders_and_trades`] writes them.
+fn planned_trades(
     order: &NewMarketOrder,
     plan: &MatchPlan,
-    owners: &BTreeMap<Uuid, Uuid>,
-) -> Result<PlacedOrder, MarketError> {
-    let taker = plan.settlement.taker;
-    let cancel_reason = plan.placement.cancelled.map(|c| c.reason.as_str());
-    let quote = change_columns(&plan.settlement.quote)?;
-    let held = change_columns(&plan.settlement.asset)?;
-    // The balance changes and the order in one round trip: the rows were locked by
-    // `lock_balances`, and each CTE touches a different table.
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "WITH q AS (UPDATE wallet_balances b SET total = b.total + c.total, locked = b.locked + c.locked \
-           FROM unnest($12::uuid[], $13::bigint[], $14::bigint[]) AS c(wallet_id, total, locked) \
-           WHERE b.wallet_id = c.wallet_id AND b.asset_type = $15), \
-         a AS (UPDATE asset_balances b SET quantity = b.quantity + c.total, \
-           locked_quantity = b.locked_quantity + c.locked \
-           FROM unnest($16::uuid[], $17::bigint[], $18::bigint[]) AS c(wallet_id, total, locked) \
-           WHERE b.wallet_id = c.wallet_id AND b.asset_id = $3) \
-         INSERT INTO market_orders (id, wallet_id, asset_id, side, price, quantity, filled_quantity, \
-         locked_amount, status, cancel_reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {ORDER_COLUMNS}"
-    )))
-    .bind(order.id.as_uuid())
-    .bind(order.wallet.as_uuid())
-    .bind(order.asset.as_uuid())
-    .bind(order.side.as_str())
-    .bind(to_i64(order.price.get())?)
-    .bind(to_i64(order.quantity.get())?)
-    .bind(to_i64(taker.filled)?)
-    .bind(to_i64(taker.locked)?)
-    .bind(taker.status.as_str())
-    .bind(cancel_reason)
-    .bind(order.at)
-    .bind(uuids(&quote.wallets))
-    .bind(quote.totals)
-    .bind(quote.locks)
-    .bind(NATIVE_ASSET)
-    .bind(uuids(&held.wallets))
-    .bind(held.totals)
-    .bind(held.locks)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let written = order_from(&row).map_err(map_err)?;
-    if plan.placement.fills.is_empty() {
-        return Ok(PlacedOrder {
-            order: written,
-            fills: Vec::new(),
-        });
-    }
+    at: DateTime<Utc>,
+) -> Result<Vec<TradeRecord>, MarketError> {
+    plan.placement
+        .fills
+        .iter()
+        .map(|fill| {
+            Ok(TradeRecord {
+                id: Uuid::new_v4(),
+                asset_id: order.asset,
+                buy_order_id: fill.buy_order(),
+                sell_order_id: fill.sell_order(),
+                buyer_wallet_id: fill.buyer(),
+                seller_wallet_id: fill.seller(),
+                aggressor_side: fill.taker_side,
+                price: to_i64(fill.price.get())?,
+                quantity: to_i64(fill.quantity.get())?,
+                executed_at: at,
+            })
+        })
+        .collect()
+}
 
+/// Records the makers' progress. A statement of its own, planned afresh on every call
+/// (`persistent(false)`): a connection's cached generic plan keeps the table size it saw
+/// when the plan was made. Made while the book was small and not replanned until an ANALYZE
+/// (never, with autovacuum off), it scanned the whole of `market_orders` for every fill:
+/// 15,000 rows and 3.4 ms a placement that traded, in the persisted benchmark, instead of
+/// one primary-key probe per maker. Folded into the prepared statement of the other writes,
+/// it made that statement planned afresh too, which cost 0.8 ms a trading placement (parse
+/// 0.34 ms, plan 0.43 ms) against about 0.1 ms for this one alone.
+async fn record_makers(
+    conn: &mut PgConnection,
+    plan: &MatchPlan,
+    at: DateTime<Utc>,
+) -> Result<(), MarketError> {
     let makers = &plan.settlement.makers;
-    let ids: Vec<Uuid> = makers.iter().map(|m| m.order.as_uuid()).collect();
     let quantities = makers
         .iter()
         .map(|m| to_i64(m.quantity))
@@ -515,79 +634,131 @@ async fn record_orders_and_trades(
         .iter()
         .map(|m| to_i64(m.lock_used))
         .collect::<Result<Vec<_>, _>>()?;
-    // Planned afresh on every call (`persistent(false)`): a connection's cached generic plan
-    // keeps the table size it saw when the plan was made. Made while the book was small and
-    // not replanned until an ANALYZE (never, with autovacuum off), it scanned the whole of
-    // `market_orders` for every fill: 15,000 rows and 3.4 ms a placement that traded, in the
-    // persisted benchmark, instead of one primary-key probe per maker.
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE market_orders o SET filled_quantity = o.filled_quantity + c.quantity, \
          locked_amount = o.locked_amount - c.used, updated_at = $4, \
          status = CASE WHEN o.filled_quantity + c.quantity = o.quantity THEN 'filled' ELSE 'partially_filled' END \
          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS c(id, quantity, used) WHERE o.id = c.id",
     )
     .persistent(false)
-    .bind(&ids)
+    .bind(makers.iter().map(|m| m.order.as_uuid()).collect::<Vec<_>>())
     .bind(quantities)
     .bind(used)
-    .bind(order.at)
+    .bind(at)
     .execute(&mut *conn)
     .await
-    .map_err(map_err)?;
-
-    let mut fills = Vec::with_capacity(plan.placement.fills.len());
-    for fill in &plan.placement.fills {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO trades (id, asset_id, buy_order_id, sell_order_id, buyer_wallet_id, seller_wallet_id, \
-             aggressor_side, price, quantity, executed_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {TRADE_COLUMNS}"
-        )))
-        .bind(Uuid::new_v4())
-        .bind(order.asset.as_uuid())
-        .bind(fill.buy_order().as_uuid())
-        .bind(fill.sell_order().as_uuid())
-        .bind(fill.buyer().as_uuid())
-        .bind(fill.seller().as_uuid())
-        .bind(fill.taker_side.as_str())
-        .bind(to_i64(fill.price.get())?)
-        .bind(to_i64(fill.quantity.get())?)
-        .bind(order.at)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
-        let trade = trade_from(&row).map_err(map_err)?;
-        // The quote legs, so the wallet's history explains every change of its balance.
-        sqlx::query(
-            "INSERT INTO wallet_transactions (wallet_id, counterparty_wallet_id, transfer_id, direction, tx_type, \
-             asset_type, amount, metadata, created_at) VALUES \
-             ($1, $2, $3, 'debit', 'trade', $4, $5, $6, $7), ($2, $1, $3, 'credit', 'trade', $4, $5, $6, $7)",
-        )
-        .bind(fill.buyer().as_uuid())
-        .bind(fill.seller().as_uuid())
-        .bind(trade.id)
-        .bind(NATIVE_ASSET)
-        .bind(to_i64(fill.quote_consumed)?)
-        .bind(trade_metadata(&trade))
-        .bind(order.at)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-        let owner = owners.get(&fill.maker_wallet.as_uuid()).ok_or_else(|| {
-            StoreError::Corrupt(format!("wallet {} has no owner", fill.maker_wallet))
-        })?;
-        fills.push(MakerFilled {
-            order: fill.maker_order,
-            owner: IdentityId::from_uuid(*owner),
-            trade,
-        });
+    .map_err(map_err)?
+    .rows_affected();
+    if usize::try_from(updated).ok() != Some(makers.len()) {
+        return Err(StoreError::Corrupt(format!(
+            "{updated} of {} filled orders were updated",
+            makers.len()
+        ))
+        .into());
     }
+    Ok(())
+}
 
-    let traders = plan.traders();
-    let positions = load_positions(conn, order.asset, &traders).await?;
-    let positions = plan.positions_after(positions)?;
-    save_positions(conn, order.asset, &positions, order.at).await?;
+/// Writes the incoming order, the makers' progress, the trades and the positions: two
+/// statements when it traded ([`record_makers`], then one for everything else), one when it
+/// did not. They are sent holding the asset's lock, which every placement of the asset
+/// waits for; a trading placement used to send one statement for the order, one for the
+/// makers, two per fill and two for the positions.
+async fn record_orders_and_trades(
+    conn: &mut PgConnection,
+    order: &NewMarketOrder,
+    plan: &MatchPlan,
+    owners: &BTreeMap<Uuid, Uuid>,
+    positions: BTreeMap<WalletId, Position>,
+) -> Result<PlacedOrder, MarketError> {
+    // The trades are returned as built here, so their time must be what PostgreSQL keeps.
+    let at = order.at.trunc_subsecs(6);
+    let taker = plan.settlement.taker;
+    let cancel_reason = plan.placement.cancelled.map(|c| c.reason.as_str());
+    let quote = change_columns(&plan.settlement.quote)?;
+    let held = change_columns(&plan.settlement.asset)?;
+    let trades = planned_trades(order, plan, at)?;
+    let trading = !trades.is_empty();
+    if trading {
+        record_makers(conn, plan, at).await?;
+    }
+    let mut query = sqlx::query(AssertSqlSafe(record_sql(trading)))
+        .bind(order.id.as_uuid())
+        .bind(order.wallet.as_uuid())
+        .bind(order.asset.as_uuid())
+        .bind(order.side.as_str())
+        .bind(to_i64(order.price.get())?)
+        .bind(to_i64(order.quantity.get())?)
+        .bind(to_i64(taker.filled)?)
+        .bind(to_i64(taker.locked)?)
+        .bind(taker.status.as_str())
+        .bind(cancel_reason)
+        .bind(at)
+        .bind(uuids(&quote.wallets))
+        .bind(quote.totals)
+        .bind(quote.locks)
+        .bind(NATIVE_ASSET)
+        .bind(uuids(&held.wallets))
+        .bind(held.totals)
+        .bind(held.locks);
+    let mut fills = Vec::with_capacity(trades.len());
+    if trading {
+        let quote_consumed = plan
+            .placement
+            .fills
+            .iter()
+            .map(|fill| to_i64(fill.quote_consumed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let positions = PositionColumns::of(&plan.positions_after(positions)?)?;
+        query = query
+            .bind(trades.iter().map(|t| t.id).collect::<Vec<_>>())
+            .bind(
+                trades
+                    .iter()
+                    .map(|t| t.buy_order_id.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                trades
+                    .iter()
+                    .map(|t| t.sell_order_id.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                trades
+                    .iter()
+                    .map(|t| t.buyer_wallet_id.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                trades
+                    .iter()
+                    .map(|t| t.seller_wallet_id.as_uuid())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(trades.iter().map(|t| t.price).collect::<Vec<_>>())
+            .bind(trades.iter().map(|t| t.quantity).collect::<Vec<_>>())
+            .bind(quote_consumed)
+            .bind(trades.iter().map(trade_metadata).collect::<Vec<_>>())
+            .bind(positions.wallets)
+            .bind(positions.quantities)
+            .bind(positions.costs)
+            .bind(positions.averages)
+            .bind(positions.pnls);
+        for (fill, trade) in plan.placement.fills.iter().zip(trades) {
+            let owner = owners.get(&fill.maker_wallet.as_uuid()).ok_or_else(|| {
+                StoreError::Corrupt(format!("wallet {} has no owner", fill.maker_wallet))
+            })?;
+            fills.push(MakerFilled {
+                order: fill.maker_order,
+                owner: IdentityId::from_uuid(*owner),
+                trade,
+            });
+        }
+    }
+    let row = query.fetch_one(&mut *conn).await.map_err(map_err)?;
     Ok(PlacedOrder {
-        order: written,
+        order: order_from(&row).map_err(map_err)?,
         fills,
     })
 }
@@ -784,7 +955,7 @@ impl MarketStore for PgStore {
         let (alone_quote, alone_asset) = plan_wallets(&alone);
         let mut owners = BTreeMap::new();
         let mut crossing = Vec::new();
-        let mut locked = Vec::new();
+        let mut rows = Vec::new();
         for row in sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
             .bind(order.asset.as_uuid())
             .bind(order.side.opposite().as_str())
@@ -793,32 +964,32 @@ impl MarketStore for PgStore {
             .bind(&alone_quote)
             .bind(NATIVE_ASSET)
             .bind(&alone_asset)
+            .bind(order.wallet.as_uuid())
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?
         {
-            match crossing_row(&row).map_err(map_err)? {
+            match crossing_row(&row)? {
                 CrossingRow::Order { book, owner } => {
                     owners.insert(book.wallet.as_uuid(), owner);
                     crossing.push(book);
                 }
-                CrossingRow::Locked(balance) => locked.push(balance),
+                other => rows.push(other),
             }
         }
-        let nothing_crosses = crossing.is_empty();
-        let plan = if nothing_crosses {
+        let plan = if crossing.is_empty() {
             alone
         } else {
             plan_match(&order, crossing)?
         };
-        if nothing_crosses && locked.len() == alone_quote.len() + alone_asset.len() {
+        let (locked, mut positions) = locked_rows(rows);
+        if locks_cover(&plan, &locked) {
             require_taker_available(&plan, &locked)?;
         } else {
-            // Orders crossed (so other wallets' rows are needed, in wallet order), or a
-            // balance row the order needs does not exist yet and must be made first.
-            lock_balances(&mut tx, order.asset, &plan).await?;
+            // A balance row the placement needs does not exist yet and must be made first.
+            positions = lock_balances(&mut tx, order.asset, &plan).await?;
         }
-        let placed = record_orders_and_trades(&mut tx, &order, &plan, &owners).await?;
+        let placed = record_orders_and_trades(&mut tx, &order, &plan, &owners, positions).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(placed)
     }
@@ -951,5 +1122,40 @@ impl MarketStore for PgStore {
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::PgPool;
+
+    /// The prepared statement of a placement that traded must not read `market_orders`:
+    /// the generic plan a connection caches keeps the table size it saw, and on the empty
+    /// table here, reading the whole table is what it would choose ([`record_makers`]).
+    #[sqlx::test(migrations = false)]
+    async fn the_prepared_writes_of_a_trading_placement_never_read_the_book(pool: PgPool) {
+        crate::migrator().run(&pool).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "PREPARE placement AS {}",
+            record_sql(true)
+        )))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        let nulls = vec!["NULL"; 32].join(", ");
+        let plan: Vec<String> =
+            sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN EXECUTE placement({nulls})")))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Insert on market_orders"), "{plan}");
+        assert!(!plan.contains("Scan on market_orders"), "{plan}");
     }
 }

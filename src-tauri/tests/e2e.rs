@@ -243,6 +243,21 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
         .expect("session rows");
     assert_eq!(sessions.len(), 1, "the signed-out session is not listed");
     screenshot(&client, "05-security.png").await;
+    // New backup codes take the password once more (a session alone is not enough); the
+    // field has the focus, so Enter submits it.
+    click(&client, "[data-testid=backup-generate]").await;
+    type_into(&client, "#backup-password", &format!("{PASSWORD}{enter}")).await;
+    wait_for(&client, "[data-testid=backup-codes] li").await;
+    let codes = client
+        .find_all(Locator::Css("[data-testid=backup-codes] li"))
+        .await
+        .expect("backup codes");
+    assert_eq!(codes.len(), 10);
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='backup-left' and contains(., '10 backup codes left')]",
+    )
+    .await;
     // Setting up an authenticator app shows the QR code the Rust side drew, and its key.
     click(&client, "[data-testid=totp-start]").await;
     wait_for(&client, "[data-testid=totp-qr] svg").await;
@@ -307,6 +322,16 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
         .await
         .expect("credentials");
     assert_eq!(failed, 0, "a successful sign-in clears the failure count");
+    let backup_hashes: Vec<String> =
+        sqlx::query_scalar("SELECT value FROM multipass_credentials, json_each(backup_codes)")
+            .fetch_all(&pool)
+            .await
+            .expect("backup code hashes");
+    assert_eq!(backup_hashes.len(), 10);
+    assert!(
+        backup_hashes.iter().all(|h| h.starts_with("$argon2id$")),
+        "only hashes are stored: {backup_hashes:?}"
+    );
     let wallets: Vec<(String, String)> = sqlx::query_as(
         "SELECT name, key_algorithm FROM wallet_accounts WHERE public_key IS NOT NULL",
     )

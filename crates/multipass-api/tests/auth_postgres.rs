@@ -48,6 +48,11 @@ async fn backup_codes_work_once_and_regenerating_replaces_them_pg(pool: PgPool) 
 }
 
 #[sqlx::test(migrations = false)]
+async fn new_backup_codes_need_a_fresh_proof_pg(pool: PgPool) {
+    new_backup_codes_need_a_fresh_proof(migrated(pool).await).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn one_backup_code_used_in_parallel_succeeds_once_pg(pool: PgPool) {
     one_backup_code_used_in_parallel_succeeds_once(migrated(pool).await).await;
 }

@@ -53,6 +53,12 @@ async fn backup_codes_work_once_and_regenerating_replaces_them_sqlite() {
     backup_codes_work_once_and_regenerating_replaces_them(store).await;
 }
 
+#[tokio::test]
+async fn new_backup_codes_need_a_fresh_proof_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    new_backup_codes_need_a_fresh_proof(store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_backup_code_used_in_parallel_succeeds_once_sqlite() {
     let (_dir, store) = fresh_store().await;

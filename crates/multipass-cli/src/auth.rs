@@ -30,8 +30,12 @@ pub enum AuthCommand {
         #[arg(long, value_enum, default_value_t = Proof::Totp)]
         with: Proof,
     },
-    /// Make ten new backup codes, replacing the old ones, and print them once.
-    BackupCodes,
+    /// Make ten new backup codes, replacing the old ones, and print them once. Confirmed with
+    /// the password (`MULTIPASS_PASSWORD` or a prompt) or a current authenticator code.
+    BackupCodes {
+        #[arg(long, value_enum, default_value_t = Proof::Password)]
+        with: Proof,
+    },
     /// Require a second factor at sign-in (for yourself, or as an admin for `--username`).
     Require2fa {
         #[arg(value_enum)]
@@ -74,6 +78,16 @@ pub enum OnOff {
 
 fn totp_code() -> Result<String, ApiError> {
     read_secret("MULTIPASS_TOTP_CODE", "authenticator code", "code")
+}
+
+/// The fresh proof of `--with`, read from the environment or a prompt.
+fn account_proof(with: Proof) -> Result<AccountProof, ApiError> {
+    Ok(match with {
+        Proof::Totp => AccountProof::Totp(totp_code()?),
+        Proof::Password => {
+            AccountProof::Password(read_secret("MULTIPASS_PASSWORD", "password", "password")?)
+        }
+    })
 }
 
 fn status_output(status: &SecondFactorStatus) -> Output {
@@ -160,19 +174,13 @@ pub async fn run(api: &MultipassApi, command: AuthCommand) -> Result<Output, Api
         AuthCommand::TotpConfirm => Ok(status_output(
             &api.totp_confirm(&token, &totp_code()?).await?,
         )),
-        AuthCommand::TotpDisable { with } => {
-            let proof = match with {
-                Proof::Totp => AccountProof::Totp(totp_code()?),
-                Proof::Password => AccountProof::Password(read_secret(
-                    "MULTIPASS_PASSWORD",
-                    "password",
-                    "password",
-                )?),
-            };
-            Ok(status_output(&api.totp_disable(&token, proof).await?))
-        }
-        AuthCommand::BackupCodes => {
-            let codes = api.regenerate_backup_codes(&token).await?;
+        AuthCommand::TotpDisable { with } => Ok(status_output(
+            &api.totp_disable(&token, account_proof(with)?).await?,
+        )),
+        AuthCommand::BackupCodes { with } => {
+            let codes = api
+                .regenerate_backup_codes(&token, account_proof(with)?)
+                .await?;
             let text = format!(
                 "{}\nEach code works once. Keep them somewhere safe; they are not shown again.",
                 codes.codes.join("\n")

@@ -76,7 +76,17 @@ fn totp_sign_in_sessions_backup_codes_and_events() {
     assert_eq!(current[0]["authMethod"], "password_totp");
     assert_eq!(current[0]["kind"], "cli");
 
-    let codes = ok(multipass(home, &["auth", "backup-codes", "--json"], &[]));
+    let refused = multipass(
+        home,
+        &["auth", "backup-codes", "--json"],
+        &[("MULTIPASS_PASSWORD", "not the password")],
+    );
+    assert_eq!(json(&refused)["error"]["code"], "invalid_credentials");
+    let codes = ok(multipass(
+        home,
+        &["auth", "backup-codes", "--json"],
+        &[("MULTIPASS_PASSWORD", PASSWORD)],
+    ));
     assert_eq!(codes["codes"].as_array().unwrap().len(), 10);
 
     let unlock = multipass(

@@ -76,9 +76,10 @@ pub async fn totp_disable(
 #[tauri::command]
 pub async fn regenerate_backup_codes(
     state: State<'_, DesktopState>,
+    proof: AccountProof,
 ) -> Result<BackupCodesView, ApiError> {
     as_user(&state, |api, token| async move {
-        api.regenerate_backup_codes(&token).await
+        api.regenerate_backup_codes(&token, proof).await
     })
     .await
 }

@@ -174,8 +174,8 @@ export function totpDisable(proof: AccountProof): Promise<ApiResult<SecondFactor
   return call<SecondFactorStatus>("totp_disable", { proof });
 }
 
-export function regenerateBackupCodes(): Promise<ApiResult<BackupCodesView>> {
-  return call<BackupCodesView>("regenerate_backup_codes");
+export function regenerateBackupCodes(proof: AccountProof): Promise<ApiResult<BackupCodesView>> {
+  return call<BackupCodesView>("regenerate_backup_codes", { proof });
 }
 
 /** Answers how many other sessions were signed out. */

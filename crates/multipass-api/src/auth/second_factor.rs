@@ -135,6 +135,48 @@ impl MultipassApi {
         }
     }
 
+    /// Checks a fresh proof that the account holder is at the keyboard: a current TOTP code
+    /// (consumed, so it cannot be replayed) or the password. A wrong proof counts as a failed
+    /// sign-in, so a stolen session is no way to guess either. Answers which proof it was,
+    /// for the audit trail.
+    async fn prove_account(
+        &self,
+        record: &CredentialRecord,
+        factors: &SecondFactors,
+        proof: AccountProof,
+    ) -> Result<&'static str, ApiError> {
+        match proof {
+            AccountProof::Totp(code) => {
+                match self
+                    .consume_totp(record, factors, code.trim(), self.clock.now())
+                    .await?
+                {
+                    Ok(()) => Ok("totp"),
+                    Err(TotpError::Malformed) => Err(malformed_code(TotpError::Malformed, "code")),
+                    Err(rejected) => {
+                        self.totp_rejected(record, rejected).await?;
+                        Err(wrong_code("code"))
+                    }
+                }
+            }
+            AccountProof::Password(password) => {
+                let password = Password::for_sign_in(password)?;
+                if self
+                    .verify_password(password, Some(record.password_hash.clone()))
+                    .await?
+                {
+                    return Ok("password");
+                }
+                self.count_failure(record, "wrong_password").await?;
+                Err(ApiError::new(
+                    ErrorCode::InvalidCredentials,
+                    "That password is not correct.",
+                )
+                .with_field("password"))
+            }
+        }
+    }
+
     async fn totp_rejected(
         &self,
         record: &CredentialRecord,
@@ -244,8 +286,7 @@ impl MultipassApi {
     }
 
     /// Turns TOTP off (or abandons an unconfirmed set-up), given a current code or the
-    /// password. A wrong proof counts as a failed sign-in: a stolen session must not be a
-    /// way to guess either.
+    /// password ([`Self::prove_account`]).
     #[tracing::instrument(skip_all)]
     pub async fn totp_disable(
         &self,
@@ -266,38 +307,7 @@ impl MultipassApi {
                 "Two-step sign-in is required for this account, so the authenticator app cannot be turned off. Turn the requirement off first.",
             ));
         }
-        let proved_by = match proof {
-            AccountProof::Totp(code) => {
-                match self
-                    .consume_totp(&record, &factors, code.trim(), self.clock.now())
-                    .await?
-                {
-                    Ok(()) => "totp",
-                    Err(TotpError::Malformed) => {
-                        return Err(malformed_code(TotpError::Malformed, "code"));
-                    }
-                    Err(rejected) => {
-                        self.totp_rejected(&record, rejected).await?;
-                        return Err(wrong_code("code"));
-                    }
-                }
-            }
-            AccountProof::Password(password) => {
-                let password = Password::for_sign_in(password)?;
-                if !self
-                    .verify_password(password, Some(record.password_hash.clone()))
-                    .await?
-                {
-                    self.count_failure(&record, "wrong_password").await?;
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidCredentials,
-                        "That password is not correct.",
-                    )
-                    .with_field("password"));
-                }
-                "password"
-            }
-        };
+        let proved_by = self.prove_account(&record, &factors, proof).await?;
         if !self.store.disable_totp(record.id, self.clock.now()).await? {
             return Err(ApiError::new(
                 ErrorCode::InvalidState,
@@ -322,15 +332,26 @@ impl MultipassApi {
         self.second_factor_status(token).await
     }
 
-    /// Issues a new set of ten backup codes, replacing every earlier one. The codes are shown
-    /// once; only their Argon2id hashes are stored.
+    /// Issues a new set of ten backup codes, replacing every earlier one, given a current
+    /// code or the password ([`Self::prove_account`]): the codes sign in without the second
+    /// factor, so a session alone (one left open, or stolen) must not be enough to obtain
+    /// them. The codes are shown once; only their Argon2id hashes are stored.
     #[tracing::instrument(skip_all)]
     pub async fn regenerate_backup_codes(
         &self,
         token: &SessionToken,
+        proof: AccountProof,
     ) -> Result<BackupCodesView, ApiError> {
         const CONTEXT: &str = "Making backup codes failed";
         let (identity, record) = self.own_credentials(token).await?;
+        let factors = self.store.second_factors(record.id).await?;
+        if matches!(proof, AccountProof::Totp(_)) && !factors.totp_enabled {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "No authenticator app is turned on for this account. Confirm with your password instead.",
+            ));
+        }
+        let proved_by = self.prove_account(&record, &factors, proof).await?;
         let codes = backup_codes::generate_set(&mut rand::rng());
         let to_hash = codes.clone();
         let hashes = self
@@ -353,7 +374,7 @@ impl MultipassApi {
             Some(identity),
             None,
             SecurityEventType::BackupCodesGenerated,
-            serde_json::json!({ "count": hashes.len() }),
+            serde_json::json!({ "count": hashes.len(), "proved_by": proved_by }),
         )
         .await?;
         Ok(BackupCodesView {

@@ -37,6 +37,10 @@ fn code(secret: &TotpSecret, clock: &ManualClock, offset: i64) -> String {
     totp::code_at(secret, step)
 }
 
+fn by_password() -> AccountProof {
+    AccountProof::Password(PASSWORD.into())
+}
+
 /// Enrols and confirms TOTP for the session's user; returns the secret.
 async fn enable_totp(api: &MultipassApi, clock: &ManualClock, token: &SessionToken) -> TotpSecret {
     let enrolment = api.totp_enrol(token).await.unwrap();
@@ -240,7 +244,10 @@ pub async fn backup_codes_work_once_and_regenerating_replaces_them(store: Arc<dy
     let api = api(store, clock.clone(), lockout(100));
     let ada = sign_up(&api, "ada").await;
     enable_totp(&api, &clock, &ada.token).await;
-    let first = api.regenerate_backup_codes(&ada.token).await.unwrap();
+    let first = api
+        .regenerate_backup_codes(&ada.token, by_password())
+        .await
+        .unwrap();
     assert_eq!(first.codes.len(), 10);
     let mut distinct = first.codes.clone();
     distinct.sort();
@@ -276,7 +283,10 @@ pub async fn backup_codes_work_once_and_regenerating_replaces_them(store: Arc<dy
     let status = api.second_factor_status(&ada.token).await.unwrap();
     assert_eq!(status.backup_codes_left, 9);
 
-    let second = api.regenerate_backup_codes(&ada.token).await.unwrap();
+    let second = api
+        .regenerate_backup_codes(&ada.token, by_password())
+        .await
+        .unwrap();
     let old = sign_in_with(
         &api,
         "ada",
@@ -308,12 +318,64 @@ pub async fn backup_codes_work_once_and_regenerating_replaces_them(store: Arc<dy
     );
 }
 
+/// Backup codes sign in without the second factor, so a session alone (one left open, or
+/// stolen) must not be enough to obtain them: a new set needs the password or a current code,
+/// a wrong one is counted like a failed sign-in and leaves the old codes working.
+pub async fn new_backup_codes_need_a_fresh_proof(store: Arc<dyn Store>) {
+    let clock = ManualClock::new();
+    let api = api(store, clock.clone(), lockout(2));
+    let ada = sign_up(&api, "ada").await;
+
+    let err = api
+        .regenerate_backup_codes(&ada.token, AccountProof::Totp("123456".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidState);
+    let first = api
+        .regenerate_backup_codes(&ada.token, by_password())
+        .await
+        .unwrap();
+
+    let err = api
+        .regenerate_backup_codes(&ada.token, AccountProof::Password("wrong password!".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidCredentials, Some("password"))
+    );
+    let secret = enable_totp(&api, &clock, &ada.token).await;
+    let used = code(&secret, &clock, 0);
+    let second = api
+        .regenerate_backup_codes(&ada.token, AccountProof::Totp(used.clone()))
+        .await
+        .unwrap();
+    assert_ne!(first.codes, second.codes);
+    // The code was consumed: replaying it is a wrong proof, the second failure, which locks
+    // the account (two allowed) and so ends the session.
+    let err = api
+        .regenerate_backup_codes(&ada.token, AccountProof::Totp(used))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidCredentials);
+    assert_eq!(
+        api.regenerate_backup_codes(&ada.token, by_password())
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Unauthenticated
+    );
+}
+
 pub async fn one_backup_code_used_in_parallel_succeeds_once(store: Arc<dyn Store>) {
     let clock = ManualClock::new();
     let api = api(store, clock.clone(), lockout(100));
     let ada = sign_up(&api, "ada").await;
     enable_totp(&api, &clock, &ada.token).await;
-    let codes = api.regenerate_backup_codes(&ada.token).await.unwrap();
+    let codes = api
+        .regenerate_backup_codes(&ada.token, by_password())
+        .await
+        .unwrap();
     let shared = codes.codes[4].clone();
     let tasks: Vec<_> = (0..4)
         .map(|_| {

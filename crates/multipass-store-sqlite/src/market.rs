@@ -455,6 +455,27 @@ async fn release_order(
     Ok(order_from(&row).map_err(map_err)?)
 }
 
+/// The crossing orders an incoming order at `?3` for `?4` units can reach, resting on
+/// `side` (`?2`) of asset `?1`: those with less than `?4` units ahead of them in priority
+/// order. Each holds at least one unit, so no more than `?4` of them can be reached, and the
+/// book is read in priority order only that far; asks in the book index's own order, bids by
+/// price from the top (the index read backwards, each level put in time order). Before, every
+/// order at a crossing price was read and summed, however deep the book.
+fn crossing_sql(side: Side) -> String {
+    let (reachable, priority) = match side {
+        Side::Sell => ("price <= ?3", "price, sequence"),
+        Side::Buy => ("price >= ?3", "price DESC, sequence"),
+    };
+    format!(
+        "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount FROM ( \
+         SELECT *, COALESCE(SUM(remaining) OVER (ORDER BY {priority} \
+           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead FROM ( \
+           SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, \
+           locked_amount FROM market_orders WHERE asset_id = ?1 AND side = ?2 AND {RESTING} \
+           AND {reachable} ORDER BY {priority} LIMIT ?4)) WHERE ahead < ?4"
+    )
+}
+
 #[async_trait]
 impl MarketStore for SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -603,38 +624,28 @@ impl MarketStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         asset_takes_order(&read_asset(&mut tx, order.asset).await?, &order)?;
         check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
-        let crossing = sqlx::query(AssertSqlSafe(format!(
-            // Only the crossing orders the incoming quantity can reach: those with less than
-            // that quantity ahead of them in priority order.
-            "SELECT id, wallet_id, side, price, remaining, sequence, locked_amount FROM ( \
-             SELECT id, wallet_id, side, price, quantity - filled_quantity AS remaining, sequence, locked_amount, \
-             COALESCE(SUM(quantity - filled_quantity) OVER (ORDER BY CASE WHEN ?2 = 'sell' THEN price ELSE -price END, \
-             sequence ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead \
-             FROM market_orders WHERE asset_id = ?1 AND side = ?2 AND {RESTING} \
-             AND CASE WHEN ?2 = 'sell' THEN price <= ?3 ELSE price >= ?3 END) AS crossing \
-             WHERE ahead < ?4"
-        )))
-        .bind(uuid_text(order.asset.as_uuid()))
-        .bind(order.side.opposite().as_str())
-        .bind(to_i64(order.price.get())?)
-        .bind(to_i64(order.quantity.get())?)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .iter()
-        .map(|row| {
-            Ok(BookRow {
-                id: OrderId::from_uuid(uuid_from(row, "id")?),
-                wallet: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
-                side: side_from(row, "side")?,
-                price: row.try_get("price")?,
-                remaining: row.try_get("remaining")?,
-                sequence: row.try_get("sequence")?,
-                locked_amount: row.try_get("locked_amount")?,
+        let crossing = sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
+            .bind(uuid_text(order.asset.as_uuid()))
+            .bind(order.side.opposite().as_str())
+            .bind(to_i64(order.price.get())?)
+            .bind(to_i64(order.quantity.get())?)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|row| {
+                Ok(BookRow {
+                    id: OrderId::from_uuid(uuid_from(row, "id")?),
+                    wallet: WalletId::from_uuid(uuid_from(row, "wallet_id")?),
+                    side: side_from(row, "side")?,
+                    price: row.try_get("price")?,
+                    remaining: row.try_get("remaining")?,
+                    sequence: row.try_get("sequence")?,
+                    locked_amount: row.try_get("locked_amount")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(map_err)?;
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(map_err)?;
         let plan = plan_match(&order, crossing)?;
         settle_balances(&mut tx, order.asset, &plan).await?;
         let placed = record_orders_and_trades(&mut tx, &order, &plan).await?;

@@ -35,6 +35,7 @@ pub fn run() -> anyhow::Result<()> {
             commands::wallets::list_wallets,
             commands::wallets::wallet_balances,
             commands::wallets::create_wallet,
+            commands::wallets::set_default_wallet,
             commands::wallets::wallet_history,
             commands::wallets::transfer,
             commands::notifications::list_notifications,

@@ -233,6 +233,24 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
     )
     .await;
     screenshot(&client, "04-wallets.png").await;
+    // A second wallet, selected once made, can become the default: it is then listed first
+    // with the tag, and the button is gone.
+    click(&client, "[data-testid=wallet-new]").await;
+    type_into(&client, "#wallet-name", &format!("Savings{enter}")).await;
+    click(&client, "[data-testid=wallet-make-default]").await;
+    wait_for_xpath(
+        &client,
+        "(//*[@data-testid='wallet-row'])[1][contains(., 'Savings') and .//*[contains(concat(' ', @class, ' '), ' tag ') and .='Default']]",
+    )
+    .await;
+    assert!(
+        client
+            .find_all(Locator::Css("[data-testid=wallet-make-default]"))
+            .await
+            .expect("make-default buttons")
+            .is_empty(),
+        "the selected wallet is the default now"
+    );
 
     // Security: the window's own session is listed and marked.
     click(&client, "[data-testid=nav-security]").await;
@@ -332,15 +350,19 @@ async fn sign_up_sign_in_and_use_the_dashboard_through_the_window() {
         backup_hashes.iter().all(|h| h.starts_with("$argon2id$")),
         "only hashes are stored: {backup_hashes:?}"
     );
-    let wallets: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, key_algorithm FROM wallet_accounts WHERE public_key IS NOT NULL",
+    let wallets: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT name, key_algorithm, is_default FROM wallet_accounts WHERE public_key IS NOT NULL \
+         ORDER BY name",
     )
     .fetch_all(&pool)
     .await
     .expect("wallets");
     assert_eq!(
         wallets,
-        vec![("Everyday".to_owned(), "ML-DSA-65".to_owned())],
+        vec![
+            ("Everyday".to_owned(), "ML-DSA-65".to_owned(), false),
+            ("Savings".to_owned(), "ML-DSA-65".to_owned(), true)
+        ],
         "{wallets:?}"
     );
     let notifications: i64 =

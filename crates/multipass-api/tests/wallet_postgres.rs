@@ -69,6 +69,12 @@ async fn wallets_have_keyring_keys(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn the_default_wallet_moves_and_stays_one_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    the_default_wallet_moves_and_stays_one(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn transfers_are_signed_charged_and_guarded_on_postgres(pool: PgPool) {
     let (store, sql) = migrated(pool).await;
     transfers_are_signed_charged_and_guarded(store, &sql).await;

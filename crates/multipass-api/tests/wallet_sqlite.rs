@@ -84,6 +84,12 @@ async fn wallets_have_keyring_keys() {
     wallets_have_keyring_keys_and_one_default(store, &sql).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_default_wallet_moves_and_stays_one_on_sqlite() {
+    let (_dir, store, sql) = fresh().await;
+    the_default_wallet_moves_and_stays_one(store, &sql).await;
+}
+
 #[tokio::test]
 async fn transfers_are_signed_charged_and_guarded_on_sqlite() {
     let (_dir, store, sql) = fresh().await;

@@ -112,6 +112,8 @@ enum WalletCommand {
     Verify { transfer: String },
     /// Freeze, thaw (active) or close a wallet.
     SetStatus { wallet: String, status: String },
+    /// Make a wallet its owner's default.
+    SetDefault { wallet: String },
 }
 
 fn wallet_line(w: &WalletView) -> String {
@@ -319,6 +321,10 @@ pub async fn run(api: &MultipassApi, args: WalletArgs) -> Result<Output, ApiErro
         }
         WalletCommand::SetStatus { wallet, status } => {
             let w = api.set_wallet_status(&token, &wallet, &status).await?;
+            Ok(Output::from_view(&w, wallet_line(&w)))
+        }
+        WalletCommand::SetDefault { wallet } => {
+            let w = api.set_default_wallet(&token, &wallet).await?;
             Ok(Output::from_view(&w, wallet_line(&w)))
         }
     }

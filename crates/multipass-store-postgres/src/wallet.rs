@@ -617,6 +617,57 @@ impl WalletStore for PgStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn set_default_wallet(
+        &self,
+        id: WalletId,
+        now: DateTime<Utc>,
+    ) -> Result<WalletRecord, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // All of the owner's wallets, locked in id order (the order transfers lock wallets
+        // in), so that two desktops changing one owner's default queue instead of both
+        // clearing the old one and colliding on the one-default index. `NO KEY UPDATE`
+        // leaves the foreign-key checks of orders and transactions naming them unblocked.
+        let owned: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, status FROM wallet_accounts WHERE identity_id = \
+             (SELECT identity_id FROM wallet_accounts WHERE id = $1) ORDER BY id FOR NO KEY UPDATE",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let (_, status) = owned
+            .iter()
+            .find(|(wallet, _)| *wallet == id.as_uuid())
+            .ok_or(StoreError::NotFound)?;
+        if status == WalletStatus::Closed.as_str() {
+            return Err(StoreError::Conflict(Conflict::WalletInactive));
+        }
+        // Two statements, the old default cleared first: the one-default index is checked
+        // row by row, so one statement flipping both could meet the old default still set.
+        sqlx::query(
+            "UPDATE wallet_accounts SET is_default = FALSE, updated_at = $2 WHERE identity_id = \
+             (SELECT identity_id FROM wallet_accounts WHERE id = $1) AND is_default AND id <> $1",
+        )
+        .bind(id.as_uuid())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let row = sqlx::query(trusted(format!(
+            "UPDATE wallet_accounts SET is_default = TRUE, updated_at = $2 WHERE id = $1 \
+             RETURNING {WALLET_COLUMNS}"
+        )))
+        .bind(id.as_uuid())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let updated = wallet_from_row(&row).map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(updated)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn balances(&self, wallet: WalletId) -> Result<Vec<BalanceRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT wallet_id, asset_type, total, locked, unlocked FROM wallet_balances \

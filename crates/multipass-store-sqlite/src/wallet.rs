@@ -378,6 +378,18 @@ impl SqliteStore {
     }
 }
 
+/// The wallet, refusing with `Conflict::WalletInactive` when it is closed: closing is final.
+async fn changeable_wallet(
+    conn: &mut SqliteConnection,
+    id: WalletId,
+) -> Result<WalletRecord, StoreError> {
+    let current = wallet_by_id(conn, id.as_uuid()).await?;
+    if current.status == WalletStatus::Closed {
+        return Err(StoreError::Conflict(Conflict::WalletInactive));
+    }
+    Ok(current)
+}
+
 #[async_trait]
 impl WalletStore for SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -455,13 +467,40 @@ impl WalletStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<WalletRecord, StoreError> {
         let mut tx = self.begin_write().await?;
-        let current = wallet_by_id(&mut tx, id.as_uuid()).await?;
-        if current.status == WalletStatus::Closed {
-            return Err(StoreError::Conflict(Conflict::WalletInactive));
-        }
+        changeable_wallet(&mut tx, id).await?;
         sqlx::query("UPDATE wallet_accounts SET status = ?2, updated_at = ?3 WHERE id = ?1")
             .bind(uuid_text(id.as_uuid()))
             .bind(status.as_str())
+            .bind(to_text(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let updated = wallet_by_id(&mut tx, id.as_uuid()).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(updated)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_default_wallet(
+        &self,
+        id: WalletId,
+        now: DateTime<Utc>,
+    ) -> Result<WalletRecord, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = changeable_wallet(&mut tx, id).await?;
+        // The old default first: the one-default index is checked row by row.
+        sqlx::query(
+            "UPDATE wallet_accounts SET is_default = 0, updated_at = ?3 \
+             WHERE identity_id = ?2 AND is_default AND id <> ?1",
+        )
+        .bind(uuid_text(id.as_uuid()))
+        .bind(uuid_text(current.identity_id.as_uuid()))
+        .bind(to_text(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("UPDATE wallet_accounts SET is_default = 1, updated_at = ?2 WHERE id = ?1")
+            .bind(uuid_text(id.as_uuid()))
             .bind(to_text(now))
             .execute(&mut *tx)
             .await

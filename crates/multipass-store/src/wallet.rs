@@ -212,6 +212,14 @@ pub trait WalletStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<WalletRecord, StoreError>;
 
+    /// Makes the wallet its owner's default, the previous default no longer; refuses with
+    /// `Conflict::WalletInactive` when the wallet is closed.
+    async fn set_default_wallet(
+        &self,
+        id: WalletId,
+        now: DateTime<Utc>,
+    ) -> Result<WalletRecord, StoreError>;
+
     /// The wallet's balances, one per asset it ever held, by asset code.
     async fn balances(&self, wallet: WalletId) -> Result<Vec<BalanceRecord>, StoreError>;
 

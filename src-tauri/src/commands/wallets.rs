@@ -40,6 +40,17 @@ pub async fn create_wallet(
 }
 
 #[tauri::command]
+pub async fn set_default_wallet(
+    state: State<'_, DesktopState>,
+    wallet_id: String,
+) -> Result<WalletView, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.set_default_wallet(&token, &wallet_id).await
+    })
+    .await
+}
+
+#[tauri::command]
 pub async fn wallet_history(
     state: State<'_, DesktopState>,
     request: HistoryRequest,

@@ -120,6 +120,10 @@ export function walletBalances(walletId: string): Promise<ApiResult<BalanceView[
   return call<BalanceView[]>("wallet_balances", { walletId });
 }
 
+export function setDefaultWallet(walletId: string): Promise<ApiResult<WalletView>> {
+  return call<WalletView>("set_default_wallet", { walletId });
+}
+
 export function createWallet(request: CreateWalletRequest): Promise<ApiResult<WalletView>> {
   return call<WalletView>("create_wallet", { request });
 }

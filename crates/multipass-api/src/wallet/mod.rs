@@ -197,6 +197,31 @@ impl MultipassApi {
         Ok(updated.into())
     }
 
+    /// Makes a wallet its owner's default (the one shown first and offered first), the
+    /// previous default an ordinary wallet again. The owner, or an administrator; not a
+    /// closed wallet.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_default_wallet(
+        &self,
+        token: &SessionToken,
+        wallet_id: &str,
+    ) -> Result<WalletView, ApiError> {
+        let caller = self.caller(token).await?;
+        let wallet = self.visible_wallet(&caller, wallet_id, "walletId").await?;
+        if wallet.status == WalletStatus::Closed {
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "A closed wallet cannot be the default.",
+            )
+            .with_field("walletId"));
+        }
+        let updated = self
+            .store
+            .set_default_wallet(wallet.id, self.clock.now())
+            .await?;
+        Ok(updated.into())
+    }
+
     /// Adds funds to a wallet (administrators only): one credit of type `deposit`.
     #[tracing::instrument(skip_all)]
     pub async fn deposit(

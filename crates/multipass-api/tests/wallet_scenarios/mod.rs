@@ -199,6 +199,84 @@ pub async fn wallets_have_keyring_keys_and_one_default(store: Arc<dyn Store>, sq
     assert_eq!(events, 2);
 }
 
+/// The owner (or an admin) moves the default to another wallet; there is always exactly
+/// one, also when several changes of one owner's default race; a closed wallet, or someone
+/// else's, cannot become it.
+pub async fn the_default_wallet_moves_and_stays_one(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let bob = sign_up(&w.api, "bob").await.token;
+    let first = w.wallet(&ada, "Everyday").await;
+    let second = w.wallet(&ada, "Savings").await;
+    let third = w.wallet(&ada, "Travel").await;
+    let bobs = w.wallet(&bob, "Bob's").await;
+
+    let moved = w.api.set_default_wallet(&ada, &second.id).await.unwrap();
+    assert!(moved.is_default);
+    let listed = w.api.list_wallets(&ada, None).await.unwrap();
+    let defaults: Vec<_> = listed.iter().filter(|w| w.is_default).collect();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(listed[0].id, second.id, "the default is listed first");
+    // Setting the default again changes nothing.
+    assert!(
+        w.api
+            .set_default_wallet(&ada, &second.id)
+            .await
+            .unwrap()
+            .is_default
+    );
+
+    let err = w.api.set_default_wallet(&bob, &first.id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(
+        w.api
+            .set_default_wallet(&w.admin, &first.id)
+            .await
+            .unwrap()
+            .is_default
+    );
+    assert!(
+        w.api.wallet(&bob, &bobs.id).await.unwrap().is_default,
+        "bob's is his own"
+    );
+
+    w.api
+        .set_wallet_status(&ada, &third.id, "closed")
+        .await
+        .unwrap();
+    let err = w.api.set_default_wallet(&ada, &third.id).await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidState, Some("walletId"))
+    );
+    let err = w
+        .api
+        .set_default_wallet(&ada, &Uuid::new_v4().to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+
+    let racing: Vec<_> = (0..16)
+        .map(|i| {
+            let api = w.api.clone();
+            let token = ada.clone();
+            let target = if i % 2 == 0 { &first.id } else { &second.id }.clone();
+            tokio::spawn(async move { api.set_default_wallet(&token, &target).await })
+        })
+        .collect();
+    for task in futures::future::join_all(racing).await {
+        task.unwrap().unwrap();
+    }
+    let defaults = sql
+        .count(&format!(
+            "SELECT count(*) FROM wallet_accounts WHERE is_default AND identity_id = \
+             (SELECT identity_id FROM wallet_accounts WHERE id = '{}')",
+            first.id
+        ))
+        .await;
+    assert_eq!(defaults, 1);
+}
+
 /// Deposits, a signed transfer with its fee, verification, tampering, permissions and the
 /// frozen/closed states.
 pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql: &dyn RawSql) {

@@ -83,6 +83,11 @@ async fn users_list_and_revoke_only_their_own_sessions_pg(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn admins_list_and_revoke_anyones_sessions_pg(pool: PgPool) {
+    admins_list_and_revoke_anyones_sessions(migrated(pool.clone()).await, make_admin(pool)).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn admins_unlock_and_read_anyones_events_pg(pool: PgPool) {
     admins_unlock_and_read_anyones_events(migrated(pool.clone()).await, make_admin(pool)).await;
 }

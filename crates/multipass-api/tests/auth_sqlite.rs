@@ -96,6 +96,12 @@ async fn users_list_and_revoke_only_their_own_sessions_sqlite() {
 }
 
 #[tokio::test]
+async fn admins_list_and_revoke_anyones_sessions_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    admins_list_and_revoke_anyones_sessions(store.clone(), make_admin(store)).await;
+}
+
+#[tokio::test]
 async fn admins_unlock_and_read_anyones_events_sqlite() {
     let (_dir, store) = fresh_store().await;
     admins_unlock_and_read_anyones_events(store.clone(), make_admin(store)).await;

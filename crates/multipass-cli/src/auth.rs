@@ -44,9 +44,17 @@ pub enum AuthCommand {
         username: Option<String>,
     },
     /// List your open sessions; the one in use is marked.
-    Sessions,
-    /// End one of your sessions.
-    RevokeSession { session_id: String },
+    Sessions {
+        /// Someone else's (admins).
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// End one of your sessions, or as an admin one of `--username`'s.
+    RevokeSession {
+        session_id: String,
+        #[arg(long)]
+        username: Option<String>,
+    },
     /// Change your password (current one from MULTIPASS_PASSWORD or stdin line 1, new one
     /// from MULTIPASS_NEW_PASSWORD or the next line). Your other sessions are signed out.
     ChangePassword,
@@ -194,8 +202,9 @@ pub async fn run(api: &MultipassApi, command: AuthCommand) -> Result<Output, Api
                 &api.set_require_2fa(&token, target, required).await?,
             ))
         }
-        AuthCommand::Sessions => {
-            let sessions = api.sessions(&token).await?;
+        AuthCommand::Sessions { username } => {
+            let target = identity_named(api, &token, username.as_deref()).await?;
+            let sessions = api.sessions(&token, target).await?;
             let text = sessions
                 .iter()
                 .map(|s| {
@@ -213,9 +222,13 @@ pub async fn run(api: &MultipassApi, command: AuthCommand) -> Result<Output, Api
                 .join("\n");
             Ok(Output::from_view(&sessions, text))
         }
-        AuthCommand::RevokeSession { session_id } => {
+        AuthCommand::RevokeSession {
+            session_id,
+            username,
+        } => {
             let id = SessionId::from_uuid(parse_uuid(&session_id, "sessionId")?);
-            api.revoke_session(&token, id).await?;
+            let target = identity_named(api, &token, username.as_deref()).await?;
+            api.revoke_session(&token, target, id).await?;
             Ok(Output::new(
                 serde_json::json!({ "revoked": id }),
                 format!("session {id} revoked"),

@@ -12,10 +12,9 @@ use tauri::State;
 
 #[tauri::command]
 pub async fn list_sessions(state: State<'_, DesktopState>) -> Result<Vec<SessionView>, ApiError> {
-    as_user(
-        &state,
-        |api, token| async move { api.sessions(&token).await },
-    )
+    as_user(&state, |api, token| async move {
+        api.sessions(&token, None).await
+    })
     .await
 }
 
@@ -27,7 +26,7 @@ pub async fn revoke_session(
 ) -> Result<(), ApiError> {
     let id = SessionId::from_uuid(parse_id(&session_id, "sessionId")?);
     as_user(&state, |api, token| async move {
-        api.revoke_session(&token, id).await
+        api.revoke_session(&token, None, id).await
     })
     .await
 }

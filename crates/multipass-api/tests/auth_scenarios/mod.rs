@@ -68,7 +68,7 @@ async fn sign_in_with(
 }
 
 async fn auth_method(api: &MultipassApi, outcome: &SignInOutcome) -> String {
-    let sessions = api.sessions(&outcome.token).await.unwrap();
+    let sessions = api.sessions(&outcome.token, None).await.unwrap();
     sessions
         .into_iter()
         .find(|s| s.current)
@@ -133,11 +133,11 @@ pub async fn totp_enrolment_window_and_sign_in(store: Arc<dyn Store>) {
     clock.advance(Duration::seconds(90));
 
     // A right password alone now opens nothing and is not a failure.
-    let sessions_before = api.sessions(&ada.token).await.unwrap().len();
+    let sessions_before = api.sessions(&ada.token, None).await.unwrap().len();
     let needed = sign_in_with(&api, "ada", PASSWORD, None).await.unwrap_err();
     assert_eq!(needed.code, ErrorCode::SecondFactorRequired);
     assert_eq!(
-        api.sessions(&ada.token).await.unwrap().len(),
+        api.sessions(&ada.token, None).await.unwrap().len(),
         sessions_before
     );
 
@@ -544,7 +544,7 @@ pub async fn idle_sessions_end(store: Arc<dyn Store>) {
 
 async fn session_id_of(api: &MultipassApi, token: &SessionToken) -> SessionId {
     let current = api
-        .sessions(token)
+        .sessions(token, None)
         .await
         .unwrap()
         .into_iter()
@@ -562,7 +562,7 @@ pub async fn users_list_and_revoke_only_their_own_sessions(store: Arc<dyn Store>
         .unwrap();
     let grace = sign_up(&api, "grace").await;
 
-    let listed = api.sessions(&ada.token).await.unwrap();
+    let listed = api.sessions(&ada.token, None).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
     assert!(listed.iter().any(|s| s.kind == "cli" && !s.current));
@@ -570,20 +570,22 @@ pub async fn users_list_and_revoke_only_their_own_sessions(store: Arc<dyn Store>
 
     let cli_session = session_id_of(&api, &ada_cli.token).await;
     let err = api
-        .revoke_session(&grace.token, cli_session)
+        .revoke_session(&grace.token, None, cli_session)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
     api.identity_for(&ada_cli.token).await.unwrap();
 
-    api.revoke_session(&ada.token, cli_session).await.unwrap();
+    api.revoke_session(&ada.token, None, cli_session)
+        .await
+        .unwrap();
     assert_eq!(
         api.identity_for(&ada_cli.token).await.unwrap_err().code,
         ErrorCode::Unauthenticated
     );
-    assert_eq!(api.sessions(&ada.token).await.unwrap().len(), 1);
+    assert_eq!(api.sessions(&ada.token, None).await.unwrap().len(), 1);
     assert_eq!(
-        api.revoke_session(&ada.token, cli_session)
+        api.revoke_session(&ada.token, None, cli_session)
             .await
             .unwrap_err()
             .code,
@@ -593,6 +595,83 @@ pub async fn users_list_and_revoke_only_their_own_sessions(store: Arc<dyn Store>
         event_types(&api, &ada.token)
             .await
             .contains(&"session_revoked".to_owned())
+    );
+}
+
+/// An administrator lists anyone's sessions and ends one: recorded as `admin_revoked` with
+/// the administrator as actor, and the owner is told. Others may do neither.
+pub async fn admins_list_and_revoke_anyones_sessions(store: Arc<dyn Store>, make_admin: MakeAdmin) {
+    let api = api(store, ManualClock::new(), lockout(10));
+    let ada = sign_up(&api, "ada").await;
+    let ada_cli = api
+        .sign_in(sign_in_request("ada", PASSWORD), SessionKind::Cli)
+        .await
+        .unwrap();
+    let grace = sign_up(&api, "grace").await;
+    let ada_id = identity_of(&ada);
+    let cli_session = session_id_of(&api, &ada_cli.token).await;
+
+    assert_eq!(
+        api.sessions(&grace.token, Some(ada_id))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        api.revoke_session(&grace.token, Some(ada_id), cli_session)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    make_admin("grace").await;
+    let listed = api.sessions(&grace.token, Some(ada_id)).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|s| !s.current), "none is the admin's own");
+
+    // Not one of ada's sessions: answered like an unknown one, and nothing ends.
+    let grace_session = session_id_of(&api, &grace.token).await;
+    let err = api
+        .revoke_session(&grace.token, Some(ada_id), grace_session)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    api.identity_for(&grace.token).await.unwrap();
+
+    api.revoke_session(&grace.token, Some(ada_id), cli_session)
+        .await
+        .unwrap();
+    assert_eq!(
+        api.identity_for(&ada_cli.token).await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+    api.identity_for(&ada.token).await.unwrap();
+    let revoked = api
+        .security_events(&grace.token, Some(ada_id), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event_type == "session_revoked")
+        .unwrap();
+    assert_eq!(revoked.detail["reason"], "admin_revoked");
+    assert_eq!(
+        revoked.actor_id.as_deref(),
+        Some(identity_of(&grace).to_string().as_str())
+    );
+    let notices = api
+        .notifications(
+            &ada.token,
+            multipass_api::NotificationListRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        notices
+            .notifications
+            .iter()
+            .any(|n| n.title.contains("administrator signed out")),
+        "{notices:?}"
     );
 }
 

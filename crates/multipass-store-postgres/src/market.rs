@@ -24,6 +24,7 @@ use multipass_store::{
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 const ASSET_COLUMNS: &str = "id, symbol, name, asset_type, total_supply, circulating_supply, status, \
@@ -161,6 +162,10 @@ fn crossing_bids_cte() -> String {
          (SELECT identity_id FROM wallet_accounts w WHERE w.id = walk.wallet_id) AS owner FROM walk)"
     )
 }
+
+/// [`crossing_sql`] of each side, built once: it is sent holding the asset's lock.
+static CROSSING_ASKS_SQL: LazyLock<String> = LazyLock::new(|| crossing_sql(Side::Sell));
+static CROSSING_BIDS_SQL: LazyLock<String> = LazyLock::new(|| crossing_sql(Side::Buy));
 
 /// The crossing orders and the locks of the balance rows and positions the placement
 /// changes, in the order [`lock_balances`] takes them: quote rows, asset rows, then
@@ -570,6 +575,11 @@ fn record_fills_sql() -> String {
     )
 }
 
+/// [`record_sql`] of each kind, built once: it is sent holding the asset's lock.
+/// [`record_sql`] of each kind, built once: it is sent holding the asset's lock.
+static RECORD_ALONE_SQL: LazyLock<String> = LazyLock::new(|| record_sql(false));
+static RECORD_TRADING_SQL: LazyLock<String> = LazyLock::new(|| record_sql(true));
+
 /// The statement [`record_orders_and_trades`] sends: the order and its balance changes,
 /// with [`record_fills_sql`] when it traded. It answers the order as written.
 fn record_sql(trading: bool) -> String {
@@ -682,7 +692,12 @@ async fn record_orders_and_trades(
     if trading {
         record_makers(conn, plan, at).await?;
     }
-    let mut query = sqlx::query(AssertSqlSafe(record_sql(trading)))
+    let statement = if trading {
+        &RECORD_TRADING_SQL
+    } else {
+        &RECORD_ALONE_SQL
+    };
+    let mut query = sqlx::query(AssertSqlSafe(statement.as_str()))
         .bind(order.id.as_uuid())
         .bind(order.wallet.as_uuid())
         .bind(order.asset.as_uuid())
@@ -710,32 +725,14 @@ async fn record_orders_and_trades(
             .map(|fill| to_i64(fill.quote_consumed))
             .collect::<Result<Vec<_>, _>>()?;
         let positions = PositionColumns::of(&plan.positions_after(positions)?)?;
+        let trade_uuids =
+            |column: fn(&TradeRecord) -> Uuid| trades.iter().map(column).collect::<Vec<_>>();
         query = query
             .bind(trades.iter().map(|t| t.id).collect::<Vec<_>>())
-            .bind(
-                trades
-                    .iter()
-                    .map(|t| t.buy_order_id.as_uuid())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                trades
-                    .iter()
-                    .map(|t| t.sell_order_id.as_uuid())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                trades
-                    .iter()
-                    .map(|t| t.buyer_wallet_id.as_uuid())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                trades
-                    .iter()
-                    .map(|t| t.seller_wallet_id.as_uuid())
-                    .collect::<Vec<_>>(),
-            )
+            .bind(trade_uuids(|t| t.buy_order_id.as_uuid()))
+            .bind(trade_uuids(|t| t.sell_order_id.as_uuid()))
+            .bind(trade_uuids(|t| t.buyer_wallet_id.as_uuid()))
+            .bind(trade_uuids(|t| t.seller_wallet_id.as_uuid()))
             .bind(trades.iter().map(|t| t.price).collect::<Vec<_>>())
             .bind(trades.iter().map(|t| t.quantity).collect::<Vec<_>>())
             .bind(quote_consumed)
@@ -956,7 +953,11 @@ impl MarketStore for PgStore {
         let mut owners = BTreeMap::new();
         let mut crossing = Vec::new();
         let mut rows = Vec::new();
-        for row in sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
+        let crossing_sql = match order.side.opposite() {
+            Side::Sell => &CROSSING_ASKS_SQL,
+            Side::Buy => &CROSSING_BIDS_SQL,
+        };
+        for row in sqlx::query(AssertSqlSafe(crossing_sql.as_str()))
             .bind(order.asset.as_uuid())
             .bind(order.side.opposite().as_str())
             .bind(to_i64(order.price.get())?)

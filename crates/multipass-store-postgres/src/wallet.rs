@@ -627,17 +627,17 @@ impl WalletStore for PgStore {
         // in), so that two desktops changing one owner's default queue instead of both
         // clearing the old one and colliding on the one-default index. `NO KEY UPDATE`
         // leaves the foreign-key checks of orders and transactions naming them unblocked.
-        let owned: Vec<(Uuid, String)> = sqlx::query_as(
-            "SELECT id, status FROM wallet_accounts WHERE identity_id = \
+        let owned: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+            "SELECT id, identity_id, status FROM wallet_accounts WHERE identity_id = \
              (SELECT identity_id FROM wallet_accounts WHERE id = $1) ORDER BY id FOR NO KEY UPDATE",
         )
         .bind(id.as_uuid())
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
-        let (_, status) = owned
+        let (_, owner, status) = owned
             .iter()
-            .find(|(wallet, _)| *wallet == id.as_uuid())
+            .find(|(wallet, _, _)| *wallet == id.as_uuid())
             .ok_or(StoreError::NotFound)?;
         if status == WalletStatus::Closed.as_str() {
             return Err(StoreError::Conflict(Conflict::WalletInactive));
@@ -645,10 +645,11 @@ impl WalletStore for PgStore {
         // Two statements, the old default cleared first: the one-default index is checked
         // row by row, so one statement flipping both could meet the old default still set.
         sqlx::query(
-            "UPDATE wallet_accounts SET is_default = FALSE, updated_at = $2 WHERE identity_id = \
-             (SELECT identity_id FROM wallet_accounts WHERE id = $1) AND is_default AND id <> $1",
+            "UPDATE wallet_accounts SET is_default = FALSE, updated_at = $3 \
+             WHERE identity_id = $2 AND is_default AND id <> $1",
         )
         .bind(id.as_uuid())
+        .bind(owner)
         .bind(now)
         .execute(&mut *tx)
         .await

@@ -23,6 +23,7 @@ use multipass_store::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 const ASSET_COLUMNS: &str = "id, symbol, name, asset_type, total_supply, circulating_supply, status, \
@@ -455,6 +456,10 @@ async fn release_order(
     Ok(order_from(&row).map_err(map_err)?)
 }
 
+/// [`crossing_sql`] of each side, built once per process rather than per placement.
+static CROSSING_ASKS_SQL: LazyLock<String> = LazyLock::new(|| crossing_sql(Side::Sell));
+static CROSSING_BIDS_SQL: LazyLock<String> = LazyLock::new(|| crossing_sql(Side::Buy));
+
 /// The crossing orders an incoming order at `?3` for `?4` units can reach, resting on
 /// `side` (`?2`) of asset `?1`: those with less than `?4` units ahead of them in priority
 /// order. Each holds at least one unit, so no more than `?4` of them can be reached, and the
@@ -624,7 +629,11 @@ impl MarketStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         asset_takes_order(&read_asset(&mut tx, order.asset).await?, &order)?;
         check_wallet(&mut tx, order.wallet, Some(order.owner)).await?;
-        let crossing = sqlx::query(AssertSqlSafe(crossing_sql(order.side.opposite())))
+        let crossing_sql = match order.side.opposite() {
+            Side::Sell => &CROSSING_ASKS_SQL,
+            Side::Buy => &CROSSING_BIDS_SQL,
+        };
+        let crossing = sqlx::query(AssertSqlSafe(crossing_sql.as_str()))
             .bind(uuid_text(order.asset.as_uuid()))
             .bind(order.side.opposite().as_str())
             .bind(to_i64(order.price.get())?)

@@ -94,8 +94,8 @@ sqlx_versions() { # "version|success" per applied migration, or nothing
     q enterprise_db "SELECT version || '|' || success FROM _sqlx_migrations ORDER BY version"
   fi
 }
-sqlx_recorded_version_1() { [[ "$(sqlx_versions)" == "1|true" ]]; }
 sqlx_recorded_versions_1_and_2() { [[ "$(sqlx_versions)" == $'1|true\n2|true' ]]; }
+sqlx_recorded_versions_1_to_3() { [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true' ]]; }
 
 # --- preconditions --------------------------------------------------------------------------
 
@@ -256,15 +256,15 @@ for block in "${blocks[@]}"; do
       check "psql rollback: multipass_set_updated_at() dropped" has_no_updated_at_function
       ;;
     sqlx_run)
-      check "sqlx migrate run: _sqlx_migrations records versions 1 and 2 as successful" sqlx_recorded_versions_1_and_2
-      check "sqlx migrate run: 22 tables (the seed's 20, security_events, sso_signing_keys)" has_tables 22
+      check "sqlx migrate run: _sqlx_migrations records versions 1, 2 and 3 as successful" sqlx_recorded_versions_1_to_3
+      check "sqlx migrate run: 23 tables (the seed's 20, security_events, sso_signing_keys, market_books)" has_tables 23
       check "sqlx migrate run: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
       ;;
     sqlx_reverted)
-      # "Revert last migration": version 2 goes, the seed's schema (version 1) stays.
-      check "sqlx migrate revert: the seed's 20 tables remain" has_tables 20
+      # "Revert last migration": version 3 goes, versions 1 and 2 stay.
+      check "sqlx migrate revert: market_books dropped, the 22 tables of versions 1 and 2 remain" has_tables 22
       check "sqlx migrate revert: multipass_set_updated_at() and 8 updated_at triggers remain" has_updated_at_triggers
-      check "sqlx migrate revert: _sqlx_migrations records version 1 only" sqlx_recorded_version_1
+      check "sqlx migrate revert: _sqlx_migrations records versions 1 and 2 only" sqlx_recorded_versions_1_and_2
       ;;
     tested)
       check "Testing: \\dt listed the 20 tables" \

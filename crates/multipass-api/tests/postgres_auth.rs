@@ -89,7 +89,7 @@ async fn open_migrates_an_empty_database_and_is_idempotent(pool: PgPool) {
         .await
         .unwrap();
     let status = store.status().await.unwrap();
-    assert_eq!((status.schema_version, status.healthy), (2, true));
+    assert_eq!((status.schema_version, status.healthy), (3, true));
     assert!(!status.location.contains("password"));
     PgStore::open(options_of(&pool), OpenMode::Migrate)
         .await
@@ -118,7 +118,7 @@ async fn a_newer_schema_is_refused_untouched(pool: PgPool) {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err}"

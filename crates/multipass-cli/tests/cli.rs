@@ -115,7 +115,7 @@ fn migrate_and_status_on_postgres() {
         &[("DATABASE_URL", &url)],
     );
     assert!(migrated.status.success(), "{migrated:?}");
-    assert_eq!(json(&migrated)["schemaVersion"], 2);
+    assert_eq!(json(&migrated)["schemaVersion"], 3);
     let after = json(&multipass(
         home.path(),
         &["status", "--json"],

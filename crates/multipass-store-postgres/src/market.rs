@@ -1,8 +1,12 @@
-//! The market on the shared database. Every change to one asset's book runs in a
-//! transaction that first takes that asset's row lock (`SELECT ... FOR UPDATE` on
-//! `asset_definitions`), so matching for an asset is serialised across every desktop. Under
-//! it, balance rows are locked in one fixed order: `wallet_balances` by ascending wallet,
-//! then `asset_balances` by ascending wallet, then `positions`.
+//! The market on the shared database. Matching for an asset is serialised across every
+//! desktop by the row lock of its book (`market_books`): an order that crosses nothing is
+//! placed in one statement that takes it ([`uncrossed`]); any other placement, and a change
+//! of the asset's status, runs in a transaction that takes it first. Locks are taken in one
+//! order everywhere: the book row, the asset row (`FOR NO KEY UPDATE`, which leaves the
+//! foreign-key checks of inserted orders free to pass), then balance rows, `wallet_balances`
+//! by ascending wallet, then `asset_balances` by ascending wallet, then `positions`.
+
+mod uncrossed;
 
 use crate::errors::map_err;
 use crate::store::PgStore;
@@ -11,7 +15,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use multipass_domain::IdentityId;
 use multipass_domain::market::{
     AssetId, AssetStatus, AssetType, Depth, DepthLevel, OrderId, OrderStatus, Position, Price,
-    Side, Symbol, WalletId,
+    Side, Symbol, TakerOutcome, WalletId,
 };
 use multipass_domain::money::NATIVE_ASSET;
 use multipass_store::market::matching::{
@@ -34,6 +38,11 @@ const ORDER_COLUMNS: &str = "id, sequence, asset_id, wallet_id, side, price, qua
 const TRADE_COLUMNS: &str = "id, asset_id, buy_order_id, sell_order_id, buyer_wallet_id, seller_wallet_id, \
      aggressor_side, price, quantity, executed_at";
 const RESTING: &str = "status IN ('open', 'partially_filled')";
+/// The ends of the price range, for the bounds of `market_books`: a side with no resting
+/// order has its bound at the far end (a ceiling at the bottom, a floor at the top), and a
+/// book row that claims nothing, which every order may cross, has them the other way round.
+const PRICE_TOP: i64 = i64::MAX;
+const PRICE_BOTTOM: i64 = 0;
 
 fn decode_err(what: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("{what} {value:?}").into())
@@ -102,10 +111,12 @@ fn uuids(wallets: &[WalletId]) -> Vec<Uuid> {
 }
 
 /// Takes the asset's lock: from here until commit, no other transaction can match, cancel
-/// or issue on this asset.
+/// or issue on this asset. `FOR NO KEY UPDATE` rather than `FOR UPDATE`: the first lets the
+/// foreign-key check of an order inserted beside it pass, which an uncrossed placement
+/// makes while it holds the book row that a placement here may be waiting for.
 async fn lock_asset(conn: &mut PgConnection, asset: AssetId) -> Result<AssetRecord, MarketError> {
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ASSET_COLUMNS} FROM asset_definitions WHERE id = $1 FOR UPDATE"
+        "SELECT {ASSET_COLUMNS} FROM asset_definitions WHERE id = $1 FOR NO KEY UPDATE"
     )))
     .bind(asset.as_uuid())
     .fetch_optional(&mut *conn)
@@ -216,19 +227,26 @@ fn crossing_sql(side: Side) -> String {
     )
 }
 
-/// Takes the asset's lock as [`lock_asset`] does and, in the same round trip, reads the
-/// owner and status of the ordering wallet (not locked, as before: an order only needs the
-/// wallet to be active when it is placed).
+/// Takes the asset's book row, then its lock as [`lock_asset`] does, and in the same round
+/// trip reads the owner and status of the ordering wallet (not locked, as before: an order
+/// only needs the wallet to be active when it is placed). A book row missing (an asset
+/// written by other means than the app) is made here, claiming nothing. The asset row's
+/// lock is what makes its status current when the wait for the book row was long: the
+/// row is read again as the lock finds it.
 async fn lock_asset_for_order(
     conn: &mut PgConnection,
     order: &NewMarketOrder,
 ) -> Result<AssetRecord, MarketError> {
     let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ASSET_COLUMNS}, w.wallet_owner, w.wallet_status \
-         FROM asset_definitions LEFT JOIN LATERAL \
+        "WITH book AS (INSERT INTO market_books (asset_id) \
+           SELECT id FROM asset_definitions WHERE id = $1 \
+           ON CONFLICT (asset_id) DO UPDATE SET updated_at = market_books.updated_at \
+           RETURNING asset_id) \
+         SELECT {ASSET_COLUMNS}, w.wallet_owner, w.wallet_status \
+         FROM book JOIN asset_definitions ON asset_definitions.id = book.asset_id LEFT JOIN LATERAL \
          (SELECT identity_id AS wallet_owner, status AS wallet_status FROM wallet_accounts \
           WHERE id = $2) AS w ON TRUE \
-         WHERE asset_definitions.id = $1 FOR UPDATE OF asset_definitions"
+         FOR NO KEY UPDATE OF asset_definitions"
     )))
     .bind(order.asset.as_uuid())
     .bind(order.wallet.as_uuid())
@@ -575,7 +593,27 @@ fn record_fills_sql() -> String {
     )
 }
 
-/// [`record_sql`] of each kind, built once: it is sent holding the asset's lock.
+/// The book row set to what the book is once the placement is written, so that later
+/// orders that cross nothing can be placed without reading it ([`uncrossed`]). The
+/// statement sees the book as the makers' update left it, without the incoming order it
+/// inserts itself (`$4` side, `$5` price, `$9` status): the best resting price of each side,
+/// or the incoming order's own when it rests and beats it. Each side is one probe of the
+/// book index.
+fn refresh_book_sql() -> String {
+    let rests = "$9::text IN ('open', 'partially_filled')";
+    format!(
+        "bk AS (UPDATE market_books SET \
+           bid_ceiling = GREATEST(COALESCE((SELECT max(price) FROM market_orders \
+             WHERE asset_id = $3 AND side = 'buy' AND {RESTING}), {PRICE_BOTTOM}), \
+             CASE WHEN $4::text = 'buy' AND {rests} THEN $5::bigint ELSE {PRICE_BOTTOM} END), \
+           ask_floor = LEAST(COALESCE((SELECT min(price) FROM market_orders \
+             WHERE asset_id = $3 AND side = 'sell' AND {RESTING}), {PRICE_TOP}), \
+             CASE WHEN $4::text = 'sell' AND {rests} THEN $5::bigint ELSE {PRICE_TOP} END), \
+           updated_at = $11 \
+         WHERE asset_id = $3)"
+    )
+}
+
 /// [`record_sql`] of each kind, built once: it is sent holding the asset's lock.
 static RECORD_ALONE_SQL: LazyLock<String> = LazyLock::new(|| record_sql(false));
 static RECORD_TRADING_SQL: LazyLock<String> = LazyLock::new(|| record_sql(true));
@@ -588,8 +626,9 @@ fn record_sql(trading: bool) -> String {
     } else {
         String::new()
     };
+    let book = refresh_book_sql();
     format!(
-        "WITH {RECORD_ORDER_SQL}, {fills_sql}o AS (INSERT INTO market_orders (id, wallet_id, asset_id, \
+        "WITH {RECORD_ORDER_SQL}, {book}, {fills_sql}o AS (INSERT INTO market_orders (id, wallet_id, asset_id, \
          side, price, quantity, filled_quantity, locked_amount, status, cancel_reason, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          RETURNING {ORDER_COLUMNS}) SELECT * FROM o"
@@ -683,7 +722,6 @@ async fn record_orders_and_trades(
 ) -> Result<PlacedOrder, MarketError> {
     // The trades are returned as built here, so their time must be what PostgreSQL keeps.
     let at = order.at.trunc_subsecs(6);
-    let taker = plan.settlement.taker;
     let cancel_reason = plan.placement.cancelled.map(|c| c.reason.as_str());
     let quote = change_columns(&plan.settlement.quote)?;
     let held = change_columns(&plan.settlement.asset)?;
@@ -697,25 +735,20 @@ async fn record_orders_and_trades(
     } else {
         &RECORD_ALONE_SQL
     };
-    let mut query = sqlx::query(AssertSqlSafe(statement.as_str()))
-        .bind(order.id.as_uuid())
-        .bind(order.wallet.as_uuid())
-        .bind(order.asset.as_uuid())
-        .bind(order.side.as_str())
-        .bind(to_i64(order.price.get())?)
-        .bind(to_i64(order.quantity.get())?)
-        .bind(to_i64(taker.filled)?)
-        .bind(to_i64(taker.locked)?)
-        .bind(taker.status.as_str())
-        .bind(cancel_reason)
-        .bind(at)
-        .bind(uuids(&quote.wallets))
-        .bind(quote.totals)
-        .bind(quote.locks)
-        .bind(NATIVE_ASSET)
-        .bind(uuids(&held.wallets))
-        .bind(held.totals)
-        .bind(held.locks);
+    let mut query = bind_order(
+        sqlx::query(AssertSqlSafe(statement.as_str())),
+        order,
+        &plan.settlement.taker,
+        cancel_reason,
+        at,
+    )?
+    .bind(uuids(&quote.wallets))
+    .bind(quote.totals)
+    .bind(quote.locks)
+    .bind(NATIVE_ASSET)
+    .bind(uuids(&held.wallets))
+    .bind(held.totals)
+    .bind(held.locks);
     let mut fills = Vec::with_capacity(trades.len());
     if trading {
         let quote_consumed = plan
@@ -760,6 +793,32 @@ async fn record_orders_and_trades(
     })
 }
 
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds `$1`–`$11` of a statement that writes the incoming order as `taker` says it ends
+/// ([`record_sql`], [`uncrossed`]): id, wallet, asset, side, price, quantity, filled
+/// quantity, what it locks, status, cancel reason, time.
+fn bind_order<'q>(
+    query: PgQuery<'q>,
+    order: &NewMarketOrder,
+    taker: &TakerOutcome,
+    cancel_reason: Option<&'static str>,
+    at: DateTime<Utc>,
+) -> Result<PgQuery<'q>, MarketError> {
+    Ok(query
+        .bind(order.id.as_uuid())
+        .bind(order.wallet.as_uuid())
+        .bind(order.asset.as_uuid())
+        .bind(order.side.as_str())
+        .bind(to_i64(order.price.get())?)
+        .bind(to_i64(order.quantity.get())?)
+        .bind(to_i64(taker.filled)?)
+        .bind(to_i64(taker.locked)?)
+        .bind(taker.status.as_str())
+        .bind(cancel_reason)
+        .bind(at))
+}
+
 /// Cancels a resting order for `reason`, handing back exactly what it still holds.
 async fn release_order(
     conn: &mut PgConnection,
@@ -800,9 +859,14 @@ async fn release_order(
 impl MarketStore for PgStore {
     #[tracing::instrument(skip_all)]
     async fn create_asset(&self, asset: NewAsset) -> Result<AssetRecord, MarketError> {
+        // A new asset's book is empty, and its book row says so.
         let row = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO asset_definitions (id, symbol, name, asset_type, total_supply, is_tradable, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {ASSET_COLUMNS}"
+            "WITH a AS (INSERT INTO asset_definitions (id, symbol, name, asset_type, total_supply, \
+               is_tradable, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+               RETURNING {ASSET_COLUMNS}), \
+             b AS (INSERT INTO market_books (asset_id, bid_ceiling, ask_floor, updated_at) \
+               SELECT id, {PRICE_BOTTOM}, {PRICE_TOP}, $7 FROM a) \
+             SELECT * FROM a"
         )))
         .bind(asset.id.as_uuid())
         .bind(asset.symbol.as_str())
@@ -852,6 +916,18 @@ impl MarketStore for PgStore {
         at: DateTime<Utc>,
     ) -> Result<AssetRecord, MarketError> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // The book row first, as every placement takes it, set to claim nothing: an order
+        // placed without reading the book ([`uncrossed`]) waits for this change and then
+        // finds that it may cross, so it goes the way that reads the asset's new status.
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE market_books SET bid_ceiling = {PRICE_TOP}, ask_floor = {PRICE_BOTTOM}, \
+             updated_at = $2 WHERE asset_id = $1"
+        )))
+        .bind(asset.as_uuid())
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         let current = lock_asset(&mut tx, asset).await?;
         if !AssetStatus::parse(&current.status).is_ok_and(|from| from.may_become(to)) {
             return Err(MarketRefusal::InvalidTransition {
@@ -944,11 +1020,23 @@ impl MarketStore for PgStore {
 
     #[tracing::instrument(skip_all)]
     async fn place_order(&self, order: NewMarketOrder) -> Result<PlacedOrder, MarketError> {
+        // What the order does if nothing crosses it: a pure function of the order, so it can
+        // be written without reading the book when the book row shows nothing crosses it,
+        // and otherwise the rows it changes can be locked by the statement that finds the
+        // book empty.
+        // An order too large to plan is refused after the checks under the lock, as before.
+        let alone = plan_match(&order, Vec::new());
+        if let Ok(alone) = &alone
+            && let Some(rested) = uncrossed::place(&self.pool, &order, alone).await?
+        {
+            return Ok(PlacedOrder {
+                order: rested,
+                fills: Vec::new(),
+            });
+        }
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         lock_asset_for_order(&mut tx, &order).await?;
-        // What the order does if nothing crosses it: a pure function of the order, so the
-        // rows it changes can be locked by the statement that finds the book empty.
-        let alone = plan_match(&order, Vec::new())?;
+        let alone = alone?;
         let (alone_quote, alone_asset) = plan_wallets(&alone);
         let mut owners = BTreeMap::new();
         let mut crossing = Vec::new();
@@ -1131,32 +1219,55 @@ mod tests {
     use super::*;
     use sqlx::PgPool;
 
-    /// The prepared statement of a placement that traded must not read `market_orders`:
-    /// the generic plan a connection caches keeps the table size it saw, and on the empty
-    /// table here, reading the whole table is what it would choose ([`record_makers`]).
-    #[sqlx::test(migrations = false)]
-    async fn the_prepared_writes_of_a_trading_placement_never_read_the_book(pool: PgPool) {
-        crate::migrator().run(&pool).await.unwrap();
+    /// The generic plan of `statement` (what a connection caches for it) on the empty
+    /// schema, with `parameters` NULLs bound.
+    async fn generic_plan(pool: &PgPool, statement: &str, parameters: usize) -> String {
         let mut conn = pool.acquire().await.unwrap();
         sqlx::raw_sql("SET plan_cache_mode = force_generic_plan")
             .execute(&mut *conn)
             .await
             .unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "PREPARE placement AS {}",
-            record_sql(true)
-        )))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-        let nulls = vec!["NULL"; 32].join(", ");
+        sqlx::raw_sql(AssertSqlSafe(format!("PREPARE placement AS {statement}")))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let nulls = vec!["NULL"; parameters].join(", ");
         let plan: Vec<String> =
             sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN EXECUTE placement({nulls})")))
                 .fetch_all(&mut *conn)
                 .await
                 .unwrap();
-        let plan = plan.join("\n");
+        sqlx::raw_sql("DEALLOCATE placement")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        plan.join("\n")
+    }
+
+    /// The prepared statements that write a placement must not read the whole of
+    /// `market_orders`: the generic plan a connection caches keeps the table size it saw,
+    /// and on the empty table here, reading the whole table is what it would choose
+    /// ([`record_makers`]). They read the book's best prices by probing its index only.
+    #[sqlx::test(migrations = false)]
+    async fn the_prepared_writes_of_a_placement_never_read_the_whole_book(pool: PgPool) {
+        crate::migrator().run(&pool).await.unwrap();
+        for (statement, parameters) in [(record_sql(true), 32), (record_sql(false), 18)] {
+            let plan = generic_plan(&pool, &statement, parameters).await;
+            assert!(plan.contains("Insert on market_orders"), "{plan}");
+            assert!(plan.contains("Update on market_books"), "{plan}");
+            assert!(!plan.contains("Scan on market_orders"), "{plan}");
+        }
+    }
+
+    /// The statement that places an uncrossed order holds the asset's book row while it
+    /// runs: it must reach every row it touches by its key, however large the tables grew
+    /// after a connection cached its plan.
+    #[sqlx::test(migrations = false)]
+    async fn an_uncrossed_placement_reaches_its_rows_by_key(pool: PgPool) {
+        crate::migrator().run(&pool).await.unwrap();
+        let plan = generic_plan(&pool, uncrossed::statement(), 14).await;
         assert!(plan.contains("Insert on market_orders"), "{plan}");
-        assert!(!plan.contains("Scan on market_orders"), "{plan}");
+        assert!(plan.contains("Update on market_books"), "{plan}");
+        assert!(!plan.contains("Seq Scan"), "{plan}");
     }
 }

@@ -17,9 +17,12 @@ const CREATE_SECURITY_EVENTS: &str =
     include_str!("../../../migrations/003_create_security_events_and_sso_keys.sql");
 const ROLLBACK_SECURITY_EVENTS: &str =
     include_str!("../../../migrations/004_rollback_security_events_and_sso_keys.sql");
+const CREATE_MARKET_BOOKS: &str = include_str!("../../../migrations/005_create_market_books.sql");
+const ROLLBACK_MARKET_BOOKS: &str =
+    include_str!("../../../migrations/006_rollback_market_books.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 2;
+pub const LATEST_SCHEMA_VERSION: i64 = 3;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -35,6 +38,12 @@ pub fn migrator() -> Migrator {
             "create security events and sso keys",
             CREATE_SECURITY_EVENTS,
             ROLLBACK_SECURITY_EVENTS,
+        ),
+        (
+            3,
+            "create market books",
+            CREATE_MARKET_BOOKS,
+            ROLLBACK_MARKET_BOOKS,
         ),
     ] {
         migrations.push(Migration::new(

@@ -4,8 +4,8 @@
 //! Every test gets a fresh database from `#[sqlx::test]` (DATABASE_URL must point at a
 //! server, e.g. postgresql://postgres@127.0.0.1:5432/postgres) and applies the migrator the
 //! app uses, so what is checked is what the app and sqlx-cli create. The seed's facts are
-//! checked on schema version 1 (the seed's own migration); what version 2 adds is checked
-//! on the full migrator.
+//! checked on schema version 1 (the seed's own migration); what versions 2 and 3 add is
+//! checked on the full migrator.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
@@ -23,6 +23,8 @@ const VERSION_2_SQL: &str =
 
 /// Tables that schema version 2 adds to the seed's twenty.
 const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
+/// Tables that schema version 3 adds.
+const VERSION_3_TABLES: [&str; 1] = ["market_books"];
 
 include!("../../multipass-store/testdata/seed_schema.rs");
 
@@ -536,7 +538,7 @@ async fn reverts_completely_and_applies_again(pool: PgPool) -> TestResult {
     fully_applied(&pool).await?;
     assert_eq!(
         enterprise_tables(&pool).await?.len(),
-        TABLES.len() + VERSION_2_TABLES.len()
+        TABLES.len() + VERSION_2_TABLES.len() + VERSION_3_TABLES.len()
     );
     sqlx::raw_sql(FIXTURE).execute(&pool).await?;
     Ok(())
@@ -548,7 +550,9 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     fully_applied(&pool).await?;
     let mut expected: BTreeSet<String> = TABLES.iter().map(|t| t.to_string()).collect();
     expected.extend(VERSION_2_TABLES.iter().map(|t| t.to_string()));
-    assert_eq!(enterprise_tables(&pool).await?, expected);
+    let mut latest = expected.clone();
+    latest.extend(VERSION_3_TABLES.iter().map(|t| t.to_string()));
+    assert_eq!(enterprise_tables(&pool).await?, latest);
     let (version,): (i64,) = sqlx::query_as("SELECT max(version) FROM _sqlx_migrations")
         .fetch_one(&pool)
         .await?;
@@ -595,12 +599,63 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     .await?;
     assert_eq!((events, named), (1, 0));
 
+    // Reverting version 3 drops its table only.
+    migrator().undo(&pool, 2).await?;
+    assert_eq!(enterprise_tables(&pool).await?, expected);
+
     // Reverting version 2 leaves the seed schema exactly, and it applies again.
     migrator().undo(&pool, 1).await?;
     let seed: BTreeSet<String> = TABLES.iter().map(|t| t.to_string()).collect();
     assert_eq!(enterprise_tables(&pool).await?, seed);
     fully_applied(&pool).await?;
-    assert_eq!(enterprise_tables(&pool).await?, expected);
+    assert_eq!(enterprise_tables(&pool).await?, latest);
+    Ok(())
+}
+
+/// Version 3 gives every asset that exists a book row which claims nothing about its book,
+/// so no order placed after the upgrade can skip reading the book it might cross.
+#[sqlx::test(migrations = false)]
+async fn version_three_gives_existing_assets_a_book_that_claims_nothing(
+    pool: PgPool,
+) -> TestResult {
+    with_fixture(&pool).await?;
+    let (assets,): (i64,) = sqlx::query_as("SELECT count(*) FROM asset_definitions")
+        .fetch_one(&pool)
+        .await?;
+    assert!(assets > 0, "the fixture must hold an asset");
+    fully_applied(&pool).await?;
+    let books: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT b.bid_ceiling, b.ask_floor FROM asset_definitions a \
+         JOIN market_books b ON b.asset_id = a.id",
+    )
+    .fetch_all(&pool)
+    .await?;
+    assert_eq!(books.len() as i64, assets);
+    assert!(
+        books.iter().all(|&bounds| bounds == (i64::MAX, 0)),
+        "{books:?}"
+    );
+    for refused in [
+        "UPDATE market_books SET bid_ceiling = -1",
+        "UPDATE market_books SET ask_floor = -1",
+        "INSERT INTO market_books (asset_id) VALUES ('00000000-0000-4000-8000-000000000000')",
+    ] {
+        assert!(
+            sqlx::raw_sql(sqlx::AssertSqlSafe(refused))
+                .execute(&pool)
+                .await
+                .is_err(),
+            "accepted: {refused}"
+        );
+    }
+    // A book goes with its asset.
+    sqlx::raw_sql("DELETE FROM asset_definitions")
+        .execute(&pool)
+        .await?;
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM market_books")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(left, 0);
     Ok(())
 }
 
@@ -673,12 +728,14 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
             MigrationType::ReversibleUp,
             MigrationType::ReversibleDown,
             MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
             MigrationType::ReversibleDown
         ]
     );
     let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 1, 2, 2]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 2);
+    assert_eq!(versions, [1, 1, 2, 2, 3, 3]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 3);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

@@ -1,0 +1,1 @@
+../006_rollback_market_books.sql

@@ -1,0 +1,1 @@
+../005_create_market_books.sql

@@ -6,6 +6,8 @@ mod apps;
 mod audit;
 mod errors;
 mod factors;
+#[cfg(test)]
+mod generic_plans;
 mod identity;
 mod market;
 pub mod migrations;

@@ -564,11 +564,11 @@ fn plan_wallets(plan: &MatchPlan) -> (Vec<Uuid>, Vec<Uuid>) {
 const RECORD_ORDER_SQL: &str = "q AS (UPDATE wallet_balances b SET total = b.total + c.total, \
        locked = b.locked + c.locked \
        FROM unnest($12::uuid[], $13::bigint[], $14::bigint[]) AS c(wallet_id, total, locked) \
-       WHERE b.wallet_id = c.wallet_id AND b.asset_type = $15), \
+       WHERE b.wallet_id = c.wallet_id AND b.wallet_id = ANY($12) AND b.asset_type = $15), \
      a AS (UPDATE asset_balances b SET quantity = b.quantity + c.total, \
        locked_quantity = b.locked_quantity + c.locked \
        FROM unnest($16::uuid[], $17::bigint[], $18::bigint[]) AS c(wallet_id, total, locked) \
-       WHERE b.wallet_id = c.wallet_id AND b.asset_id = $3)";
+       WHERE b.wallet_id = c.wallet_id AND b.wallet_id = ANY($16) AND b.asset_id = $3)";
 
 /// What a placement that traded writes besides [`RECORD_ORDER_SQL`]: the trades, their quote
 /// legs (so each wallet's history explains every change of its balance) and the traders'
@@ -1217,45 +1217,31 @@ impl MarketStore for PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generic_plans::{assert_balance_rows_reached_by_wallet, generic_plan};
     use sqlx::PgPool;
 
-    /// The generic plan of `statement` (what a connection caches for it) on the empty
-    /// schema, with `parameters` NULLs bound.
-    async fn generic_plan(pool: &PgPool, statement: &str, parameters: usize) -> String {
-        let mut conn = pool.acquire().await.unwrap();
-        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!("PREPARE placement AS {statement}")))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        let nulls = vec!["NULL"; parameters].join(", ");
-        let plan: Vec<String> =
-            sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN EXECUTE placement({nulls})")))
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap();
-        sqlx::raw_sql("DEALLOCATE placement")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        plan.join("\n")
-    }
-
     /// The prepared statements that write a placement must not read the whole of
-    /// `market_orders`: the generic plan a connection caches keeps the table size it saw,
-    /// and on the empty table here, reading the whole table is what it would choose
-    /// ([`record_makers`]). They read the book's best prices by probing its index only.
+    /// `market_orders`: on the empty table here, reading the whole table is what a generic
+    /// plan would choose ([`record_makers`]). They read the book's best prices by probing
+    /// its index only, and reach each balance row by its wallet.
     #[sqlx::test(migrations = false)]
     async fn the_prepared_writes_of_a_placement_never_read_the_whole_book(pool: PgPool) {
-        crate::migrator().run(&pool).await.unwrap();
         for (statement, parameters) in [(record_sql(true), 32), (record_sql(false), 18)] {
             let plan = generic_plan(&pool, &statement, parameters).await;
             assert!(plan.contains("Insert on market_orders"), "{plan}");
             assert!(plan.contains("Update on market_books"), "{plan}");
             assert!(!plan.contains("Scan on market_orders"), "{plan}");
+            assert_balance_rows_reached_by_wallet(&plan);
+        }
+    }
+
+    /// The crossing read locks the balance rows and positions of the wallets it names.
+    #[sqlx::test(migrations = false)]
+    async fn the_crossing_reads_lock_balance_rows_by_wallet(pool: PgPool) {
+        for statement in [CROSSING_ASKS_SQL.as_str(), CROSSING_BIDS_SQL.as_str()] {
+            let plan = generic_plan(&pool, statement, 8).await;
+            assert!(plan.contains("LockRows"), "{plan}");
+            assert_balance_rows_reached_by_wallet(&plan);
         }
     }
 
@@ -1264,10 +1250,10 @@ mod tests {
     /// after a connection cached its plan.
     #[sqlx::test(migrations = false)]
     async fn an_uncrossed_placement_reaches_its_rows_by_key(pool: PgPool) {
-        crate::migrator().run(&pool).await.unwrap();
         let plan = generic_plan(&pool, uncrossed::statement(), 14).await;
         assert!(plan.contains("Insert on market_orders"), "{plan}");
         assert!(plan.contains("Update on market_books"), "{plan}");
         assert!(!plan.contains("Seq Scan"), "{plan}");
+        assert_balance_rows_reached_by_wallet(&plan);
     }
 }

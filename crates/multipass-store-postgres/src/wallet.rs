@@ -21,8 +21,9 @@ use multipass_store::{
 };
 use multipass_store::{ExportQuery, ExportRow, ExportSink};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 const WALLET_COLUMNS: &str = "id, identity_id, name, status, key_algorithm, public_key, \
@@ -38,6 +39,49 @@ const LEG_ORDER: &str = "ORDER BY direction DESC, tx_type DESC, id";
 /// Attempts of one transfer before repeated aborts are reported as the database being
 /// unavailable (busy), never as the caller's fault.
 const MAX_ATTEMPTS: u32 = 8;
+
+/// A transfer's writes, sent holding its balance rows' locks: both parties' new totals, the
+/// treasury's fee, the receiver's notice and the legs, each only if the idempotency key is
+/// new (`$8` sender, `$12` key). Built once.
+static TRANSFER_WRITES_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH earlier AS ( \
+               SELECT 1 FROM wallet_transactions \
+               WHERE wallet_id = $8::uuid AND idempotency_key = $12::text AND direction = 'debit'), \
+             moved AS ( \
+               UPDATE wallet_balances b SET total = c.total \
+               FROM unnest($1::uuid[], $2::bigint[]) AS c(wallet_id, total) \
+               WHERE b.wallet_id = c.wallet_id AND b.wallet_id = ANY($1) AND b.asset_type = $3 \
+               AND NOT EXISTS (SELECT 1 FROM earlier)), \
+             fee AS ( \
+               UPDATE wallet_balances SET total = total + $4 \
+               WHERE $5 AND wallet_id = $6 AND asset_type = $3 \
+               AND total <= 9223372036854775807 - $4 AND NOT EXISTS (SELECT 1 FROM earlier) \
+               RETURNING total), \
+             notice AS ( \
+               INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
+               SELECT $21, $22, $23, $24, $25, $26, $27 \
+               WHERE $21::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM earlier)) \
+             INSERT INTO wallet_transactions (id, wallet_id, counterparty_wallet_id, transfer_id, \
+               direction, tx_type, asset_type, amount, fee, status, idempotency_key, request_hash, \
+               signature, balance_after, metadata, created_at) \
+             SELECT * FROM (VALUES \
+               ($7::uuid, $8::uuid, $9::uuid, $10::uuid, 'debit', 'transfer', $3::text, $11::bigint, \
+                $4::bigint, 'completed', $12::text, $13::text, $14::text, $15::bigint, '{{}}'::jsonb, \
+                $16::timestamptz), \
+               ($17::uuid, $9::uuid, $8::uuid, $10::uuid, 'credit', 'transfer', $3::text, $11::bigint, \
+                0::bigint, 'completed', NULL::text, NULL::text, NULL::text, $18::bigint, '{{}}'::jsonb, \
+                $16::timestamptz)) AS parties \
+             WHERE NOT EXISTS (SELECT 1 FROM earlier) \
+             UNION ALL \
+             SELECT $19::uuid, $6::uuid, $8::uuid, $10::uuid, 'credit', 'fee', $3::text, $4::bigint, \
+               0::bigint, 'completed', NULL::text, NULL::text, NULL::text, \
+               COALESCE((SELECT total FROM fee), $20::bigint), '{{}}'::jsonb, $16::timestamptz \
+             WHERE $4 > 0 AND (NOT $5 OR EXISTS (SELECT 1 FROM fee)) \
+               AND NOT EXISTS (SELECT 1 FROM earlier) \
+             RETURNING {TX_COLUMNS}"
+    )
+});
 
 /// Only the constant column lists above are spliced into SQL; every value is bound.
 fn trusted(sql: String) -> sqlx::AssertSqlSafe<String> {
@@ -359,72 +403,36 @@ impl PgStore {
             to_after
         };
 
-        let rows = sqlx::query(trusted(format!(
-            "WITH earlier AS ( \
-               SELECT 1 FROM wallet_transactions \
-               WHERE wallet_id = $8::uuid AND idempotency_key = $12::text AND direction = 'debit'), \
-             moved AS ( \
-               UPDATE wallet_balances b SET total = c.total \
-               FROM unnest($1::uuid[], $2::bigint[]) AS c(wallet_id, total) \
-               WHERE b.wallet_id = c.wallet_id AND b.asset_type = $3 \
-               AND NOT EXISTS (SELECT 1 FROM earlier)), \
-             fee AS ( \
-               UPDATE wallet_balances SET total = total + $4 \
-               WHERE $5 AND wallet_id = $6 AND asset_type = $3 \
-               AND total <= 9223372036854775807 - $4 AND NOT EXISTS (SELECT 1 FROM earlier) \
-               RETURNING total), \
-             notice AS ( \
-               INSERT INTO notifications (id, identity_id, kind, title, body, metadata, created_at) \
-               SELECT $21, $22, $23, $24, $25, $26, $27 \
-               WHERE $21::uuid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM earlier)) \
-             INSERT INTO wallet_transactions (id, wallet_id, counterparty_wallet_id, transfer_id, \
-               direction, tx_type, asset_type, amount, fee, status, idempotency_key, request_hash, \
-               signature, balance_after, metadata, created_at) \
-             SELECT * FROM (VALUES \
-               ($7::uuid, $8::uuid, $9::uuid, $10::uuid, 'debit', 'transfer', $3::text, $11::bigint, \
-                $4::bigint, 'completed', $12::text, $13::text, $14::text, $15::bigint, '{{}}'::jsonb, \
-                $16::timestamptz), \
-               ($17::uuid, $9::uuid, $8::uuid, $10::uuid, 'credit', 'transfer', $3::text, $11::bigint, \
-                0::bigint, 'completed', NULL::text, NULL::text, NULL::text, $18::bigint, '{{}}'::jsonb, \
-                $16::timestamptz)) AS parties \
-             WHERE NOT EXISTS (SELECT 1 FROM earlier) \
-             UNION ALL \
-             SELECT $19::uuid, $6::uuid, $8::uuid, $10::uuid, 'credit', 'fee', $3::text, $4::bigint, \
-               0::bigint, 'completed', NULL::text, NULL::text, NULL::text, \
-               COALESCE((SELECT total FROM fee), $20::bigint), '{{}}'::jsonb, $16::timestamptz \
-             WHERE $4 > 0 AND (NOT $5 OR EXISTS (SELECT 1 FROM fee)) \
-               AND NOT EXISTS (SELECT 1 FROM earlier) \
-             RETURNING {TX_COLUMNS}"
-        )))
-        .bind(vec![from, to])
-        .bind(vec![from_after, to_after])
-        .bind(asset)
-        .bind(t.fee)
-        .bind(late_fee)
-        .bind(treasury)
-        .bind(Uuid::new_v4())
-        .bind(from)
-        .bind(to)
-        .bind(t.transfer_id)
-        .bind(amount)
-        .bind(t.idempotency_key.as_str())
-        .bind(t.request_hash.as_str())
-        .bind(t.signature.as_str())
-        .bind(from_after)
-        .bind(t.created_at)
-        .bind(Uuid::new_v4())
-        .bind(to_after)
-        .bind(Uuid::new_v4())
-        .bind(treasury_after)
-        .bind(t.notice.as_ref().map(|n| n.id))
-        .bind(t.notice.as_ref().map(|n| n.identity_id.as_uuid()))
-        .bind(t.notice.as_ref().map(|n| n.kind.as_str()))
-        .bind(t.notice.as_ref().map(|n| n.title.as_str()))
-        .bind(t.notice.as_ref().map(|n| n.body.as_str()))
-        .bind(t.notice.as_ref().map(|n| &n.metadata))
-        .bind(t.notice.as_ref().map(|n| n.created_at))
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = sqlx::query(AssertSqlSafe(TRANSFER_WRITES_SQL.as_str()))
+            .bind(vec![from, to])
+            .bind(vec![from_after, to_after])
+            .bind(asset)
+            .bind(t.fee)
+            .bind(late_fee)
+            .bind(treasury)
+            .bind(Uuid::new_v4())
+            .bind(from)
+            .bind(to)
+            .bind(t.transfer_id)
+            .bind(amount)
+            .bind(t.idempotency_key.as_str())
+            .bind(t.request_hash.as_str())
+            .bind(t.signature.as_str())
+            .bind(from_after)
+            .bind(t.created_at)
+            .bind(Uuid::new_v4())
+            .bind(to_after)
+            .bind(Uuid::new_v4())
+            .bind(treasury_after)
+            .bind(t.notice.as_ref().map(|n| n.id))
+            .bind(t.notice.as_ref().map(|n| n.identity_id.as_uuid()))
+            .bind(t.notice.as_ref().map(|n| n.kind.as_str()))
+            .bind(t.notice.as_ref().map(|n| n.title.as_str()))
+            .bind(t.notice.as_ref().map(|n| n.body.as_str()))
+            .bind(t.notice.as_ref().map(|n| &n.metadata))
+            .bind(t.notice.as_ref().map(|n| n.created_at))
+            .fetch_all(&mut *tx)
+            .await?;
         if rows.is_empty() {
             // The key was used before: nothing was written.
             return match replay_of(&mut tx, t).await? {
@@ -862,4 +870,21 @@ fn export_row(row: &PgRow) -> Result<ExportRow, sqlx::Error> {
         status: row.try_get(9)?,
         balance_after: row.try_get(10)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generic_plans::{assert_balance_rows_reached_by_wallet, generic_plan};
+    use sqlx::PgPool;
+
+    /// A transfer's writes hold its parties' balance rows (and the treasury's) locked:
+    /// they must reach each by its wallet, however many wallets there are.
+    #[sqlx::test(migrations = false)]
+    async fn a_transfers_writes_reach_balance_rows_by_wallet(pool: PgPool) {
+        let plan = generic_plan(&pool, &TRANSFER_WRITES_SQL, 27).await;
+        assert!(plan.contains("Update on wallet_balances"), "{plan}");
+        assert!(plan.contains("Insert on wallet_transactions"), "{plan}");
+        assert_balance_rows_reached_by_wallet(&plan);
+    }
 }

@@ -2,14 +2,13 @@
 //! desktops wait for. A connection caches a prepared statement's generic plan, made for the
 //! table sizes seen when it was made, and keeps it until the tables are analysed again
 //! (never, on a server with autovacuum off). So each such plan is checked here as it comes
-//! out on the empty schema: a row it changes must be reached by its key, not by reading all
+//! out on the empty schema (each test migrates its fresh database first): a row it changes must be reached by its key, not by reading all
 //! the rows of a wallet-wide or asset-wide index, which grow with the number of wallets.
 
 use sqlx::{AssertSqlSafe, PgPool};
 
-/// The generic plan of `statement` on the empty schema, with `parameters` NULLs bound.
+/// The generic plan of `statement` on the schema `pool` holds, with `parameters` NULLs bound.
 pub(crate) async fn generic_plan(pool: &PgPool, statement: &str, parameters: usize) -> String {
-    crate::migrator().run(pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     sqlx::raw_sql("SET plan_cache_mode = force_generic_plan")
         .execute(&mut *conn)

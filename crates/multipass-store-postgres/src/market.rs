@@ -1023,8 +1023,8 @@ impl MarketStore for PgStore {
         // What the order does if nothing crosses it: a pure function of the order, so it can
         // be written without reading the book when the book row shows nothing crosses it,
         // and otherwise the rows it changes can be locked by the statement that finds the
-        // book empty.
-        // An order too large to plan is refused after the checks under the lock, as before.
+        // book empty. An order too large to plan is refused after the checks under the
+        // lock, as before.
         let alone = plan_match(&order, Vec::new());
         if let Ok(alone) = &alone
             && let Some(rested) = uncrossed::place(&self.pool, &order, alone).await?
@@ -1226,6 +1226,7 @@ mod tests {
     /// its index only, and reach each balance row by its wallet.
     #[sqlx::test(migrations = false)]
     async fn the_prepared_writes_of_a_placement_never_read_the_whole_book(pool: PgPool) {
+        crate::migrator().run(&pool).await.unwrap();
         for (statement, parameters) in [(record_sql(true), 32), (record_sql(false), 18)] {
             let plan = generic_plan(&pool, &statement, parameters).await;
             assert!(plan.contains("Insert on market_orders"), "{plan}");
@@ -1238,6 +1239,7 @@ mod tests {
     /// The crossing read locks the balance rows and positions of the wallets it names.
     #[sqlx::test(migrations = false)]
     async fn the_crossing_reads_lock_balance_rows_by_wallet(pool: PgPool) {
+        crate::migrator().run(&pool).await.unwrap();
         for statement in [CROSSING_ASKS_SQL.as_str(), CROSSING_BIDS_SQL.as_str()] {
             let plan = generic_plan(&pool, statement, 8).await;
             assert!(plan.contains("LockRows"), "{plan}");
@@ -1250,7 +1252,8 @@ mod tests {
     /// after a connection cached its plan.
     #[sqlx::test(migrations = false)]
     async fn an_uncrossed_placement_reaches_its_rows_by_key(pool: PgPool) {
-        let plan = generic_plan(&pool, uncrossed::statement(), 14).await;
+        crate::migrator().run(&pool).await.unwrap();
+        let plan = generic_plan(&pool, &uncrossed::PLACE_UNCROSSED_SQL, 14).await;
         assert!(plan.contains("Insert on market_orders"), "{plan}");
         assert!(plan.contains("Update on market_books"), "{plan}");
         assert!(!plan.contains("Seq Scan"), "{plan}");

@@ -882,6 +882,7 @@ mod tests {
     /// they must reach each by its wallet, however many wallets there are.
     #[sqlx::test(migrations = false)]
     async fn a_transfers_writes_reach_balance_rows_by_wallet(pool: PgPool) {
+        crate::migrator().run(&pool).await.unwrap();
         let plan = generic_plan(&pool, &TRANSFER_WRITES_SQL, 27).await;
         assert!(plan.contains("Update on wallet_balances"), "{plan}");
         assert!(plan.contains("Insert on wallet_transactions"), "{plan}");

@@ -30,7 +30,7 @@ use std::sync::LazyLock;
 /// `$1`–`$11` as [`super::bind_order`] binds them, `$12` the asset's symbol, `$13` the
 /// wallet's owner, `$14` the quote currency. Every write depends on the one before it, so a
 /// failed condition stops the rest; the first locks the book row, the others a balance row.
-static PLACE_UNCROSSED_SQL: LazyLock<String> = LazyLock::new(|| {
+pub(super) static PLACE_UNCROSSED_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH book AS (UPDATE market_books SET \
            bid_ceiling = CASE WHEN $4::text = 'buy' THEN GREATEST(bid_ceiling, $5::bigint) ELSE bid_ceiling END, \
@@ -57,12 +57,6 @@ static PLACE_UNCROSSED_SQL: LazyLock<String> = LazyLock::new(|| {
        SELECT * FROM o"
     )
 });
-
-/// The statement's text, for the plan test.
-#[cfg(test)]
-pub(super) fn statement() -> &'static str {
-    PLACE_UNCROSSED_SQL.as_str()
-}
 
 /// Places `order` as `alone` (its plan against an empty book) says, if the book row shows
 /// that it crosses nothing: the order as written, or `None` when it must read the book.

@@ -16,9 +16,9 @@ dev:
 ui:
 	npm --prefix ui ci --no-audit --no-fund && npm --prefix ui run build
 
-# Regenerates ui/src/lib/bindings.ts from the Rust transport types.
+# Regenerates ui/src/lib/bindings.ts and operations.ts from the Rust transport types and the operation list.
 bindings:
-	UPDATE_BINDINGS=1 cargo test -p multipass-api --lib bindings_file_is_current
+	UPDATE_BINDINGS=1 cargo test -p multipass-api --lib _file_is_current
 
 lint:
 	cargo fmt --all -- --check

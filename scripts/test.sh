@@ -45,6 +45,11 @@ step "Rust: unit, integration and end-to-end tests (real PostgreSQL, SQLite, the
 scripts/lib/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" \
   cargo nextest run --workspace --locked --run-ignored all --no-fail-fast --failure-output final
 
+step "the API scenarios once more, every operation through the real server over HTTPS on loopback"
+MULTIPASS_TEST_THROUGH_SERVER=1 scripts/lib/with-keyring.sh \
+  cargo nextest run -p multipass-api --locked --no-fail-fast --failure-output final \
+  --test '*_postgres' --test '*_sqlite'
+
 if [ -e "$XDG_DATA_HOME/multipass" ] || [ -e "$XDG_CONFIG_HOME/multipass" ]; then
   echo "error: a test wrote to the default Multipass data or config folder; tests must use their own" >&2
   exit 1

@@ -32,6 +32,7 @@ pub fn run() -> anyhow::Result<()> {
             commands::session::sign_out,
             commands::session::current_identity,
             commands::session::ui_ready,
+            commands::operation::operation,
             commands::wallets::list_wallets,
             commands::wallets::wallet_balances,
             commands::wallets::create_wallet,

@@ -1,5 +1,6 @@
 use multipass_api::pass_ceremony::CeremonyControl;
-use multipass_api::{ApiError, ConfigError, ErrorCode, MultipassApi, Settings};
+use multipass_api::{ApiError, ConfigError, ErrorCode, Settings};
+use multipass_client::Connection;
 use multipass_domain::SessionToken;
 use std::sync::{Arc, Mutex};
 
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex};
 /// web view never sees it, so script running in the page cannot take it elsewhere.
 pub struct DesktopState {
     settings: Result<Settings, ConfigError>,
-    api: tokio::sync::Mutex<Option<MultipassApi>>,
+    api: tokio::sync::Mutex<Option<Connection>>,
     session: Mutex<Option<SessionToken>>,
     /// The pass ceremony the window is running, for its Cancel button. One pass at a time:
     /// a second ceremony would compete for the same touch.
@@ -46,9 +47,10 @@ impl DesktopState {
         }
     }
 
-    /// The API over the opened store, opening it on first use. A failed open is not
-    /// cached, so the UI's Retry tries again (after the user fixed the network, say).
-    pub async fn api(&self) -> Result<MultipassApi, ApiError> {
+    /// The API over the opened store or the configured server, opening it on first use. A
+    /// failed open is not cached, so the UI's Retry tries again (after the user fixed the
+    /// network, say).
+    pub async fn api(&self) -> Result<Connection, ApiError> {
         let settings = self
             .settings
             .as_ref()
@@ -57,7 +59,7 @@ impl DesktopState {
         if let Some(api) = slot.as_ref() {
             return Ok(api.clone());
         }
-        let api = MultipassApi::open(settings).await?;
+        let api = Connection::open(settings).await?;
         *slot = Some(api.clone());
         Ok(api)
     }

@@ -13,7 +13,7 @@ use multipass_store::identity::{AttestationRecord, AttestationRevocation, NewAtt
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AttestationView {
     pub id: String,
@@ -53,7 +53,7 @@ impl From<AttestationRecord> for AttestationView {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttestRequest {
     /// Whom the attestation is about.
@@ -69,7 +69,7 @@ pub struct AttestRequest {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AttestationCheck {
     pub attestation_id: String,

@@ -5,14 +5,28 @@ use multipass_store::{Backend, Identity, StoreStatus};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreBackend {
     Sqlite,
     Postgres,
+    /// A Multipass server; `location` is its address.
+    Server,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+/// What `GET /health` on the server answers: no secrets, no session needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthView {
+    /// `ok`, or `degraded` when the database does not answer.
+    pub status: String,
+    pub version: String,
+    /// `ok`, `unhealthy` or `unavailable`.
+    pub database: String,
+    pub schema_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusView {
     pub backend: StoreBackend,
@@ -36,7 +50,7 @@ impl From<StoreStatus> for StatusView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityView {
     pub id: String,
@@ -70,7 +84,7 @@ impl From<Identity> for IdentityView {
 
 /// The password is a plain `String` only for the hop from the UI; it becomes a redacting
 /// `Password` at once, and `Debug` here does not print it.
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignUpRequest {
     pub full_name: String,
@@ -89,7 +103,7 @@ impl std::fmt::Debug for SignUpRequest {
     }
 }
 
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignInRequest {
     pub username: String,
@@ -105,7 +119,7 @@ impl std::fmt::Debug for SignInRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedIn {
     pub identity: IdentityView,
@@ -160,15 +174,93 @@ pub fn typescript_bindings() -> String {
         crate::pass_ceremony::PassSignInRequest::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from crates/multipass-api (dto.rs, error.rs and the service views) by `make bindings`. Do not edit by hand:\n\
+        "// Generated from crates/multipass-api (dto.rs, error.rs, the service views and the operation list) by `make bindings`. Do not edit by hand:\n\
          // the test `bindings_file_is_current` fails when this file and the Rust types disagree.\n\n",
     );
+    let mut decls: Vec<String> = decls.into();
+    let mut declared: std::collections::BTreeSet<String> =
+        decls.iter().filter_map(|d| declared_name(d)).collect();
+    for decl in operation_type_decls(&cfg) {
+        if let Some(name) = declared_name(&decl)
+            && declared.insert(name)
+        {
+            decls.push(decl);
+        }
+    }
     for decl in decls {
         out.push_str("export ");
         out.push_str(&decl);
         out.push_str("\n\n");
     }
     out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// The name a declaration such as `type Foo = …` or `type Foo<T> = …` declares.
+fn declared_name(decl: &str) -> Option<String> {
+    let rest = decl.trim_start().strip_prefix("type ")?;
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+    Some(rest[..end].to_owned())
+}
+
+/// Every type a session operation takes or answers with, and what those depend on.
+fn operation_type_decls(cfg: &ts_rs::Config) -> Vec<String> {
+    use std::any::TypeId;
+    use ts_rs::{TS, TypeVisitor};
+    struct Collect<'a> {
+        cfg: &'a ts_rs::Config,
+        seen: std::collections::HashSet<TypeId>,
+        decls: Vec<String>,
+    }
+    impl TypeVisitor for Collect<'_> {
+        fn visit<T: TS + 'static + ?Sized>(&mut self) {
+            if !self.seen.insert(TypeId::of::<T>()) {
+                return;
+            }
+            T::visit_generics(self);
+            if T::output_path().is_some() {
+                self.decls.push(T::decl(self.cfg));
+                T::visit_dependencies(self);
+            }
+        }
+    }
+    let mut collect = Collect {
+        cfg,
+        seen: Default::default(),
+        decls: Vec::new(),
+    };
+    crate::operations::visit_session_types(&mut collect);
+    collect.decls
+}
+
+/// `ui/src/lib/operations.ts`: one typed function per session operation of the list, each
+/// calling the desktop's one `operation` command.
+pub fn typescript_operations() -> String {
+    let cfg = ts_rs::Config::default().with_large_int("number");
+    let functions = crate::operations::typescript_functions(&cfg);
+    let declared: std::collections::BTreeSet<String> = typescript_bindings()
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(declared_name)
+        .collect();
+    let used: std::collections::BTreeSet<&str> = functions
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| declared.contains(*word))
+        .collect();
+    let mut out = String::from(
+        "// Generated from the operation list (crates/multipass-api/src/operations/list.rs) by `make bindings`.\n\
+         // Do not edit by hand: the test `operations_file_is_current` fails when it is stale.\n\n",
+    );
+    if !used.is_empty() {
+        out.push_str("import type {\n");
+        for name in &used {
+            out.push_str(&format!("  {name},\n"));
+        }
+        out.push_str("} from \"./bindings\";\n");
+    }
+    out.push_str("import { callOperation, type ApiResult } from \"./api\";\n\n");
+    out.push_str(functions.trim_end());
     out.push('\n');
     out
 }
@@ -193,18 +285,27 @@ mod tests {
         assert!(!format!("{req:?}").contains("very secret"));
     }
 
-    #[test]
-    fn bindings_file_is_current() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
-        let generated = typescript_bindings();
+    fn check_generated(file: &str, generated: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../ui/src/lib")
+            .join(file);
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &generated).expect("write bindings");
+            std::fs::write(&path, generated).expect("write bindings");
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == generated,
-            "ui/src/lib/bindings.ts is stale; run `make bindings` and commit the result.\n--- generated ---\n{generated}"
+            "ui/src/lib/{file} is stale; run `make bindings` and commit the result.\n--- generated ---\n{generated}"
         );
+    }
+
+    #[test]
+    fn operations_file_is_current() {
+        check_generated("operations.ts", &typescript_operations());
+    }
+
+    #[test]
+    fn bindings_file_is_current() {
+        check_generated("bindings.ts", &typescript_bindings());
     }
 }

@@ -4,10 +4,10 @@
 
 use multipass_domain::ValidationError;
 use multipass_store::{Conflict, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// An input was refused; `field` names it.
@@ -47,10 +47,13 @@ pub enum ErrorCode {
     KeyringUnavailable,
     /// The person stopped the operation (a pass ceremony's Cancel, Ctrl-C on the CLI).
     Cancelled,
+    /// The server's TLS certificate is not trusted by this computer (wrong server, or its
+    /// enterprise CA is not configured).
+    CertificateUntrusted,
     Internal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiError {
     pub code: ErrorCode,

@@ -56,7 +56,7 @@ pub(crate) fn parse_id(field: &'static str, raw: &str) -> Result<uuid::Uuid, Api
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileView {
     pub id: String,
@@ -102,7 +102,7 @@ impl From<ProfileRecord> for ProfileView {
 
 /// A profile change. A field left out stays as it is; for phone, country and date of birth
 /// an empty string clears the field.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     /// Whose profile: a username, or the caller's own when left out. Admins only for others.

@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KycView {
     pub id: String,
@@ -54,7 +54,7 @@ impl From<KycRecord> for KycView {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KycSubmitRequest {
     /// Whose verification: a username (desk staff and admins), or the caller's own.
@@ -69,7 +69,7 @@ pub struct KycSubmitRequest {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KycSubmitted {
     pub verification: KycView,
@@ -83,7 +83,7 @@ pub enum KycReviewDecision {
     Reject,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KycReviewRequest {
     pub verification_id: String,
@@ -92,7 +92,7 @@ pub struct KycReviewRequest {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KycListRequest {
     /// Whose verifications (desk staff and admins), or the caller's own.

@@ -18,6 +18,7 @@ pub mod kyc;
 pub mod market;
 mod notifications;
 mod open;
+pub mod operations;
 pub mod pass_ceremony;
 pub mod passes;
 mod process_cache;
@@ -39,6 +40,7 @@ pub use notifications::{
     NotificationCount, NotificationListRequest, NotificationPage, NotificationView,
 };
 pub use open::open_store;
+pub use operations::{Operations, Remote};
 
 /// The newest schema versions this build knows, per backend.
 pub mod schema {

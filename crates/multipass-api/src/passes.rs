@@ -20,7 +20,7 @@ use multipass_store::{NotificationKind, SecurityEventType};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PassView {
     pub id: String,
@@ -68,7 +68,7 @@ impl From<PassRecord> for PassView {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnrollPassRequest {
     /// Whose pass: a username (desk staff and admins), or the caller's own.
@@ -92,7 +92,7 @@ pub struct EnrollPassRequest {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ChallengeView {
     pub id: String,

@@ -5,10 +5,10 @@ use crate::error::{ApiError, ErrorCode};
 use multipass_domain::{Role, SessionToken};
 use multipass_store::SecurityEventType;
 use multipass_store::identity::RoleChange;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleGrantView {
     pub identity_id: String,

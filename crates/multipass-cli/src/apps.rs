@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use multipass_api::app_views::{
     AppChangeView, ModuleView, RegisterModuleRequest, UpdateModuleRequest,
 };
-use multipass_api::{ApiError, ErrorCode, MultipassApi};
+use multipass_api::{ApiError, ErrorCode};
+use multipass_client::Connection;
 
 #[derive(Debug, Args)]
 pub struct AppsArgs {
@@ -168,7 +169,7 @@ fn change_output(change: &AppChangeView, verb: &str) -> Output {
     Output::from_view(change, text)
 }
 
-pub async fn run(api: &MultipassApi, args: AppsArgs) -> Result<Output, ApiError> {
+pub async fn run(api: &Connection, args: AppsArgs) -> Result<Output, ApiError> {
     match args.command {
         AppsCommand::Jwks => {
             let jwks = api.sso_jwks().await?;
@@ -192,7 +193,7 @@ pub async fn run(api: &MultipassApi, args: AppsArgs) -> Result<Output, ApiError>
     }
 }
 
-async fn run_signed_in(api: &MultipassApi, command: AppsCommand) -> Result<Output, ApiError> {
+async fn run_signed_in(api: &Connection, command: AppsCommand) -> Result<Output, ApiError> {
     let token = current_token()?;
     match command {
         AppsCommand::Register(args) => {

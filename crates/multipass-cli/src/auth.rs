@@ -8,7 +8,8 @@ use crate::output::Output;
 use crate::session::{current_token, read_secret};
 use clap::{Subcommand, ValueEnum};
 use multipass_api::auth_views::{AccountProof, ChangePasswordRequest, SecondFactorStatus};
-use multipass_api::{ApiError, ErrorCode, MultipassApi};
+use multipass_api::{ApiError, ErrorCode};
+use multipass_client::Connection;
 use multipass_domain::{IdentityId, SessionId, SessionToken};
 use std::io::Write;
 use std::path::PathBuf;
@@ -125,7 +126,7 @@ fn parse_uuid(raw: &str, field: &str) -> Result<uuid::Uuid, ApiError> {
 }
 
 async fn identity_named(
-    api: &MultipassApi,
+    api: &Connection,
     token: &SessionToken,
     username: Option<&str>,
 ) -> Result<Option<IdentityId>, ApiError> {
@@ -156,7 +157,7 @@ fn write_private(path: &PathBuf, contents: &str) -> Result<(), ApiError> {
         .map_err(failed)
 }
 
-pub async fn run(api: &MultipassApi, command: AuthCommand) -> Result<Output, ApiError> {
+pub async fn run(api: &Connection, command: AuthCommand) -> Result<Output, ApiError> {
     let token = current_token()?;
     match command {
         AuthCommand::Status => Ok(status_output(&api.second_factor_status(&token).await?)),

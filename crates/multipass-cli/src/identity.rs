@@ -9,7 +9,8 @@ use multipass_api::identity::{ProfileView, UpdateProfileRequest};
 use multipass_api::kyc::{
     KycListRequest, KycReviewDecision, KycReviewRequest, KycSubmitRequest, KycView,
 };
-use multipass_api::{ApiError, ErrorCode, MultipassApi};
+use multipass_api::{ApiError, ErrorCode};
+use multipass_client::Connection;
 
 #[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
@@ -223,7 +224,7 @@ fn lines<T>(items: &[T], line: fn(&T) -> String, none: &str) -> String {
     items.iter().map(line).collect::<Vec<_>>().join("\n")
 }
 
-pub async fn run(api: &MultipassApi, command: IdentityCommand) -> Result<Output, ApiError> {
+pub async fn run(api: &Connection, command: IdentityCommand) -> Result<Output, ApiError> {
     let token = current_token()?;
     match command {
         IdentityCommand::Show(args) => {
@@ -372,7 +373,7 @@ pub async fn run(api: &MultipassApi, command: IdentityCommand) -> Result<Output,
     }
 }
 
-pub async fn run_admin(api: &MultipassApi, command: AdminCommand) -> Result<Output, ApiError> {
+pub async fn run_admin(api: &Connection, command: AdminCommand) -> Result<Output, ApiError> {
     match command {
         AdminCommand::Bootstrap => {
             let grant = api.bootstrap_admin(&current_token()?).await?;

@@ -12,9 +12,8 @@ mod session;
 mod wallet;
 
 use clap::{Parser, Subcommand};
-use multipass_api::{
-    ApiError, DatabaseSettings, ErrorCode, MultipassApi, OpenMode, Settings, open_store,
-};
+use multipass_api::{ApiError, DatabaseSettings, ErrorCode, OpenMode, Settings, open_store};
+use multipass_client::Connection;
 use output::Output;
 use serde::Serialize;
 use std::process::ExitCode;
@@ -148,7 +147,7 @@ async fn main() -> ExitCode {
 
 /// Commands that act through the application API, most of them as the signed-in user.
 async fn run_service(command: Command, settings: &Settings) -> Result<Output, ApiError> {
-    let api = MultipassApi::open(settings).await?;
+    let api = Connection::open(settings).await?;
     match command {
         Command::Migrate | Command::Status => Err(ApiError::new(
             ErrorCode::Internal,

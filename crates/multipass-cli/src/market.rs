@@ -4,10 +4,11 @@
 use crate::output::Output;
 use crate::session::current_token;
 use clap::Subcommand;
+use multipass_api::ApiError;
 use multipass_api::market::{
     AssetView, CreateAssetRequest, IssueRequest, OrderView, PlaceOrderRequest, TradeView,
 };
-use multipass_api::{ApiError, MultipassApi};
+use multipass_client::Connection;
 use std::fmt::Write;
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +142,7 @@ fn lines<T>(items: &[T], line: fn(&T) -> String, empty: &str) -> String {
     items.iter().map(line).collect::<Vec<_>>().join("\n")
 }
 
-pub async fn run(api: &MultipassApi, command: MarketCommand) -> Result<Output, ApiError> {
+pub async fn run(api: &Connection, command: MarketCommand) -> Result<Output, ApiError> {
     let token = current_token()?;
     match command {
         MarketCommand::Assets => {

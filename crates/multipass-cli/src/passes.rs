@@ -10,7 +10,8 @@ use multipass_api::pass_ceremony::{
     PassSignInRequest,
 };
 use multipass_api::passes::PassView;
-use multipass_api::{ApiError, ErrorCode, MultipassApi, SessionKind};
+use multipass_api::{ApiError, ErrorCode, SessionKind};
+use multipass_client::Connection;
 
 #[derive(Debug, Subcommand)]
 pub enum PassesCommand {
@@ -75,10 +76,10 @@ fn parse_device(raw: &str) -> DeviceRef {
 
 /// The named device, or the only connected one.
 async fn pick(
-    api: &MultipassApi,
+    api: &Connection,
     device: Option<String>,
 ) -> Result<(DeviceRef, Option<ConnectedPass>), ApiError> {
-    let connected = api.connected_passes().await?;
+    let connected = api.in_process()?.connected_passes().await?;
     let wanted = match device {
         Some(raw) => parse_device(&raw),
         None => match connected.as_slice() {
@@ -210,7 +211,7 @@ fn listing(passes: &[PassView], none: &str) -> String {
     passes.iter().map(pass_line).collect::<Vec<_>>().join("\n")
 }
 
-pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, ApiError> {
+pub async fn run(api: &Connection, command: PassesCommand) -> Result<Output, ApiError> {
     match command {
         PassesCommand::List { user } => {
             let passes = api.passes(&current_token()?, user.as_deref()).await?;
@@ -239,7 +240,7 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
         PassesCommand::Devices => devices(api).await,
         PassesCommand::Wink { device } => {
             let (device, _) = pick(api, device).await?;
-            api.wink_pass(device.clone()).await?;
+            api.in_process()?.wink_pass(device.clone()).await?;
             let text = format!("{} blinks", device_name(&device));
             Ok(Output::new(serde_json::json!({ "winked": device }), text))
         }
@@ -259,8 +260,12 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
                 expires_at,
             };
             let control = progress();
-            let enrolled =
-                cancellable(&control, api.enrol_pass_at_desk(&token, request, &control)).await?;
+            let enrolled = cancellable(
+                &control,
+                api.in_process()?
+                    .enrol_pass_at_desk(&token, request, &control),
+            )
+            .await?;
             let text = format!("enrolled and tested\n{}", pass_line(&enrolled.pass));
             Ok(Output::from_view(&enrolled, text))
         }
@@ -274,7 +279,8 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
             let control = progress();
             let outcome = cancellable(
                 &control,
-                api.sign_in_with_pass(request, SessionKind::Cli, &control),
+                api.in_process()?
+                    .sign_in_with_pass(request, SessionKind::Cli, &control),
             )
             .await?;
             signed_in_output(outcome)
@@ -282,9 +288,9 @@ pub async fn run(api: &MultipassApi, command: PassesCommand) -> Result<Output, A
     }
 }
 
-async fn devices(api: &MultipassApi) -> Result<Output, ApiError> {
-    let diagnostics = api.pass_diagnostics().await?;
-    let connected = api.connected_passes().await?;
+async fn devices(api: &Connection) -> Result<Output, ApiError> {
+    let diagnostics = api.in_process()?.pass_diagnostics().await?;
+    let connected = api.in_process()?.connected_passes().await?;
     let mut text = vec![format!(
         "relying party {}; {} HID device(s) on {}",
         diagnostics.rp_id,

@@ -7,7 +7,8 @@ use multipass_api::reports::{
     ExportedReport, GeneratedReportView, NewReportDefinitionRequest, OfflineReportView,
     OfflineReports, ReportDefinitionChanges, ReportDefinitionView, ReportSource, RunReportRequest,
 };
-use multipass_api::{ApiError, ErrorCode, MultipassApi, NotificationListRequest, Settings};
+use multipass_api::{ApiError, ErrorCode, NotificationListRequest, Settings};
+use multipass_client::Connection;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -316,7 +317,7 @@ pub async fn offline(settings: &Settings, command: ReportsCommand) -> Result<Out
     }
 }
 
-pub async fn reports(api: &MultipassApi, command: ReportsCommand) -> Result<Output, ApiError> {
+pub async fn reports(api: &Connection, command: ReportsCommand) -> Result<Output, ApiError> {
     let token = current_token()?;
     match command {
         ReportsCommand::Definitions { all } => {
@@ -419,14 +420,17 @@ pub async fn reports(api: &MultipassApi, command: ReportsCommand) -> Result<Outp
             ))
         }
         ReportsCommand::Export { id, to, .. } => {
-            let exported = api.export_report(&token, parse_id(&id)?, &to).await?;
+            let exported = api
+                .in_process()?
+                .export_report(&token, parse_id(&id)?, &to)
+                .await?;
             Ok(Output::from_view(&exported, exported_line(&exported)))
         }
     }
 }
 
 pub async fn notifications(
-    api: &MultipassApi,
+    api: &Connection,
     command: NotificationsCommand,
 ) -> Result<Output, ApiError> {
     let token = current_token()?;

@@ -13,7 +13,8 @@ use crate::output::Output;
 use clap::Args;
 use multipass_api::auth_views::SecondFactor;
 use multipass_api::dto::{SignInRequest, SignUpRequest};
-use multipass_api::{ApiError, ErrorCode, MultipassApi, SessionKind};
+use multipass_api::{ApiError, ErrorCode, SessionKind};
+use multipass_client::Connection;
 use multipass_domain::SessionToken;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -144,7 +145,7 @@ pub(crate) fn signed_in_output(outcome: multipass_api::SignInOutcome) -> Result<
     ))
 }
 
-pub async fn sign_in(api: &MultipassApi, args: SignInArgs) -> Result<Output, ApiError> {
+pub async fn sign_in(api: &Connection, args: SignInArgs) -> Result<Output, ApiError> {
     let password = read_password()?;
     let factor = if args.totp {
         Some(SecondFactor::Totp(read_secret(
@@ -184,7 +185,7 @@ pub async fn sign_in(api: &MultipassApi, args: SignInArgs) -> Result<Output, Api
     signed_in_output(outcome)
 }
 
-pub async fn sign_up(api: &MultipassApi, args: SignUpArgs) -> Result<Output, ApiError> {
+pub async fn sign_up(api: &Connection, args: SignUpArgs) -> Result<Output, ApiError> {
     let password = read_password()?;
     let outcome = api
         .sign_up(
@@ -200,7 +201,7 @@ pub async fn sign_up(api: &MultipassApi, args: SignUpArgs) -> Result<Output, Api
     signed_in_output(outcome)
 }
 
-pub async fn sign_out(api: &MultipassApi) -> Result<Output, ApiError> {
+pub async fn sign_out(api: &Connection) -> Result<Output, ApiError> {
     let token = current_token()?;
     api.sign_out(&token).await?;
     if std::env::var_os("MULTIPASS_TOKEN").is_none() {
@@ -220,7 +221,7 @@ pub async fn sign_out(api: &MultipassApi) -> Result<Output, ApiError> {
     ))
 }
 
-pub async fn whoami(api: &MultipassApi) -> Result<Output, ApiError> {
+pub async fn whoami(api: &Connection) -> Result<Output, ApiError> {
     let identity = api.identity_for(&current_token()?).await?;
     let text = format!(
         "{} ({}), KYC level {}",

@@ -8,7 +8,8 @@ use multipass_api::wallet::{
     CreateWalletRequest, DepositRequest, ExportRequest, HistoryRequest, TransactionView,
     TransferRequest, WalletView,
 };
-use multipass_api::{ApiError, ErrorCode, MultipassApi};
+use multipass_api::{ApiError, ErrorCode};
+use multipass_client::Connection;
 
 #[derive(Debug, Args)]
 pub struct WalletArgs {
@@ -142,7 +143,7 @@ fn tx_line(t: &TransactionView) -> String {
     )
 }
 
-pub async fn run(api: &MultipassApi, args: WalletArgs) -> Result<Output, ApiError> {
+pub async fn run(api: &Connection, args: WalletArgs) -> Result<Output, ApiError> {
     let token = current_token()?;
     match args.command {
         WalletCommand::Create { name, labels } => {
@@ -303,6 +304,7 @@ pub async fn run(api: &MultipassApi, args: WalletArgs) -> Result<Output, ApiErro
                 until,
             };
             let view = api
+                .in_process()?
                 .export_wallet_transactions_csv(&token, request, file)
                 .await?;
             let text = format!("wrote {} transactions to {}", view.rows, csv.display());

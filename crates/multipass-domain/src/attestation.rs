@@ -144,7 +144,7 @@ fn write_string(s: &str, out: &mut String) {
 /// Whether an attestation still proves its claim. Checked in this order, the first failure
 /// being the answer: the digest (an altered claim proves nothing, whatever else holds),
 /// revocation, expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestationState {
     Valid,
@@ -177,7 +177,7 @@ pub fn verify(stored: StoredAttestation<'_>, now: DateTime<Utc>) -> AttestationS
 
 /// Where the digest is anchored. Anchoring on a chain is a later step; until then every
 /// attestation is [`AnchorState::NotAnchored`] and `chain_anchor_tx` stays empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnchorState {
     NotAnchored,

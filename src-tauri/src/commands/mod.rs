@@ -3,13 +3,15 @@
 //! receives.
 
 pub mod notifications;
+pub mod operation;
 pub mod passes;
 pub mod security;
 pub mod session;
 pub mod wallets;
 
 use crate::state::DesktopState;
-use multipass_api::{ApiError, ErrorCode, MultipassApi};
+use multipass_api::{ApiError, ErrorCode};
+use multipass_client::Connection;
 use multipass_domain::SessionToken;
 use uuid::Uuid;
 
@@ -18,7 +20,7 @@ use uuid::Uuid;
 /// start shows the sign-in screen instead of failing again.
 async fn as_user<T, F, Fut>(state: &DesktopState, call: F) -> Result<T, ApiError>
 where
-    F: FnOnce(MultipassApi, SessionToken) -> Fut,
+    F: FnOnce(Connection, SessionToken) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
     let token = state.session().ok_or_else(|| {

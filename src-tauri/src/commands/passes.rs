@@ -29,17 +29,17 @@ fn reporting_to(channel: Channel<Progress>) -> CeremonyControl {
 pub async fn connected_passes(
     state: State<'_, DesktopState>,
 ) -> Result<Vec<ConnectedPass>, ApiError> {
-    state.api().await?.connected_passes().await
+    state.api().await?.in_process()?.connected_passes().await
 }
 
 #[tauri::command]
 pub async fn wink_pass(state: State<'_, DesktopState>, device: DeviceRef) -> Result<(), ApiError> {
-    state.api().await?.wink_pass(device).await
+    state.api().await?.in_process()?.wink_pass(device).await
 }
 
 #[tauri::command]
 pub async fn pass_diagnostics(state: State<'_, DesktopState>) -> Result<PassDiagnostics, ApiError> {
-    state.api().await?.pass_diagnostics().await
+    state.api().await?.in_process()?.pass_diagnostics().await
 }
 
 /// The signed-in person's passes, or `username`'s for desk staff and admins.
@@ -87,7 +87,8 @@ pub async fn enrol_pass_at_desk(
 ) -> Result<DeskEnrolment, ApiError> {
     let ceremony = state.begin_ceremony(reporting_to(on_progress))?;
     as_user(&state, |api, token| async move {
-        api.enrol_pass_at_desk(&token, request, &ceremony.control)
+        api.in_process()?
+            .enrol_pass_at_desk(&token, request, &ceremony.control)
             .await
     })
     .await
@@ -102,6 +103,7 @@ pub async fn sign_in_with_pass(
     let ceremony = state.begin_ceremony(reporting_to(on_progress))?;
     let api = state.api().await?;
     let outcome = api
+        .in_process()?
         .sign_in_with_pass(request, SessionKind::Desktop, &ceremony.control)
         .await?;
     end_previous_session(&api, state.replace_session(Some(outcome.token))).await;

@@ -83,7 +83,7 @@ pub fn ui_ready(app: tauri::AppHandle) {
 /// Revokes a session the window no longer uses. The token is already gone from memory,
 /// so a failure here leaves a session nobody can present; it is logged and expires on its own.
 pub(super) async fn end_previous_session(
-    api: &multipass_api::MultipassApi,
+    api: &multipass_client::Connection,
     previous: Option<multipass_domain::SessionToken>,
 ) {
     if let Some(token) = previous

@@ -57,6 +57,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "limit_exceeded",
   "keyring_unavailable",
   "cancelled",
+  "certificate_untrusted",
   "internal",
 ]);
 
@@ -86,6 +87,14 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<ApiResult<T>
   } catch (raw: unknown) {
     return { ok: false, error: toApiError(raw) };
   }
+}
+
+/**
+ * One session operation of the Rust operation list, as the window's signed-in user. The
+ * typed functions of `operations.ts` are generated from that list and call this.
+ */
+export function callOperation<T>(name: string, args: object): Promise<ApiResult<T>> {
+  return call<T>("operation", { name, args });
 }
 
 export function appStatus(): Promise<ApiResult<StatusView>> {

@@ -11,7 +11,7 @@ const error = (code: ErrorCode, message: string, field: string | null = null): A
 describe("startupErrorTitle", () => {
   it.each<[ErrorCode, string]>([
     ["schema_too_new", "This database was upgraded by a newer Multipass"],
-    ["unavailable", "Can't reach the database"],
+    ["unavailable", "Can't reach the database or server"],
     ["config", "Configuration problem"],
     ["internal", "Multipass couldn't start"],
     ["not_found", "Multipass couldn't start"],

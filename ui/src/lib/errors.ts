@@ -26,6 +26,8 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   keyring_unavailable:
     "The system keyring isn't available. Make sure it is running and unlocked, then try again.",
   cancelled: "The operation was cancelled.",
+  certificate_untrusted:
+    "This computer doesn't trust the Multipass server's certificate. Ask your administrator for the server's CA file.",
   internal: INTERNAL_MESSAGE,
 };
 
@@ -34,7 +36,9 @@ export function startupErrorTitle(code: ErrorCode): string {
     case "schema_too_new":
       return "This database was upgraded by a newer Multipass";
     case "unavailable":
-      return "Can't reach the database";
+      return "Can't reach the database or server";
+    case "certificate_untrusted":
+      return "The server's certificate isn't trusted";
     case "config":
       return "Configuration problem";
     default:

@@ -1,7 +1,14 @@
 import type { StoreBackend } from "./bindings";
 
 export function storeLabel(backend: StoreBackend): string {
-  return backend === "sqlite" ? "Local store (SQLite)" : "PostgreSQL";
+  switch (backend) {
+    case "sqlite":
+      return "Local store (SQLite)";
+    case "postgres":
+      return "PostgreSQL";
+    case "server":
+      return "Multipass server";
+  }
 }
 
 export function kycLabel(level: number): string {

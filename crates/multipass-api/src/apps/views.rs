@@ -11,7 +11,7 @@ pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterModuleRequest {
     pub name: String,
@@ -28,7 +28,7 @@ pub struct RegisterModuleRequest {
 }
 
 /// Only the fields given change.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateModuleRequest {
     #[serde(default)]
@@ -45,7 +45,7 @@ pub struct UpdateModuleRequest {
     pub version: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ModuleView {
     pub id: String,
@@ -80,7 +80,7 @@ impl From<ModuleRecord> for ModuleView {
 }
 
 /// A module as one user sees it: with whether they installed it and what they consented to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MyModuleView {
     pub module: ModuleView,
@@ -108,7 +108,7 @@ fn consented(state: &AppState) -> Vec<String> {
 }
 
 /// The outcome of install, authorise, revoke or uninstall.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppChangeView {
     pub module: String,
@@ -132,7 +132,7 @@ impl AppChangeView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppEventView {
     pub id: String,
@@ -170,7 +170,7 @@ impl From<AppEventRecord> for AppEventView {
 }
 
 /// One page of events, newest first; pass `nextCursor` back for the next, older page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppEventPage {
     pub events: Vec<AppEventView>,
@@ -178,7 +178,7 @@ pub struct AppEventPage {
 }
 
 /// An SSO token for a module. The token is the bearer credential: hand it to the module only.
-#[derive(Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SsoTokenView {
     pub token: String,
@@ -202,7 +202,7 @@ impl std::fmt::Debug for SsoTokenView {
 }
 
 /// What a verified token says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifiedSsoTokenView {
     /// The identity id.
@@ -213,7 +213,7 @@ pub struct VerifiedSsoTokenView {
     pub kid: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyRotatedView {
     /// The key this desktop now signs with.

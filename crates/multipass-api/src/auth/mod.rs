@@ -26,8 +26,11 @@ use views::SecondFactor;
 
 /// A successful sign-in: the bearer token (shown to nobody but the caller that keeps it)
 /// and what the UI may see.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SignInOutcome {
+    /// Travels only from the server to the client that signed in.
+    #[serde(with = "crate::operations::token_wire")]
     pub token: SessionToken,
     pub signed_in: SignedIn,
 }

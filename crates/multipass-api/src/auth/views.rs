@@ -10,7 +10,7 @@ fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// The second factor sent with a password, after `second_factor_required`.
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "code")]
 pub enum SecondFactor {
     /// The 6-digit code from the authenticator app.
@@ -29,7 +29,7 @@ impl std::fmt::Debug for SecondFactor {
 }
 
 /// What proves, for turning TOTP off, that the person at the keyboard owns the account.
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "value")]
 pub enum AccountProof {
     Totp(String),
@@ -45,7 +45,7 @@ impl std::fmt::Debug for AccountProof {
     }
 }
 
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
@@ -59,7 +59,7 @@ impl std::fmt::Debug for ChangePasswordRequest {
 }
 
 /// Shown once, on the enrolment screen: the secret in three forms.
-#[derive(Clone, Serialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TotpEnrolment {
     /// Base32, for typing into an app by hand.
@@ -76,7 +76,7 @@ impl std::fmt::Debug for TotpEnrolment {
 }
 
 /// A fresh set of backup codes, shown once; only their hashes are kept.
-#[derive(Clone, Serialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupCodesView {
     pub codes: Vec<String>,
@@ -88,7 +88,7 @@ impl std::fmt::Debug for BackupCodesView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SecondFactorStatus {
     pub totp_enabled: bool,
@@ -109,7 +109,7 @@ impl From<&SecondFactors> for SecondFactorStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub id: String,
@@ -145,7 +145,7 @@ impl SessionView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityEventView {
     pub id: String,

@@ -10,7 +10,7 @@ fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAssetRequest {
     pub symbol: String,
@@ -21,7 +21,7 @@ pub struct CreateAssetRequest {
     pub total_supply: i64,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueRequest {
     pub symbol: String,
@@ -30,7 +30,7 @@ pub struct IssueRequest {
     pub quantity: i64,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PlaceOrderRequest {
     pub wallet_id: String,
@@ -44,7 +44,7 @@ pub struct PlaceOrderRequest {
     pub quantity: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetView {
     pub id: String,
@@ -76,7 +76,7 @@ impl From<AssetRecord> for AssetView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     pub id: String,
@@ -120,7 +120,7 @@ impl From<OrderRecord> for OrderView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TradeView {
     pub id: String,
@@ -154,7 +154,7 @@ impl From<TradeRecord> for TradeView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacedOrderView {
     pub order: OrderView,
@@ -162,7 +162,7 @@ pub struct PlacedOrderView {
     pub fills: Vec<TradeView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BookLevelView {
     #[ts(type = "number")]
@@ -172,7 +172,7 @@ pub struct BookLevelView {
     pub orders: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderBookView {
     pub symbol: String,
@@ -202,7 +202,7 @@ impl OrderBookView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PositionView {
     pub wallet_id: String,

@@ -4,7 +4,7 @@ use crate::MultipassApi;
 use crate::error::ApiError;
 use multipass_pass::Info;
 use multipass_pass::transport::hid::{FIDO_USAGE, FIDO_USAGE_PAGE};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::CeremonyControl;
@@ -12,7 +12,7 @@ use super::errors::pass_error;
 use super::source::{Connected, DeviceRef};
 
 /// What getInfo said.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PassInfoView {
     pub aaguid: String,
@@ -42,7 +42,7 @@ impl From<&Info> for PassInfoView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectedPass {
     pub device: DeviceRef,
@@ -61,7 +61,7 @@ pub struct ConnectedPass {
 }
 
 /// One HID device of the machine, FIDO pass or not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HidDeviceView {
     pub path: String,
@@ -77,7 +77,7 @@ pub struct HidDeviceView {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PassDiagnostics {
     pub os: String,

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::passes::{ChallengeView, EnrollPassRequest, PassView};
 use multipass_store::passes::PassRecord;
 
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeskEnrolmentRequest {
     /// Whose pass it becomes.
@@ -45,7 +45,7 @@ impl std::fmt::Debug for DeskEnrolmentRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DeskEnrolment {
     pub pass: PassView,

@@ -22,7 +22,7 @@ use std::time::Duration;
 use crate::MultipassApi;
 use crate::error::ApiError;
 use multipass_pass::{Interaction, PassError, PassEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The deployment's relying party and where the software pass listens.
@@ -48,7 +48,7 @@ impl Default for CeremonyPolicy {
 }
 
 /// What the UI shows while a ceremony runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Progress {
     TouchNeeded,

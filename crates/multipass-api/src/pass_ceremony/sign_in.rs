@@ -13,7 +13,7 @@ use multipass_store::passes::{ChallengeRecord, PassRecord};
 use multipass_store::{
     AuthMethod, CredentialRecord, NotificationKind, SecurityEventType, SessionKind,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::challenge::{ClientData, decode_credential};
@@ -21,7 +21,7 @@ use super::{CeremonyControl, DeviceRef};
 use crate::error::{ApiError, ErrorCode};
 use crate::{MultipassApi, SignInOutcome};
 
-#[derive(Clone, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PassSignInRequest {
     pub username: String,

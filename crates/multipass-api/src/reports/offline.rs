@@ -21,7 +21,7 @@ use multipass_store::{
     CachedSession, GeneratedReport, GeneratedReportSummary, OpenMode, ReportCache, StoreError,
 };
 use multipass_store_sqlite::SqliteReportCache;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -79,7 +79,7 @@ impl MultipassApi {
 }
 
 /// Where an offline answer came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportSource {
     /// The local copy of a report from the shared database; it may be out of date.
@@ -88,7 +88,7 @@ pub enum ReportSource {
     LocalStore,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineReportView {
     #[serde(flatten)]
@@ -123,7 +123,7 @@ pub struct OfflineOpenedReport {
     pub bytes: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineExportedReport {
     #[serde(flatten)]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use ts_rs::TS;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportDefinitionView {
     pub id: Uuid,
@@ -43,7 +43,7 @@ impl From<ReportDefinitionRecord> for ReportDefinitionView {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NewReportDefinitionRequest {
     pub name: String,
@@ -61,7 +61,7 @@ pub struct NewReportDefinitionRequest {
 }
 
 /// Changes to a definition; absent fields keep their value.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReportDefinitionChanges {
     pub description: Option<String>,
@@ -71,7 +71,7 @@ pub struct ReportDefinitionChanges {
     pub row_limit: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReportRequest {
     /// The definition's name or id.
@@ -83,7 +83,7 @@ pub struct RunReportRequest {
     pub format: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GeneratedReportView {
     pub id: Uuid,
@@ -123,13 +123,16 @@ impl From<GeneratedReportSummary> for GeneratedReportView {
 }
 
 /// A completed report with its bytes, checked against the stored hash.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct OpenedReport {
     pub report: GeneratedReportView,
+    /// The file, base64 on the wire.
+    #[serde(with = "crate::operations::wire::base64_bytes")]
+    #[ts(type = "string")]
     pub bytes: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedReport {
     #[ts(type = "string")]

@@ -28,7 +28,7 @@ pub const EXPORT_HEADER: [&str; 11] = [
 ];
 
 /// Which rows to export; without filters, all of the wallet's rows.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportRequest {
     pub wallet_id: String,
@@ -48,7 +48,7 @@ pub struct ExportRequest {
     pub until: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportView {
     /// Data rows written, the header not counted.

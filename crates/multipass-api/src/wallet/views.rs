@@ -5,7 +5,7 @@ use multipass_store::{BalanceRecord, TransactionRecord, WalletRecord};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateWalletRequest {
     pub name: String,
@@ -13,7 +13,7 @@ pub struct CreateWalletRequest {
     pub labels: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DepositRequest {
     pub wallet_id: String,
@@ -26,7 +26,7 @@ pub struct DepositRequest {
     pub memo: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferRequest {
     pub from_wallet_id: String,
@@ -40,7 +40,7 @@ pub struct TransferRequest {
     pub idempotency_key: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRequest {
     pub wallet_id: String,
@@ -66,7 +66,7 @@ pub struct HistoryRequest {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WalletView {
     pub id: String,
@@ -101,7 +101,7 @@ impl From<WalletRecord> for WalletView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceView {
     pub asset: String,
@@ -122,7 +122,7 @@ impl From<BalanceRecord> for BalanceView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionView {
     pub id: String,
@@ -163,7 +163,7 @@ impl From<TransactionRecord> for TransactionView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferView {
     pub transfer_id: String,
@@ -176,7 +176,7 @@ pub struct TransferView {
     pub legs: Vec<TransactionView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPage {
     pub items: Vec<TransactionView>,
@@ -184,7 +184,7 @@ pub struct HistoryPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationView {
     pub transfer_id: String,

@@ -3,11 +3,11 @@
 
 #![allow(dead_code)]
 
-use crate::common::{ManualClock, api, sign_up};
+use crate::common::{ManualClock, TestApi, api, sign_up};
 use chrono::Duration;
+use multipass_api::ErrorCode;
 use multipass_api::app_views::{RegisterModuleRequest, UpdateModuleRequest};
 use multipass_api::vault::{KeyringVault, SecretVault};
-use multipass_api::{ErrorCode, MultipassApi};
 use multipass_domain::apps::sso::JwkSet;
 use multipass_domain::apps::{Scope, SsoTokenError, sso_token_hash, verify_sso_token};
 use multipass_domain::{IdentityId, LockoutPolicy, SessionToken};
@@ -28,7 +28,7 @@ pub trait Backend: Send + Sync {
 }
 
 pub struct World {
-    pub api: MultipassApi,
+    pub api: TestApi,
     pub clock: Arc<ManualClock>,
     pub vault: Arc<KeyringVault>,
     pub admin: SessionToken,
@@ -426,7 +426,7 @@ pub async fn concurrent_installs_write_one_event(store: Arc<dyn Store>, backend:
 }
 
 /// The JWKS as a module gets it: JSON, parsed back.
-async fn published(api: &MultipassApi) -> JwkSet {
+async fn published(api: &TestApi) -> JwkSet {
     let json = serde_json::to_string(&api.sso_jwks().await.unwrap()).unwrap();
     serde_json::from_str(&json).unwrap()
 }
@@ -557,7 +557,7 @@ pub async fn consent_then_token(store: Arc<dyn Store>, backend: &dyn Backend) {
     // The JWT is no session token for the API.
     let as_session = SessionToken::from_presented(issued.token.clone());
     assert_eq!(
-        w.api.caller(&as_session).await.unwrap_err().code,
+        w.api.local().caller(&as_session).await.unwrap_err().code,
         ErrorCode::Unauthenticated
     );
 

@@ -7,7 +7,7 @@ use crate::common::*;
 use chrono::Duration;
 use futures::future::BoxFuture;
 use multipass_api::auth_views::{AccountProof, ChangePasswordRequest, SecondFactor};
-use multipass_api::{ApiError, ErrorCode, MultipassApi, SessionKind, SignInOutcome};
+use multipass_api::{ApiError, ErrorCode, SessionKind, SignInOutcome};
 use multipass_domain::password::Argon2Cost;
 use multipass_domain::totp::{self, TotpSecret};
 use multipass_domain::{IdentityId, LockoutPolicy, SessionId, SessionToken};
@@ -42,7 +42,7 @@ fn by_password() -> AccountProof {
 }
 
 /// Enrols and confirms TOTP for the session's user; returns the secret.
-async fn enable_totp(api: &MultipassApi, clock: &ManualClock, token: &SessionToken) -> TotpSecret {
+async fn enable_totp(api: &TestApi, clock: &ManualClock, token: &SessionToken) -> TotpSecret {
     let enrolment = api.totp_enrol(token).await.unwrap();
     let secret = TotpSecret::parse(&enrolment.secret).unwrap();
     api.totp_confirm(token, &code(&secret, clock, 0))
@@ -54,7 +54,7 @@ async fn enable_totp(api: &MultipassApi, clock: &ManualClock, token: &SessionTok
 }
 
 async fn sign_in_with(
-    api: &MultipassApi,
+    api: &TestApi,
     name: &str,
     password: &str,
     factor: Option<SecondFactor>,
@@ -67,7 +67,7 @@ async fn sign_in_with(
     .await
 }
 
-async fn auth_method(api: &MultipassApi, outcome: &SignInOutcome) -> String {
+async fn auth_method(api: &TestApi, outcome: &SignInOutcome) -> String {
     let sessions = api.sessions(&outcome.token, None).await.unwrap();
     sessions
         .into_iter()
@@ -76,7 +76,7 @@ async fn auth_method(api: &MultipassApi, outcome: &SignInOutcome) -> String {
         .auth_method
 }
 
-async fn event_types(api: &MultipassApi, token: &SessionToken) -> Vec<String> {
+async fn event_types(api: &TestApi, token: &SessionToken) -> Vec<String> {
     api.security_events(token, None, 1000)
         .await
         .unwrap()
@@ -205,7 +205,7 @@ pub async fn totp_enrolment_window_and_sign_in(store: Arc<dyn Store>) {
 }
 
 /// The error a sign-in with an unknown username gets: the one every refusal must equal.
-async fn api_invalid_credentials(api: &MultipassApi) -> ApiError {
+async fn api_invalid_credentials(api: &TestApi) -> ApiError {
     let err = sign_in_with(api, "nobody", PASSWORD, None)
         .await
         .unwrap_err();
@@ -542,7 +542,7 @@ pub async fn idle_sessions_end(store: Arc<dyn Store>) {
     );
 }
 
-async fn session_id_of(api: &MultipassApi, token: &SessionToken) -> SessionId {
+async fn session_id_of(api: &TestApi, token: &SessionToken) -> SessionId {
     let current = api
         .sessions(token, None)
         .await

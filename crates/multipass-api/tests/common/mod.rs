@@ -33,7 +33,11 @@ impl Clock for ManualClock {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-pub fn api(store: Arc<dyn Store>, clock: Arc<ManualClock>, lockout: LockoutPolicy) -> MultipassApi {
+mod through_server;
+
+pub use through_server::{AsOperations, TestApi};
+
+pub fn api(store: Arc<dyn Store>, clock: Arc<ManualClock>, lockout: LockoutPolicy) -> TestApi {
     // Shows the logged details behind `internal` errors in a failing test's output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -43,7 +47,7 @@ pub fn api(store: Arc<dyn Store>, clock: Arc<ManualClock>, lockout: LockoutPolic
         lockout,
         ..Policies::default()
     };
-    MultipassApi::new(store, policies, clock)
+    TestApi::new(MultipassApi::new(store, policies, clock))
 }
 
 pub fn sign_up_request(name: &str) -> SignUpRequest {
@@ -62,8 +66,9 @@ pub fn sign_in_request(username: &str, password: &str) -> SignInRequest {
     }
 }
 
-pub async fn sign_up(api: &MultipassApi, name: &str) -> SignInOutcome {
-    api.sign_up(sign_up_request(name), SessionKind::Desktop)
+pub async fn sign_up(api: &impl AsOperations, name: &str) -> SignInOutcome {
+    api.operations()
+        .sign_up(sign_up_request(name), SessionKind::Desktop)
         .await
         .expect("sign-up")
 }
@@ -224,7 +229,7 @@ pub async fn failures_are_indistinguishable_and_lock_the_account(
 }
 
 /// Parallel wrong passwords: every one is counted. Returns the username used.
-pub async fn parallel_failures(store: Arc<dyn Store>, attempts: usize) -> MultipassApi {
+pub async fn parallel_failures(store: Arc<dyn Store>, attempts: usize) -> TestApi {
     let api = api(
         store,
         ManualClock::new(),

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::{ManualClock, sign_up};
+use crate::common::{ManualClock, TestApi, sign_up};
 use futures::future::BoxFuture;
 use multipass_api::{MultipassApi, SignInOutcome};
 use multipass_store::{OpenMode, Store};
@@ -44,7 +44,7 @@ impl Db {
 
     /// The scenarios move the clock by hours to expire verifications and passes while the
     /// same sessions act, so the idle timeout (tested with the auth scenarios) is off here.
-    pub fn api(&self, clock: Arc<ManualClock>) -> MultipassApi {
+    pub fn api(&self, clock: Arc<ManualClock>) -> TestApi {
         let policies = multipass_api::Policies {
             session: multipass_domain::SessionPolicy {
                 idle_timeout: None,
@@ -52,7 +52,7 @@ impl Db {
             },
             ..Default::default()
         };
-        MultipassApi::new(self.store.clone(), policies, clock)
+        TestApi::new(MultipassApi::new(self.store.clone(), policies, clock))
     }
 
     pub async fn make(&self, identity: &SignInOutcome, role: &str) {
@@ -66,7 +66,7 @@ impl Db {
 }
 
 /// Signs up `name` and makes them `role`.
-pub async fn member(db: &Db, api: &MultipassApi, name: &str, role: &str) -> SignInOutcome {
+pub async fn member(db: &Db, api: &TestApi, name: &str, role: &str) -> SignInOutcome {
     let outcome = sign_up(api, name).await;
     if role != "user" {
         db.make(&outcome, role).await;

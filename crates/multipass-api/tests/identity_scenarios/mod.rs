@@ -1,6 +1,6 @@
 //! Profiles, KYC, attestations and roles, written once and run on both stores.
 
-use crate::common::{ManualClock, sign_up};
+use crate::common::{ManualClock, TestApi, sign_up};
 use crate::identity_harness::{Db, contains, member};
 use chrono::{Duration, SecondsFormat};
 use multipass_api::Clock;
@@ -9,7 +9,7 @@ use multipass_api::identity::UpdateProfileRequest;
 use multipass_api::kyc::{
     KycDocument, KycListRequest, KycReviewDecision, KycReviewRequest, KycSubmitRequest,
 };
-use multipass_api::{ErrorCode, MultipassApi, SignInOutcome};
+use multipass_api::{ErrorCode, SignInOutcome};
 use multipass_domain::{IdentityId, SessionToken};
 use serde_json::json;
 use sha3::{Digest, Sha3_256};
@@ -32,12 +32,9 @@ fn submit(kind: &str, username: Option<&str>) -> KycSubmitRequest {
     }
 }
 
-async fn submit_bytes(
-    api: &MultipassApi,
-    who: &SignInOutcome,
-    request: KycSubmitRequest,
-) -> String {
+async fn submit_bytes(api: &TestApi, who: &SignInOutcome, request: KycSubmitRequest) -> String {
     let submitted = api
+        .local()
         .submit_kyc_document(
             token(who),
             request,
@@ -57,7 +54,7 @@ fn review(id: &str, decision: KycReviewDecision, reason: Option<&str>) -> KycRev
     }
 }
 
-async fn approve(api: &MultipassApi, admin: &SignInOutcome, id: &str) -> (String, i16) {
+async fn approve(api: &TestApi, admin: &SignInOutcome, id: &str) -> (String, i16) {
     let reviewed = api
         .review_kyc(token(admin), review(id, KycReviewDecision::Approve, None))
         .await
@@ -458,6 +455,7 @@ pub async fn the_document_is_only_ever_hashed(db: Db) {
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("documentPath"));
     let err = api
+        .local()
         .submit_kyc_document(
             token(&ada),
             submit("passport", None),
@@ -713,6 +711,7 @@ pub async fn suspension_and_deactivation(db: Db) {
     let suspended = api.set_suspended(token(&admin), "ada", true).await.unwrap();
     assert_eq!(suspended.verification_status, "suspended");
     let submitted = api
+        .local()
         .submit_kyc_document(
             token(&ada),
             submit("government_id", None),

@@ -4,15 +4,15 @@
 #![allow(dead_code)]
 
 use async_trait::async_trait;
+use multipass_api::ErrorCode;
 use multipass_api::market::{CreateAssetRequest, IssueRequest, PlaceOrderRequest, PlacedOrderView};
-use multipass_api::{ErrorCode, MultipassApi};
 use multipass_domain::SessionToken;
 use multipass_store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 
-use crate::common::{self, ManualClock, sign_up};
+use crate::common::{self, ManualClock, TestApi, sign_up};
 
 /// What the test needs to see or set outside the market's own API.
 #[async_trait]
@@ -43,7 +43,7 @@ pub struct Trader {
 }
 
 pub struct Market {
-    pub api: MultipassApi,
+    pub api: TestApi,
     pub fx: Arc<dyn Fixtures>,
     pub admin: SessionToken,
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::common::{ManualClock, sign_up};
+use crate::common::{ManualClock, TestApi, sign_up};
 use crate::identity_harness::{Db, member};
 use chrono::Duration;
 use multipass_api::pass_ceremony::{
@@ -59,7 +59,7 @@ impl SoftPass {
     }
 }
 
-pub fn api_with(db: &Db, clock: Arc<ManualClock>, pass: &SoftPass) -> MultipassApi {
+pub fn api_with(db: &Db, clock: Arc<ManualClock>, pass: &SoftPass) -> TestApi {
     let policies = Policies {
         session: multipass_domain::SessionPolicy {
             idle_timeout: None,
@@ -71,7 +71,7 @@ pub fn api_with(db: &Db, clock: Arc<ManualClock>, pass: &SoftPass) -> MultipassA
         },
         ..Default::default()
     };
-    MultipassApi::new(db.store.clone(), policies, clock)
+    TestApi::new(MultipassApi::new(db.store.clone(), policies, clock))
 }
 
 fn enrolment(username: &str, pin: Option<&str>) -> DeskEnrolmentRequest {
@@ -93,31 +93,33 @@ fn sign_in(username: &str, pin: Option<&str>) -> PassSignInRequest {
 }
 
 async fn enrol(
-    api: &MultipassApi,
+    api: &TestApi,
     desk: &SignInOutcome,
     username: &str,
     pin: Option<&str>,
 ) -> DeskEnrolment {
-    api.enrol_pass_at_desk(
-        &desk.token,
-        enrolment(username, pin),
-        &CeremonyControl::new(),
-    )
-    .await
-    .unwrap()
+    api.local()
+        .enrol_pass_at_desk(
+            &desk.token,
+            enrolment(username, pin),
+            &CeremonyControl::new(),
+        )
+        .await
+        .unwrap()
 }
 
 async fn pass_sign_in(
-    api: &MultipassApi,
+    api: &TestApi,
     username: &str,
     pin: Option<&str>,
 ) -> Result<SignInOutcome, multipass_api::ApiError> {
-    api.sign_in_with_pass(
-        sign_in(username, pin),
-        SessionKind::Desktop,
-        &CeremonyControl::new(),
-    )
-    .await
+    api.local()
+        .sign_in_with_pass(
+            sign_in(username, pin),
+            SessionKind::Desktop,
+            &CeremonyControl::new(),
+        )
+        .await
 }
 
 async fn events(db: &Db, event_type: &str) -> i64 {
@@ -134,7 +136,7 @@ pub async fn desk_enrolment_then_sign_in(db: Db, pin: Option<&'static str>) {
     let ada = sign_up(&api, "ada").await;
 
     // The desk sees the software pass, marked as a test device, with its getInfo.
-    let connected = api.connected_passes().await.unwrap();
+    let connected = api.local().connected_passes().await.unwrap();
     let soft = connected
         .iter()
         .find(|c| c.device == DeviceRef::Software)
@@ -148,11 +150,12 @@ pub async fn desk_enrolment_then_sign_in(db: Db, pin: Option<&'static str>) {
     );
     assert!(info.versions.iter().any(|v| v.starts_with("FIDO_2")));
     assert_eq!(info.pin_set, Some(pin.is_some()));
-    api.wink_pass(DeviceRef::Software).await.unwrap();
+    api.local().wink_pass(DeviceRef::Software).await.unwrap();
 
     if let Some(pin) = pin {
         // No PIN, then a wrong one: both name the field, the second with the retries left.
         let err = api
+            .local()
             .enrol_pass_at_desk(&desk.token, enrolment("ada", None), &CeremonyControl::new())
             .await
             .unwrap_err();
@@ -162,6 +165,7 @@ pub async fn desk_enrolment_then_sign_in(db: Db, pin: Option<&'static str>) {
         );
         let wrong = format!("{pin}9");
         let err = api
+            .local()
             .enrol_pass_at_desk(
                 &desk.token,
                 enrolment("ada", Some(&wrong)),
@@ -181,6 +185,7 @@ pub async fn desk_enrolment_then_sign_in(db: Db, pin: Option<&'static str>) {
     let seen = Arc::clone(&events_seen);
     let control = CeremonyControl::new().on_progress(move |p| seen.lock().unwrap().push(p));
     let enrolled = api
+        .local()
         .enrol_pass_at_desk(&desk.token, enrolment("ada", pin), &control)
         .await
         .unwrap();
@@ -242,6 +247,7 @@ pub async fn enrolment_rules(db: Db) {
 
     // A user cannot enrol a pass for someone else, and nothing reaches the pass.
     let err = api
+        .local()
         .enrol_pass_at_desk(
             &grace.token,
             enrolment("ada", None),
@@ -254,6 +260,7 @@ pub async fn enrolment_rules(db: Db) {
     let adas = enrol(&api, &desk, "ada", None).await;
     // The same pass again for the same person: the pass itself recognises the credential.
     let err = api
+        .local()
         .enrol_pass_at_desk(&desk.token, enrolment("ada", None), &CeremonyControl::new())
         .await
         .unwrap_err();
@@ -267,6 +274,7 @@ pub async fn enrolment_rules(db: Db) {
     // The same pass for another person: asked silently, it answers for ada's credential, so
     // nothing is made. Desk staff learn whose it is; someone enrolling their own does not.
     let err = api
+        .local()
         .enrol_pass_at_desk(
             &desk.token,
             enrolment("grace", None),
@@ -284,6 +292,7 @@ pub async fn enrolment_rules(db: Db) {
         err.message
     );
     let err = api
+        .local()
         .enrol_pass_at_desk(
             &grace.token,
             enrolment("grace", None),
@@ -305,6 +314,7 @@ pub async fn enrolment_rules(db: Db) {
 
     // An unknown person is named as such.
     let err = api
+        .local()
         .enrol_pass_at_desk(
             &desk.token,
             enrolment("nobody", None),
@@ -324,6 +334,7 @@ pub async fn enrolment_rules(db: Db) {
     });
     let api = api_with(&db, ManualClock::new(), &pass);
     let err = api
+        .local()
         .enrol_pass_at_desk(
             &desk.token,
             enrolment("grace", None),
@@ -372,32 +383,36 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
     .await;
 
     // Used twice.
-    let attempt = api.begin_pass_sign_in("ada").await.unwrap();
+    let attempt = api.local().begin_pass_sign_in("ada").await.unwrap();
     let assertion = answer(&pass, &attempt.request);
-    api.finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
+    api.local()
+        .finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
         .await
         .unwrap();
     let err = api
+        .local()
         .finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::AlreadyUsed, "{}", err.message);
 
     // Expired.
-    let attempt = api.begin_pass_sign_in("ada").await.unwrap();
+    let attempt = api.local().begin_pass_sign_in("ada").await.unwrap();
     let assertion = answer(&pass, &attempt.request);
     clock.advance(Duration::minutes(3));
     let err = api
+        .local()
         .finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Expired, "{}", err.message);
 
     // Grace's challenge and answer, presented as Ada's attempt.
-    let adas = api.begin_pass_sign_in("ada").await.unwrap();
-    let graces = api.begin_pass_sign_in("grace").await.unwrap();
+    let adas = api.local().begin_pass_sign_in("ada").await.unwrap();
+    let graces = api.local().begin_pass_sign_in("grace").await.unwrap();
     let assertion = answer(&grace_pass, &graces.request);
     let err = api
+        .local()
         .finish_pass_sign_in(
             &graces.clone().presented_as(&adas),
             &assertion,
@@ -408,13 +423,15 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
     assert_eq!(err.code, ErrorCode::InvalidCredentials, "{}", err.message);
     // Ada's pass answering Ada's attempt still works: nothing of hers was used up.
     let assertion = answer(&pass, &adas.request);
-    api.finish_pass_sign_in(&adas, &assertion, SessionKind::Cli)
+    api.local()
+        .finish_pass_sign_in(&adas, &assertion, SessionKind::Cli)
         .await
         .unwrap();
     // Grace's answer to Ada's attempt names a credential Ada does not hold.
-    let adas = api.begin_pass_sign_in("ada").await.unwrap();
+    let adas = api.local().begin_pass_sign_in("ada").await.unwrap();
     let graces_answer = answer(&grace_pass, &graces.request);
     let err = api
+        .local()
         .finish_pass_sign_in(&adas, &graces_answer, SessionKind::Cli)
         .await
         .unwrap_err();
@@ -544,6 +561,7 @@ pub async fn a_ceremony_waiting_for_a_touch_can_be_cancelled(db: Db) {
         }
     });
     let err = api
+        .local()
         .enrol_pass_at_desk(&desk.token, enrolment("ada", None), &control)
         .await
         .unwrap_err();

@@ -1,10 +1,10 @@
 //! The hardware-pass registry, written once and run on both stores.
 
-use crate::common::{ManualClock, sign_up};
+use crate::common::{ManualClock, TestApi, sign_up};
 use crate::identity_harness::{Db, member};
 use chrono::Duration;
 use multipass_api::passes::{EnrollPassRequest, PassView};
-use multipass_api::{Clock, ErrorCode, MultipassApi, SignInOutcome};
+use multipass_api::{Clock, ErrorCode, SignInOutcome};
 
 fn enrolment(credential_id: &str) -> EnrollPassRequest {
     EnrollPassRequest {
@@ -21,7 +21,7 @@ fn enrolment(credential_id: &str) -> EnrollPassRequest {
     }
 }
 
-async fn enrol(api: &MultipassApi, who: &SignInOutcome, credential_id: &str) -> PassView {
+async fn enrol(api: &TestApi, who: &SignInOutcome, credential_id: &str) -> PassView {
     api.enroll_pass(&who.token, enrolment(credential_id))
         .await
         .expect("enrol")

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::{PASSWORD, sign_in_request, sign_up};
+use crate::common::{PASSWORD, TestApi, sign_in_request, sign_up};
 use chrono::{Duration, Utc};
 use futures::future::BoxFuture;
 use multipass_api::reports::{
@@ -48,7 +48,7 @@ impl multipass_api::Clock for TickingClock {
     }
 }
 
-pub async fn api(fixture: &Fixture, timeout: std::time::Duration) -> MultipassApi {
+pub async fn api(fixture: &Fixture, timeout: std::time::Duration) -> TestApi {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn")
@@ -60,10 +60,10 @@ pub async fn api(fixture: &Fixture, timeout: std::time::Duration) -> MultipassAp
     let clock = Arc::new(TickingClock(std::sync::Mutex::new(Utc::now())));
     let api = MultipassApi::new(fixture.store.clone(), policies, clock);
     api.install_builtin_reports().await.unwrap();
-    api
+    TestApi::new(api)
 }
 
-pub async fn person(api: &MultipassApi, name: &str) -> Person {
+pub async fn person(api: &TestApi, name: &str) -> Person {
     let outcome = sign_up(api, name).await;
     Person {
         id: outcome.signed_in.identity.id.clone(),
@@ -71,7 +71,7 @@ pub async fn person(api: &MultipassApi, name: &str) -> Person {
     }
 }
 
-pub async fn admin(fixture: &Fixture, api: &MultipassApi, name: &str) -> Person {
+pub async fn admin(fixture: &Fixture, api: &TestApi, name: &str) -> Person {
     let person = person(api, name).await;
     (fixture.exec)(format!(
         "UPDATE identity_profiles SET role = 'admin' WHERE id = '{}'",
@@ -147,7 +147,7 @@ fn tomorrow() -> String {
         .to_string()
 }
 
-async fn json_rows(api: &MultipassApi, token: &SessionToken, id: uuid::Uuid) -> serde_json::Value {
+async fn json_rows(api: &TestApi, token: &SessionToken, id: uuid::Uuid) -> serde_json::Value {
     let opened = api.open_report(token, id).await.unwrap();
     serde_json::from_slice(&opened.bytes).unwrap()
 }
@@ -156,7 +156,7 @@ async fn json_rows(api: &MultipassApi, token: &SessionToken, id: uuid::Uuid) -> 
 /// caller's own data only. Results are stored with their SHA3-256 and the run notifies.
 pub async fn builtins_run_over_the_callers_data(fixture: Fixture) {
     let api = api(&fixture, std::time::Duration::from_secs(30)).await;
-    api.install_builtin_reports().await.unwrap();
+    api.local().install_builtin_reports().await.unwrap();
     assert_eq!(
         (fixture.count)("SELECT COUNT(*) FROM report_definitions WHERE is_builtin".into()).await,
         3
@@ -542,6 +542,7 @@ pub async fn csv_round_trips(fixture: Fixture) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tricky.csv");
     let exported = api
+        .local()
         .export_report(&root.token, report.id, &path)
         .await
         .unwrap();
@@ -589,7 +590,8 @@ pub async fn pdf_reads_back(fixture: Fixture) {
         );
         String::from_utf8(output.stdout).unwrap()
     };
-    api.export_report(&root.token, sheet.id, &dir.path().join("sheet.pdf"))
+    api.local()
+        .export_report(&root.token, sheet.id, &dir.path().join("sheet.pdf"))
         .await
         .unwrap();
     let text = text_of("sheet.pdf");
@@ -604,7 +606,8 @@ pub async fn pdf_reads_back(fixture: Fixture) {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
-    api.export_report(&root.token, counting.id, &dir.path().join("counting.pdf"))
+    api.local()
+        .export_report(&root.token, counting.id, &dir.path().join("counting.pdf"))
         .await
         .unwrap();
     let text = text_of("counting.pdf");

@@ -52,6 +52,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     let mut bytes = Vec::new();
     let view = w
         .api
+        .local()
         .export_wallet_transactions_csv(&ada, request(&a.id), &mut bytes)
         .await
         .unwrap();
@@ -113,6 +114,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     let mut bytes = Vec::new();
     let debits = w
         .api
+        .local()
         .export_wallet_transactions_csv(
             &ada,
             ExportRequest {
@@ -129,6 +131,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     assert!(text.lines().skip(1).all(|l| l.contains(",debit,transfer,")));
     let none = w
         .api
+        .local()
         .export_wallet_transactions_csv(
             &ada,
             ExportRequest {
@@ -144,6 +147,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     // Bad input is refused by field before anything is written.
     let err = w
         .api
+        .local()
         .export_wallet_transactions_csv(
             &ada,
             ExportRequest {
@@ -160,6 +164,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     );
     let err = w
         .api
+        .local()
         .export_wallet_transactions_csv(&ada, request("not-an-id"), Vec::new())
         .await
         .unwrap_err();
@@ -169,6 +174,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     for token in [&bob, &w.admin] {
         let err = w
             .api
+            .local()
             .export_wallet_transactions_csv(token, request(&a.id), Vec::new())
             .await
             .unwrap_err();
@@ -178,6 +184,7 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
     // A writer that runs out of room mid-way is an error, not a short file passed as whole.
     let err = w
         .api
+        .local()
         .export_wallet_transactions_csv(&ada, request(&a.id), Full { room: 200 })
         .await
         .unwrap_err();

@@ -6,15 +6,15 @@
 mod export;
 pub use export::*;
 
-use crate::common::{ManualClock, api, sign_up};
+use crate::common::{ManualClock, TestApi, api, sign_up};
 use async_trait::async_trait;
 use chrono::Duration;
 use futures::StreamExt;
+use multipass_api::ErrorCode;
 use multipass_api::vault::{KeyringVault, SecretVault};
 use multipass_api::wallet::{
     CreateWalletRequest, DepositRequest, HistoryRequest, TransferRequest, TransferView, WalletView,
 };
-use multipass_api::{ErrorCode, MultipassApi};
 use multipass_domain::SessionToken;
 use multipass_domain::wallet::{TREASURY_WALLET_ID, WalletKeyPair, address_of};
 use multipass_store::Store;
@@ -34,7 +34,7 @@ pub trait RawSql: Send + Sync {
 }
 
 pub struct World {
-    pub api: MultipassApi,
+    pub api: TestApi,
     pub clock: Arc<ManualClock>,
     pub vault: Arc<KeyringVault>,
     pub admin: SessionToken,

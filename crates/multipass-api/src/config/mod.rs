@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+mod remote;
+pub use remote::{ListenSettings, ServerEndpoint};
+
 pub const DEFAULT_HOST: &str = "localhost";
 pub const DEFAULT_PORT: u16 = 5432;
 pub const DEFAULT_NAME: &str = "enterprise_db";
@@ -87,6 +90,11 @@ pub struct Settings {
     pub ceremony: crate::pass_ceremony::CeremonyPolicy,
     /// Where the settings file was looked for (it need not exist).
     pub settings_file: Option<PathBuf>,
+    /// The Multipass server to use instead of a store (`MULTIPASS_SERVER_URL` /
+    /// `server.url`); then no database setting may be present.
+    pub server: Option<ServerEndpoint>,
+    /// How `multipass-server` listens; an error here matters only to the server.
+    pub listen: Result<ListenSettings, ConfigError>,
 }
 
 impl Settings {
@@ -186,6 +194,15 @@ impl Settings {
         let reports = report_policy(&source, &parsed.reports)?;
         let passes = pass_policy(&source, &parsed.passes)?;
         let ceremony = ceremony_policy(&source, &parsed.passes)?;
+        let server = remote::server_endpoint(&source, &parsed.server)?;
+        if let (Some(_), DatabaseSettings::Postgres { .. }) = (&server, &database) {
+            return Err(ConfigError::new(
+                "MULTIPASS_SERVER_URL",
+                "a server and a database are both configured; a desktop in server mode holds \
+                 no database setting (remove the DATABASE_* settings, or the server URL)",
+            ));
+        }
+        let listen = remote::listen_settings(&source, &parsed.listen);
         Ok(Self {
             database,
             lockout,
@@ -195,6 +212,8 @@ impl Settings {
             passes,
             ceremony,
             settings_file: file.map(|(p, _)| p.to_owned()),
+            server,
+            listen,
         })
     }
 }
@@ -213,6 +232,10 @@ struct SettingsFile {
     reports: ReportsSection,
     #[serde(default)]
     passes: PassesSection,
+    #[serde(default)]
+    server: remote::ServerSection,
+    #[serde(default)]
+    listen: remote::ListenSection,
 }
 
 #[derive(Debug, Default, Deserialize)]

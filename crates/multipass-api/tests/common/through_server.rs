@@ -1,0 +1,160 @@
+//! The API a scenario talks to: in process, or, with `MULTIPASS_TEST_THROUGH_SERVER` set,
+//! through a real `multipass-server` over HTTPS on loopback, with a certificate from a CA
+//! made for this test process and trusted by the client through its CA-file setting.
+
+use multipass_api::config::{ListenSettings, ServerEndpoint};
+use multipass_api::{MultipassApi, Operations};
+use multipass_store::Store;
+use std::sync::{Arc, OnceLock};
+
+/// Whether this run sends every operation through the server.
+pub fn through_server() -> bool {
+    std::env::var_os("MULTIPASS_TEST_THROUGH_SERVER").is_some()
+}
+
+#[derive(Debug, Clone)]
+pub struct TestApi {
+    local: MultipassApi,
+    served: Arc<OnceLock<Served>>,
+}
+
+/// A running server over one API, and a client that trusts it.
+#[derive(Debug)]
+pub struct Served {
+    pub client: Arc<dyn Operations>,
+    pub server: multipass_server::RunningServer,
+    pub endpoint: ServerEndpoint,
+}
+
+impl TestApi {
+    pub fn new(local: MultipassApi) -> Self {
+        Self {
+            local,
+            served: Arc::default(),
+        }
+    }
+
+    /// The API in process, for what runs on the desktop itself (pass ceremonies, exports
+    /// to files) and for reaching into the store.
+    pub fn local(&self) -> &MultipassApi {
+        &self.local
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.local.store()
+    }
+
+    pub fn with_vault(self, vault: Arc<dyn multipass_api::vault::SecretVault>) -> Self {
+        Self::new(self.local.with_vault(vault))
+    }
+
+    fn served(&self) -> &Served {
+        self.served.get_or_init(|| serve(self.local.clone()))
+    }
+}
+
+impl std::ops::Deref for TestApi {
+    type Target = dyn Operations;
+
+    fn deref(&self) -> &Self::Target {
+        if through_server() {
+            self.served().client.as_ref()
+        } else {
+            &self.local
+        }
+    }
+}
+
+/// Either kind of handle, for helpers that tests call with both.
+pub trait AsOperations {
+    fn operations(&self) -> &dyn Operations;
+}
+
+impl AsOperations for TestApi {
+    fn operations(&self) -> &dyn Operations {
+        &**self
+    }
+}
+
+impl AsOperations for MultipassApi {
+    fn operations(&self) -> &dyn Operations {
+        self
+    }
+}
+
+struct TestPki {
+    server_config: Arc<rustls::ServerConfig>,
+    ca_file: tempfile::TempPath,
+}
+
+/// One CA and one server certificate (for `localhost` and 127.0.0.1) per test process.
+fn pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        multipass_server::install_crypto_provider();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Multipass test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server_params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+        let server_config = multipass_server::tls_config_from_pem(
+            server_cert.pem().as_bytes(),
+            server_key.serialize_pem().as_bytes(),
+        )
+        .unwrap();
+        let mut ca_file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut ca_file, ca_cert.pem().as_bytes()).unwrap();
+        TestPki {
+            server_config,
+            ca_file: ca_file.into_temp_path(),
+        }
+    })
+}
+
+/// Serves `api` on a free loopback port.
+pub fn serve(api: MultipassApi) -> Served {
+    serve_on(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), api)
+}
+
+/// The CA file a client must be given to trust the test servers.
+pub fn test_ca_file() -> std::path::PathBuf {
+    pki().ca_file.to_path_buf()
+}
+
+/// Serves `api` on `listener` (e.g. the port of a server that was stopped).
+pub fn serve_on(listener: std::net::TcpListener, api: MultipassApi) -> Served {
+    let pki = pki();
+    let listen = ListenSettings {
+        address: listener.local_addr().unwrap(),
+        tls: None,
+        plain_http: false,
+        request_timeout_seconds: 120,
+        max_body_bytes: 4 << 20,
+    };
+    let server = multipass_server::start_on(
+        listener,
+        Some(pki.server_config.clone()),
+        &listen,
+        Arc::new(api),
+    )
+    .unwrap();
+    let endpoint = ServerEndpoint {
+        url: format!("https://localhost:{}/", server.address.port())
+            .parse()
+            .unwrap(),
+        ca_file: Some(pki.ca_file.to_path_buf()),
+    };
+    Served {
+        client: multipass_client::connect_dyn(&endpoint).unwrap(),
+        server,
+        endpoint,
+    }
+}

@@ -1,0 +1,74 @@
+//! What a desktop or the CLI talks to: the application API in this process (the embedded
+//! store, or a trusted back-office machine's direct PostgreSQL), or the Multipass server.
+
+use crate::RemoteApi;
+use multipass_api::config::ServerEndpoint;
+use multipass_api::dto::{StatusView, StoreBackend};
+use multipass_api::{ApiError, ErrorCode, MultipassApi, Operations, Settings};
+
+#[derive(Debug, Clone)]
+pub enum Connection {
+    InProcess(Box<MultipassApi>),
+    Server {
+        api: RemoteApi,
+        endpoint: ServerEndpoint,
+    },
+}
+
+impl Connection {
+    /// The server when the settings name one (no database credential is then read or
+    /// held), else the store the settings select, opened and migrated as before.
+    pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
+        match &settings.server {
+            Some(endpoint) => Ok(Self::Server {
+                api: crate::connect(endpoint)?,
+                endpoint: endpoint.clone(),
+            }),
+            None => Ok(Self::InProcess(Box::new(
+                MultipassApi::open(settings).await?,
+            ))),
+        }
+    }
+
+    /// The API in this process, for what runs where the person is: pass ceremonies on this
+    /// computer's USB, exports written to its files, offline report copies.
+    pub fn in_process(&self) -> Result<&MultipassApi, ApiError> {
+        match self {
+            Self::InProcess(api) => Ok(api),
+            Self::Server { .. } => Err(ApiError::new(
+                ErrorCode::InvalidState,
+                "This is not available yet while Multipass works through a server.",
+            )),
+        }
+    }
+
+    /// Which store or server is in use, and whether it answers.
+    pub async fn status(&self) -> Result<StatusView, ApiError> {
+        match self {
+            Self::InProcess(api) => api.status().await,
+            Self::Server { api, endpoint } => {
+                let health = api.0.health().await?;
+                Ok(StatusView {
+                    backend: StoreBackend::Server,
+                    schema_version: health
+                        .schema_version
+                        .and_then(|v| i32::try_from(v).ok())
+                        .unwrap_or_default(),
+                    healthy: health.status == "ok",
+                    location: endpoint.url.origin().ascii_serialization(),
+                })
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Connection {
+    type Target = dyn Operations;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::InProcess(api) => api.as_ref(),
+            Self::Server { api, .. } => api,
+        }
+    }
+}

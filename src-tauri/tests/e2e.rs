@@ -557,3 +557,154 @@ async fn desk_enrols_a_software_pass_and_its_holder_signs_in_with_it() {
     );
     drop(pass);
 }
+
+/// A Multipass server on a free loopback port over a fresh embedded store, with a
+/// certificate from a CA made for the test, whose PEM is written to `ca_file`.
+struct TestServer {
+    api: multipass_api::MultipassApi,
+    url: String,
+    _server: multipass_server::RunningServer,
+    _data: tempfile::TempDir,
+}
+
+async fn start_server(ca_file: &Path) -> TestServer {
+    use multipass_api::{MultipassApi, Policies, SystemClock};
+    use std::sync::Arc;
+    let data = tempfile::tempdir().expect("server data folder");
+    let store = multipass_store_sqlite::SqliteStore::open(
+        &data.path().join("server.db"),
+        multipass_store::OpenMode::Migrate,
+    )
+    .await
+    .expect("the server's store");
+    let vault = multipass_api::vault::KeyringVault::new(format!(
+        "multipass-e2e-server-{}",
+        std::process::id()
+    ));
+    let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock))
+        .with_vault(Arc::new(vault));
+    multipass_server::install_crypto_provider();
+    let pki = multipass_server::loopback_pki().expect("loopback certificates");
+    std::fs::write(ca_file, &pki.ca_pem).expect("write the CA file");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let listen = multipass_api::config::ListenSettings {
+        address: listener.local_addr().expect("address"),
+        tls: None,
+        plain_http: false,
+        request_timeout_seconds: 60,
+        max_body_bytes: 1 << 20,
+    };
+    let server = multipass_server::start_on(
+        listener,
+        Some(pki.server_config),
+        &listen,
+        Arc::new(api.clone()),
+    )
+    .expect("the server starts");
+    TestServer {
+        url: format!("https://localhost:{}/", server.address.port()),
+        api,
+        _server: server,
+        _data: data,
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
+async fn the_window_signs_up_and_transfers_through_a_multipass_server() {
+    use multipass_api::wallet::{CreateWalletRequest, DepositRequest};
+    use multipass_api::{SessionKind, dto::SignUpRequest};
+    let home = tempfile::tempdir().expect("temp home");
+    let ca_file = home.path().join("server-ca.pem");
+    let server = start_server(&ca_file).await;
+    let api = &server.api;
+    let person = |name: &str| SignUpRequest {
+        full_name: format!("{name} Example"),
+        email: format!("{name}@example.com"),
+        username: name.to_owned(),
+        password: PASSWORD.to_owned(),
+    };
+    let admin = api
+        .sign_up(person("root"), SessionKind::Cli)
+        .await
+        .expect("admin");
+    api.bootstrap_admin(&admin.token).await.expect("bootstrap");
+    let bob = api
+        .sign_up(person("bob"), SessionKind::Cli)
+        .await
+        .expect("bob");
+    let bobs = api
+        .create_wallet(
+            &bob.token,
+            CreateWalletRequest {
+                name: "Bob's".into(),
+                labels: Vec::new(),
+            },
+        )
+        .await
+        .expect("bob's wallet");
+
+    let driver = start_driver_with(
+        home.path(),
+        &[
+            ("MULTIPASS_SERVER_URL", &server.url),
+            ("MULTIPASS_SERVER_CA", ca_file.to_str().expect("utf-8 path")),
+        ],
+    )
+    .await;
+    let client = launch(&driver).await;
+    wait_for(&client, "[data-testid=signin-form]").await;
+    sign_up_in_window(&client, "ada", "Ada Lovelace").await;
+    // The home screen names the server, and the identity lives in the server's store.
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='home-store' and contains(., 'Multipass server')]",
+    )
+    .await;
+    let ada_profile = api
+        .profile(&admin.token, Some("ada"))
+        .await
+        .expect("ada is on the server");
+    assert_eq!(ada_profile.email, "ada@example.com");
+    screenshot(&client, "server-01-home.png").await;
+
+    let enter = char::from(fantoccini::key::Key::Enter);
+    click(&client, "[data-testid=nav-wallets]").await;
+    click(&client, "[data-testid=wallet-new]").await;
+    type_into(&client, "#wallet-name", &format!("Everyday{enter}")).await;
+    wait_for_xpath(
+        &client,
+        "//*[@data-testid='wallet-balance' and normalize-space()='0.00 MPC']",
+    )
+    .await;
+    let adas = api
+        .list_wallets(&admin.token, Some(&ada_profile.id))
+        .await
+        .expect("ada's wallets on the server");
+    assert_eq!(adas.len(), 1, "{adas:?}");
+    api.deposit(
+        &admin.token,
+        DepositRequest {
+            wallet_id: adas[0].id.clone(),
+            asset: None,
+            amount: 10_000,
+            memo: Some("e2e".into()),
+        },
+    )
+    .await
+    .expect("deposit");
+
+    type_into(&client, "#transfer-to", &bobs.id).await;
+    type_into(&client, "#transfer-amount", &format!("12.34{enter}")).await;
+    wait_for_xpath(&client, "//*[contains(., 'Sent 12.34 MPC')]").await;
+    screenshot(&client, "server-02-transferred.png").await;
+    let balances = api
+        .balances(&bob.token, &bobs.id)
+        .await
+        .expect("bob's balance");
+    assert_eq!(
+        balances.iter().map(|b| b.total).sum::<i64>(),
+        1_234,
+        "{balances:?}"
+    );
+}

@@ -50,6 +50,9 @@ pub enum ErrorCode {
     /// The server's TLS certificate is not trusted by this computer (wrong server, or its
     /// enterprise CA is not configured).
     CertificateUntrusted,
+    /// Too many requests at once, or too many failed sign-ins from one place: try again
+    /// after a while (the server says how long in `Retry-After`).
+    RateLimited,
     Internal,
 }
 

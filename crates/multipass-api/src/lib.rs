@@ -64,6 +64,19 @@ pub struct Policies {
     pub fee: multipass_domain::wallet::FeePolicy,
     pub passes: multipass_domain::pass::PassPolicy,
     pub ceremony: pass_ceremony::CeremonyPolicy,
+    /// How many password checks may wait for a hashing slot; more are refused with
+    /// `rate_limited` instead of queueing without bound.
+    pub hashing_waiting_room: HashingWaitingRoom,
+}
+
+/// The bound of the queue before password hashing (see [`Policies`]).
+#[derive(Debug, Clone, Copy)]
+pub struct HashingWaitingRoom(pub usize);
+
+impl Default for HashingWaitingRoom {
+    fn default() -> Self {
+        Self(256)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +89,8 @@ pub struct MultipassApi {
     /// Argon2id needs 19 MiB and tens of milliseconds per hash; a burst of sign-ins must
     /// queue here rather than allocate without bound.
     hashing_slots: Arc<Semaphore>,
+    /// Places in the queue before `hashing_slots`; a call that finds none is refused.
+    hashing_queue: Arc<Semaphore>,
     /// Where passes come from; `None`: USB and the configured software pass.
     pass_source: Option<Arc<dyn pass_ceremony::PassSource>>,
     /// Wallet signing keys already read from `vault` by this process.
@@ -103,12 +118,14 @@ impl MultipassApi {
 
     pub fn new(store: Arc<dyn Store>, policies: Policies, clock: Arc<dyn Clock>) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let waiting_room = policies.hashing_waiting_room.0;
         Self {
             store,
             policies,
             clock,
             vault: Arc::new(vault::KeyringVault::default()),
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
+            hashing_queue: Arc::new(Semaphore::new(cores.max(2) + waiting_room)),
             pass_source: None,
             wallet_keys: wallet::KeyCache::default(),
             asset_ids: market::AssetIds::default(),

@@ -102,3 +102,8 @@ async fn require_2fa_needs_totp_and_admins_can_set_it_pg(pool: PgPool) {
 async fn single_use_guards_hold_under_contention_pg(pool: PgPool) {
     single_use_guards_hold_under_contention(migrated(pool).await).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room_pg(pool: PgPool) {
+    a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(migrated(pool).await).await;
+}

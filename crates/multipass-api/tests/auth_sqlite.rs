@@ -118,3 +118,9 @@ async fn single_use_guards_hold_under_contention_sqlite() {
     let (_dir, store) = fresh_store().await;
     single_use_guards_hold_under_contention(store).await;
 }
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(store).await;
+}

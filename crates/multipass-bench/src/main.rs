@@ -15,6 +15,7 @@ mod ceiling;
 mod export;
 mod matching;
 mod memory;
+mod overhead;
 mod pass;
 mod persisted;
 mod pg;
@@ -125,6 +126,8 @@ enum Only {
     Pgbench,
     Pass,
     Persisted,
+    /// Transfers and placements through the server against the same in process.
+    Overhead,
     Ceiling,
     Export,
 }
@@ -144,6 +147,7 @@ struct Report {
     matching: Option<matching::MatchingReport>,
     pgbench: Option<pgbench::PgbenchReport>,
     persisted: Option<persisted::PersistedReport>,
+    overhead: Option<overhead::OverheadReport>,
     ceiling: Option<ceiling::CeilingReport>,
     export: Option<export::ExportReport>,
     goals: Goals,
@@ -201,6 +205,7 @@ fn main() -> Result<()> {
         matching: None,
         pgbench: None,
         persisted: None,
+        overhead: None,
         ceiling: None,
         export: None,
         goals: Goals {
@@ -287,6 +292,17 @@ fn main() -> Result<()> {
                 runs: runs(pgbench::DEFAULT_RUNS),
                 breakdown: args.breakdown,
                 connections_per_client: args.connections_per_client,
+            },
+        )?);
+    }
+    if let Some(url) = server_for(&args, Only::Overhead, "overhead")? {
+        report.overhead = Some(overhead::run(
+            &runtime,
+            url,
+            &overhead::Config {
+                clients: args.pgbench_clients.clone(),
+                seconds: args.pgbench_seconds,
+                runs: runs(pgbench::DEFAULT_RUNS),
             },
         )?);
     }
@@ -530,6 +546,9 @@ fn render(report: &Report) -> String {
     if let Some(p) = &report.persisted {
         render_pgbench(&mut out, &p.pgbench);
         persisted::render(&mut out, p);
+    }
+    if let Some(o) = &report.overhead {
+        overhead::render(&mut out, o);
     }
     if let Some(c) = &report.ceiling {
         ceiling::render(&mut out, c);

@@ -11,7 +11,7 @@ use multipass_api::dto::SignUpRequest;
 use multipass_api::market::{CreateAssetRequest, IssueRequest, PlaceOrderRequest};
 use multipass_api::vault::{KeyringVault, SecretVault as _};
 use multipass_api::wallet::{CreateWalletRequest, DepositRequest, TransferRequest};
-use multipass_api::{MultipassApi, Policies, SessionKind, SystemClock};
+use multipass_api::{MultipassApi, Operations, Policies, SessionKind, SystemClock};
 use multipass_domain::SessionToken;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
@@ -73,8 +73,10 @@ struct Client {
     wallet: String,
 }
 
-struct Setup {
-    api: MultipassApi,
+pub(crate) struct Setup {
+    pub(crate) api: MultipassApi,
+    /// What the measured operations go through: `api` itself, or a client of a server over it.
+    ops: Arc<dyn Operations>,
     /// One asset per client; every trader holds all of them.
     symbols: Vec<String>,
     /// Two per client: the traders placing orders in turn; the first also sends transfers.
@@ -83,6 +85,30 @@ struct Setup {
     recipients: Vec<String>,
     wallets_with_keys: Vec<String>,
     vault: KeyringVault,
+}
+
+impl Setup {
+    /// The same traders and wallets, their operations sent through `ops`.
+    pub(crate) fn through(&self, ops: Arc<dyn Operations>) -> Self {
+        Self {
+            api: self.api.clone(),
+            ops,
+            symbols: self.symbols.clone(),
+            clients: self.clients.clone(),
+            recipients: self.recipients.clone(),
+            wallets_with_keys: self.wallets_with_keys.clone(),
+            vault: self.vault.clone(),
+        }
+    }
+
+    /// Removes the keys the set-up put in the keyring.
+    pub(crate) fn remove_keys(&self) {
+        for wallet in &self.wallets_with_keys {
+            if let Err(e) = self.vault.delete(&format!("wallet:{wallet}")) {
+                eprintln!("bench: could not remove a bench key from the keyring: {e}");
+            }
+        }
+    }
 }
 
 pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<PersistedReport> {
@@ -261,15 +287,15 @@ fn measure(
             breakdown,
         })
     })();
-    for wallet in &setup.wallets_with_keys {
-        if let Err(e) = setup.vault.delete(&format!("wallet:{wallet}")) {
-            eprintln!("persisted: could not remove a bench key from the keyring: {e}");
-        }
-    }
+    setup.remove_keys();
     outcome
 }
 
-async fn set_up(pool: &sqlx::PgPool, vault: KeyringVault, clients: usize) -> Result<Setup> {
+pub(crate) async fn set_up(
+    pool: &sqlx::PgPool,
+    vault: KeyringVault,
+    clients: usize,
+) -> Result<Setup> {
     let store = Arc::new(multipass_store_postgres::PgStore::from_migrated_pool(
         pool.clone(),
     ));
@@ -299,6 +325,7 @@ async fn set_up(pool: &sqlx::PgPool, vault: KeyringVault, clients: usize) -> Res
 
     let mut setup = Setup {
         api: api.clone(),
+        ops: Arc::new(api.clone()),
         symbols,
         clients: Vec::new(),
         recipients: Vec::new(),
@@ -381,8 +408,8 @@ async fn wallet(
     Ok(wallet)
 }
 
-struct Rate {
-    per_sec: f64,
+pub(crate) struct Rate {
+    pub(crate) per_sec: f64,
     count: u64,
     with_fills: u64,
 }
@@ -448,7 +475,7 @@ async fn place_one(setup: &Setup, client: usize, n: u64, seed: u64, spread: bool
         MID_PRICE - offset
     };
     let placed = setup
-        .api
+        .ops
         .place_order(
             &trader.token,
             PlaceOrderRequest {
@@ -477,7 +504,7 @@ async fn transfer_one(
     let to = &setup.recipients[(n as usize + client) % setup.recipients.len()];
     let amount = 100 + i64::try_from((seed + n) % 900).unwrap_or_default();
     setup
-        .api
+        .ops
         .transfer(
             &sender.token,
             TransferRequest {
@@ -493,7 +520,7 @@ async fn transfer_one(
     Ok(false)
 }
 
-async fn orders_for(
+pub(crate) async fn orders_for(
     setup: &Arc<Setup>,
     clients: usize,
     duration: Duration,
@@ -508,7 +535,7 @@ async fn orders_for(
     .await
 }
 
-async fn transfers_for(
+pub(crate) async fn transfers_for(
     setup: &Arc<Setup>,
     clients: usize,
     duration: Duration,

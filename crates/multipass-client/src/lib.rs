@@ -183,6 +183,10 @@ fn error_from_status(status: reqwest::StatusCode, origin: &str) -> ApiError {
             ErrorCode::Timeout,
             format!("The server at {origin} took too long and stopped the request."),
         ),
+        429 => ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many requests right now. Wait a few seconds and try again.",
+        ),
         413 => ApiError::new(
             ErrorCode::LimitExceeded,
             "The request is larger than the server accepts.",

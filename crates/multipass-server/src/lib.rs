@@ -6,7 +6,10 @@
 //! state of its own outside the database, so any number of instances can run behind a load
 //! balancer.
 
+mod loopback_pki;
 mod routes;
+
+pub use loopback_pki::{LoopbackPki, loopback_pki};
 
 use axum::Router;
 use multipass_api::config::ListenSettings;
@@ -192,6 +195,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
         Timeout => 504,
         Config | KeyringUnavailable | Internal => 500,
         CertificateUntrusted => 502,
+        RateLimited => 429,
     }
 }
 

@@ -19,6 +19,8 @@ settings.toml in the per-user config folder); the variable wins.
   MULTIPASS_MAX_BODY_KIB / listen.max_body_kib largest request body (default 1024)
   DATABASE_URL or DATABASE_HOST, _PORT, _NAME, _USER, _PASSWORD, _MAX_CONNECTIONS
                                                the shared PostgreSQL (required)
+  DATABASE_SSL_ROOT_CERT                       its CA: TLS is then verify-full (a remote
+                                               database without it is warned about)
   MULTIPASS_MAX_FAILED_SIGN_INS, MULTIPASS_LOCKOUT_MINUTES, MULTIPASS_SESSION_HOURS,
   MULTIPASS_SESSION_IDLE_MINUTES, MULTIPASS_REPORT_TIMEOUT_SECONDS, ...
                                                the security policy (see the README)
@@ -55,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
             "no database is configured: the server serves the shared PostgreSQL \
              (set DATABASE_URL, or DATABASE_HOST and the other DATABASE_* settings)"
         );
+    }
+    if let Some(risk) = settings.database.unverified_remote_database() {
+        tracing::warn!("{risk}");
     }
     let store = open_store(&settings.database, OpenMode::Inspect)
         .await

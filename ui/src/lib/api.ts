@@ -58,6 +58,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "keyring_unavailable",
   "cancelled",
   "certificate_untrusted",
+  "rate_limited",
   "internal",
 ]);
 

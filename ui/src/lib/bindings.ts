@@ -1,7 +1,7 @@
 // Generated from crates/multipass-api (dto.rs, error.rs, the service views and the operation list) by `make bindings`. Do not edit by hand:
 // the test `bindings_file_is_current` fails when this file and the Rust types disagree.
 
-export type ErrorCode = "invalid_input" | "invalid_credentials" | "conflict" | "not_found" | "unauthenticated" | "unavailable" | "schema_too_new" | "config" | "forbidden" | "insufficient_funds" | "idempotency_mismatch" | "invalid_state" | "expired" | "already_used" | "second_factor_required" | "timeout" | "limit_exceeded" | "keyring_unavailable" | "cancelled" | "certificate_untrusted" | "internal";
+export type ErrorCode = "invalid_input" | "invalid_credentials" | "conflict" | "not_found" | "unauthenticated" | "unavailable" | "schema_too_new" | "config" | "forbidden" | "insufficient_funds" | "idempotency_mismatch" | "invalid_state" | "expired" | "already_used" | "second_factor_required" | "timeout" | "limit_exceeded" | "keyring_unavailable" | "cancelled" | "certificate_untrusted" | "rate_limited" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, 
 /**

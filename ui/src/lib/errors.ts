@@ -28,6 +28,7 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   cancelled: "The operation was cancelled.",
   certificate_untrusted:
     "This computer doesn't trust the Multipass server's certificate. Ask your administrator for the server's CA file.",
+  rate_limited: "Too many attempts right now. Wait a few seconds and try again.",
   internal: INTERNAL_MESSAGE,
 };
 

@@ -323,6 +323,12 @@ impl MultipassApi {
         context: &str,
         work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
+        let _place = self.hashing_queue.try_acquire().map_err(|_| {
+            ApiError::new(
+                ErrorCode::RateLimited,
+                "Multipass is checking too many passwords at once. Try again in a few seconds.",
+            )
+        })?;
         let _slot = self
             .hashing_slots
             .acquire()

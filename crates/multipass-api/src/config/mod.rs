@@ -97,6 +97,30 @@ pub struct Settings {
     pub listen: Result<ListenSettings, ConfigError>,
 }
 
+impl DatabaseSettings {
+    /// Why the connection to a shared database is open to interception, if it is: a host
+    /// other than this computer reached without checking its certificate and name.
+    pub fn unverified_remote_database(&self) -> Option<String> {
+        use sqlx::postgres::PgSslMode;
+        let DatabaseSettings::Postgres { options, .. } = self else {
+            return None;
+        };
+        let host = options.get_host();
+        let local = host == "localhost"
+            || host.starts_with('/')
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        let verified = matches!(options.get_ssl_mode(), PgSslMode::VerifyFull);
+        (!local && !verified).then(|| {
+            format!(
+                "the database at {host} is reached without verifying its certificate and name; \
+                 set DATABASE_SSL_ROOT_CERT (database.ssl_root_cert) to its CA for verify-full"
+            )
+        })
+    }
+}
+
 impl Settings {
     pub fn policies(&self) -> Policies {
         Policies {
@@ -256,6 +280,7 @@ struct DatabaseSection {
     user: Option<String>,
     password: Option<String>,
     max_connections: Option<u32>,
+    ssl_root_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -392,6 +417,20 @@ fn database_settings(
     }
     if let Some((password, _)) = password {
         options = options.password(&password);
+    }
+    // A configured CA means the server's certificate and name are checked, whatever the
+    // URL's sslmode says: no silent fallback to an unchecked or plain connection.
+    if let Some((ca, _)) = source.text(
+        "DATABASE_SSL_ROOT_CERT",
+        "database.ssl_root_cert",
+        file.ssl_root_cert
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .as_ref(),
+    ) {
+        options = options
+            .ssl_mode(sqlx::postgres::PgSslMode::VerifyFull)
+            .ssl_root_cert(PathBuf::from(ca));
     }
     Ok(DatabaseSettings::Postgres {
         options: Box::new(options.application_name("multipass-desktop")),
@@ -780,6 +819,32 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{settings:?}").contains("S3cr3t"));
+    }
+
+    #[test]
+    fn a_database_ca_means_verify_full() {
+        use sqlx::postgres::PgSslMode;
+        let settings = load(
+            &[
+                (
+                    "DATABASE_URL",
+                    "postgresql://mp@db.corp.example/enterprise_db?sslmode=disable",
+                ),
+                ("DATABASE_SSL_ROOT_CERT", "/etc/ssl/db-ca.pem"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(matches!(
+            pg(&settings).0.get_ssl_mode(),
+            PgSslMode::VerifyFull
+        ));
+        assert_eq!(settings.database.unverified_remote_database(), None);
+        let unchecked = load(&[("DATABASE_HOST", "db.corp.example")], None).unwrap();
+        let warning = unchecked.database.unverified_remote_database().unwrap();
+        assert!(warning.contains("DATABASE_SSL_ROOT_CERT"), "{warning}");
+        let local = load(&[("DATABASE_HOST", "127.0.0.1")], None).unwrap();
+        assert_eq!(local.database.unverified_remote_database(), None);
     }
 
     #[test]

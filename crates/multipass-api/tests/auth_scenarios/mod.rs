@@ -861,3 +861,46 @@ pub async fn single_use_guards_hold_under_contention(store: Arc<dyn Store>) {
         );
     }
 }
+
+/// A flood of sign-ins larger than the hashing slots and their waiting room: the surplus is
+/// refused at once with `rate_limited`, every other attempt is answered as usual, and the
+/// account still signs in once the flood is over.
+pub async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(store: Arc<dyn Store>) {
+    let policies = multipass_api::Policies {
+        lockout: lockout(1000),
+        hashing_waiting_room: multipass_api::HashingWaitingRoom(1),
+        ..multipass_api::Policies::default()
+    };
+    let api = TestApi::new(multipass_api::MultipassApi::new(
+        store,
+        policies,
+        ManualClock::new(),
+    ));
+    sign_up(&api, "ada").await;
+    let attempts: Vec<_> = (0..40)
+        .map(|i| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                api.sign_in(
+                    sign_in_request("ada", &format!("wrong password {i}")),
+                    SessionKind::Desktop,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    for attempt in futures::future::join_all(attempts).await {
+        let err = attempt.expect("task").unwrap_err();
+        match err.code {
+            ErrorCode::RateLimited => refused += 1,
+            ErrorCode::InvalidCredentials => {}
+            other => panic!("unexpected answer {other:?}: {err:?}"),
+        }
+    }
+    assert!(refused > 0, "no attempt was refused");
+    assert!(refused < 40, "every attempt was refused");
+    sign_in_with(&api, "ada", PASSWORD, None)
+        .await
+        .expect("signs in after the flood");
+}

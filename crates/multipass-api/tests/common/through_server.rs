@@ -91,29 +91,12 @@ struct TestPki {
 fn pki() -> &'static TestPki {
     static PKI: OnceLock<TestPki> = OnceLock::new();
     PKI.get_or_init(|| {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
         multipass_server::install_crypto_provider();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Multipass test CA");
-        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = rcgen::Issuer::new(ca_params, ca_key);
-        let server_key = KeyPair::generate().unwrap();
-        let server_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
-        let server_config = multipass_server::tls_config_from_pem(
-            server_cert.pem().as_bytes(),
-            server_key.serialize_pem().as_bytes(),
-        )
-        .unwrap();
+        let pki = multipass_server::loopback_pki().unwrap();
         let mut ca_file = tempfile::NamedTempFile::new().unwrap();
-        std::io::Write::write_all(&mut ca_file, ca_cert.pem().as_bytes()).unwrap();
+        std::io::Write::write_all(&mut ca_file, pki.ca_pem.as_bytes()).unwrap();
         TestPki {
-            server_config,
+            server_config: pki.server_config,
             ca_file: ca_file.into_temp_path(),
         }
     })

@@ -1,0 +1,40 @@
+//! A certificate authority and a server certificate for `localhost` and 127.0.0.1, made in
+//! memory, so tests and benchmarks run the real HTTPS path on loopback without a file or a
+//! certificate from outside. Never for a deployment: its key lives only in this process.
+
+use std::sync::Arc;
+
+/// The server's TLS configuration and the CA's certificate (PEM) a client must trust.
+#[derive(Debug)]
+pub struct LoopbackPki {
+    pub server_config: Arc<rustls::ServerConfig>,
+    pub ca_pem: String,
+}
+
+pub fn loopback_pki() -> Result<LoopbackPki, String> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let failed = |e: rcgen::Error| format!("the loopback certificates cannot be made: {e}");
+    let ca_key = KeyPair::generate().map_err(failed)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Multipass loopback test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(failed)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().map_err(failed)?;
+    let server_params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .map_err(failed)?;
+    let server_cert = server_params
+        .signed_by(&server_key, &issuer)
+        .map_err(failed)?;
+    let server_config = crate::tls_config_from_pem(
+        server_cert.pem().as_bytes(),
+        server_key.serialize_pem().as_bytes(),
+    )?;
+    Ok(LoopbackPki {
+        server_config,
+        ca_pem: ca_cert.pem(),
+    })
+}

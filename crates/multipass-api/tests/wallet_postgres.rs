@@ -209,3 +209,25 @@ async fn wallet_history_exports_as_csv_on_postgres(pool: PgPool) {
     let (store, sql) = migrated(pool).await;
     wallet_history_exports_as_csv(store, &sql).await;
 }
+
+/// Two server instances, each with its own pool and caches, over one database: a thousand
+/// concurrent transfers sent to them in turn keep every balance invariant.
+#[sqlx::test(migrations = false)]
+async fn a_thousand_concurrent_transfers_through_two_server_instances(pool: PgPool) {
+    migrator().run(&pool).await.unwrap();
+    let mut instances: Vec<Arc<dyn multipass_store::Store>> = Vec::new();
+    for _ in 0..2 {
+        let store = PgStore::open(
+            PgStoreOptions {
+                connect: (*pool.connect_options()).clone(),
+                max_connections: 16,
+                acquire_timeout: Duration::from_secs(60),
+            },
+            OpenMode::Inspect,
+        )
+        .await
+        .unwrap();
+        instances.push(Arc::new(store));
+    }
+    concurrent_transfers_over(&instances, &Pg(pool), 10, 1000, 32).await;
+}

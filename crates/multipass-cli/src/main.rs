@@ -209,12 +209,22 @@ fn backend_and_location(settings: &DatabaseSettings) -> (&'static str, String) {
 }
 
 async fn migrate(settings: &Settings) -> Result<StatusReport, ApiError> {
+    if settings.server.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Config,
+            "`multipass migrate` works on the database itself, with the schema owner's role: \
+             run it where DATABASE_* is set and MULTIPASS_SERVER_URL is not",
+        ));
+    }
     let store = open_store(&settings.database, OpenMode::Migrate).await?;
     let status = store.status().await?;
     Ok(report_from(status, None))
 }
 
 async fn status(settings: &Settings) -> StatusReport {
+    if settings.server.is_some() {
+        return server_status(settings).await;
+    }
     let (backend, location) = backend_and_location(&settings.database);
     let unhealthy = |error: Option<ApiError>, latest: i64| StatusReport {
         backend,
@@ -268,6 +278,40 @@ fn report_from(status: multipass_store::StoreStatus, error: Option<ApiError>) ->
         healthy: status.healthy,
         migration_pending: status.schema_version < status.latest_known_version,
         error,
+    }
+}
+
+/// In server mode: the server's own health, which names its schema version.
+async fn server_status(settings: &Settings) -> StatusReport {
+    let latest = multipass_store_postgres_latest();
+    let location = settings
+        .server
+        .as_ref()
+        .map(|s| s.url.origin().ascii_serialization())
+        .unwrap_or_default();
+    let status = match Connection::open(settings).await {
+        Ok(connection) => connection.status().await,
+        Err(e) => Err(e),
+    };
+    match status {
+        Ok(view) => StatusReport {
+            backend: "server",
+            location,
+            schema_version: i64::from(view.schema_version),
+            latest_known_version: latest,
+            healthy: view.healthy,
+            migration_pending: i64::from(view.schema_version) < latest,
+            error: None,
+        },
+        Err(error) => StatusReport {
+            backend: "server",
+            location,
+            schema_version: 0,
+            latest_known_version: latest,
+            healthy: false,
+            migration_pending: false,
+            error: Some(error),
+        },
     }
 }
 

@@ -16,6 +16,9 @@ pub fn through_server() -> bool {
 pub struct TestApi {
     local: MultipassApi,
     served: Arc<OnceLock<Served>>,
+    /// Other instances the calls alternate with (`round_robin`), always through servers.
+    peers: Arc<Vec<TestApi>>,
+    next: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A running server over one API, and a client that trusts it.
@@ -31,6 +34,18 @@ impl TestApi {
         Self {
             local,
             served: Arc::default(),
+            peers: Arc::default(),
+            next: Arc::default(),
+        }
+    }
+
+    /// One handle over several instances: with one, it is that instance; with more, each
+    /// call goes through the next one's server in turn, as behind a load balancer.
+    pub fn round_robin(mut instances: Vec<TestApi>) -> Self {
+        let first = instances.remove(0);
+        Self {
+            peers: Arc::new(instances),
+            ..first
         }
     }
 
@@ -57,6 +72,14 @@ impl std::ops::Deref for TestApi {
     type Target = dyn Operations;
 
     fn deref(&self) -> &Self::Target {
+        if !self.peers.is_empty() {
+            let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                % (self.peers.len() + 1);
+            return match turn {
+                0 => self.served().client.as_ref(),
+                n => self.peers[n - 1].served().client.as_ref(),
+            };
+        }
         if through_server() {
             self.served().client.as_ref()
         } else {

@@ -41,12 +41,24 @@ pub struct World {
 }
 
 pub async fn world(store: Arc<dyn Store>, sql: &dyn RawSql) -> World {
+    world_over(&[store], sql).await
+}
+
+/// A world whose calls alternate between servers, one per store handle (each its own
+/// API instance with its own pool and caches), when given more than one.
+pub async fn world_over(stores: &[Arc<dyn Store>], sql: &dyn RawSql) -> World {
     let clock = ManualClock::new();
     let vault = Arc::new(KeyringVault::new(format!(
         "multipass-test-{}",
         Uuid::new_v4()
     )));
-    let api = api(store, clock.clone(), Default::default()).with_vault(vault.clone());
+    let instances: Vec<TestApi> = stores
+        .iter()
+        .map(|store| {
+            api(store.clone(), clock.clone(), Default::default()).with_vault(vault.clone())
+        })
+        .collect();
+    let api = TestApi::round_robin(instances);
     let admin = sign_up(&api, "root").await.token;
     sql.exec("UPDATE identity_profiles SET role = 'admin' WHERE email = 'root@example.com'")
         .await
@@ -667,8 +679,19 @@ pub async fn concurrent_transfers_conserve_the_total(
     transfers: usize,
     parallel: usize,
 ) {
+    concurrent_transfers_over(&[store], sql, wallets, transfers, parallel).await;
+}
+
+/// As above, the transfers spread over one API instance per store handle.
+pub async fn concurrent_transfers_over(
+    stores: &[Arc<dyn Store>],
+    sql: &dyn RawSql,
+    wallets: usize,
+    transfers: usize,
+    parallel: usize,
+) {
     const START: i64 = 1_000;
-    let w = Arc::new(world(store, sql).await);
+    let w = Arc::new(world_over(stores, sql).await);
     let ada = sign_up(&w.api, "ada").await.token;
     let mut ids = Vec::new();
     for i in 0..wallets {

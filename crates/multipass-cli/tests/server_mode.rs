@@ -1,0 +1,133 @@
+//! `multipass` in server mode: a real process whose settings name a server (and no
+//! database) talks to a real `multipass-server` over HTTPS on loopback.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
+mod support;
+
+use multipass_api::config::ListenSettings;
+use multipass_api::{MultipassApi, Policies, SystemClock};
+use std::path::Path;
+use std::process::Output;
+use std::sync::Arc;
+use support::{PASSWORD, json, run};
+
+struct Server {
+    url: String,
+    ca_file: std::path::PathBuf,
+    _server: multipass_server::RunningServer,
+    _dir: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = multipass_store_sqlite::SqliteStore::open(
+        &dir.path().join("server.db"),
+        multipass_store::OpenMode::Migrate,
+    )
+    .await
+    .unwrap();
+    let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock));
+    multipass_server::install_crypto_provider();
+    let pki = multipass_server::loopback_pki().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = ListenSettings {
+        address: listener.local_addr().unwrap(),
+        tls: None,
+        plain_http: false,
+        request_timeout_seconds: 60,
+        max_body_bytes: 1 << 20,
+    };
+    let server =
+        multipass_server::start_on(listener, Some(pki.server_config), &listen, Arc::new(api))
+            .unwrap();
+    Server {
+        url: format!("https://localhost:{}/", server.address.port()),
+        ca_file,
+        _server: server,
+        _dir: dir,
+    }
+}
+
+fn multipass(home: &Path, server: &Server, args: &[&str]) -> Output {
+    run(
+        home,
+        args,
+        &[
+            ("MULTIPASS_PASSWORD", PASSWORD),
+            ("MULTIPASS_SERVER_URL", &server.url),
+            ("MULTIPASS_SERVER_CA", server.ca_file.to_str().unwrap()),
+        ],
+    )
+}
+
+async fn in_background(f: impl FnOnce() -> Output + Send + 'static) -> Output {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_works_through_a_server_and_holds_no_database() {
+    let server = Arc::new(server().await);
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_owned();
+    let (s, h) = (server.clone(), home_path.clone());
+    let signed_up = in_background(move || {
+        multipass(
+            &h,
+            &s,
+            &[
+                "sign-up",
+                "--full-name",
+                "Ada Lovelace",
+                "--email",
+                "ada@example.com",
+                "--username",
+                "ada",
+                "--json",
+            ],
+        )
+    })
+    .await;
+    assert!(signed_up.status.success(), "{signed_up:?}");
+    let (s, h) = (server.clone(), home_path.clone());
+    let me = in_background(move || multipass(&h, &s, &["whoami", "--json"])).await;
+    assert_eq!(json(&me)["username"], "ada", "{me:?}");
+    let (s, h) = (server.clone(), home_path.clone());
+    let status = in_background(move || multipass(&h, &s, &["status", "--json"])).await;
+    let status = json(&status);
+    assert_eq!(status["backend"], "server", "{status}");
+    assert_eq!(status["healthy"], true, "{status}");
+    // Nothing was stored on this computer but the CLI's session token.
+    assert!(
+        !home_path.join("data/multipass/multipass.db").exists(),
+        "an embedded store was made in server mode"
+    );
+    let (s, h) = (server.clone(), home_path.clone());
+    let migrate = in_background(move || multipass(&h, &s, &["migrate", "--json"])).await;
+    assert_eq!(migrate.status.code(), Some(1), "{migrate:?}");
+    assert_eq!(json(&migrate)["error"]["code"], "config");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untrusted_server_certificate_is_a_clear_error() {
+    let server = server().await;
+    let home = tempfile::tempdir().unwrap();
+    let url = server.url.clone();
+    let home_path = home.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &home_path,
+            &["whoami", "--json"],
+            &[("MULTIPASS_SERVER_URL", &url), ("MULTIPASS_TOKEN", "x")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        json(&out)["error"]["code"],
+        "certificate_untrusted",
+        "{out:?}"
+    );
+}

@@ -131,3 +131,59 @@ async fn an_untrusted_server_certificate_is_a_clear_error() {
         "{out:?}"
     );
 }
+
+/// The lockout policy is the server's: a CLI whose own settings say one wrong password
+/// locks an account for good changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clients_settings_do_not_bend_the_servers_policy() {
+    let server = Arc::new(server().await);
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_owned();
+    let (s, h) = (server.clone(), home_path.clone());
+    let signed_up = in_background(move || {
+        multipass(
+            &h,
+            &s,
+            &[
+                "sign-up",
+                "--full-name",
+                "Ada Lovelace",
+                "--email",
+                "ada@example.com",
+                "--username",
+                "ada",
+                "--json",
+            ],
+        )
+    })
+    .await;
+    assert!(signed_up.status.success(), "{signed_up:?}");
+    let sign_in = |password: &'static str| {
+        let (s, h) = (server.clone(), home_path.clone());
+        in_background(move || {
+            run(
+                &h,
+                &["sign-in", "--username", "ada", "--json"],
+                &[
+                    ("MULTIPASS_PASSWORD", password),
+                    ("MULTIPASS_SERVER_URL", &s.url),
+                    ("MULTIPASS_SERVER_CA", s.ca_file.to_str().unwrap()),
+                    ("MULTIPASS_MAX_FAILED_SIGN_INS", "1"),
+                    ("MULTIPASS_LOCKOUT_MINUTES", "0"),
+                    ("MULTIPASS_SESSION_HOURS", "1"),
+                ],
+            )
+        })
+    };
+    let wrong = sign_in("not the password").await;
+    assert_eq!(
+        json(&wrong)["error"]["code"],
+        "invalid_credentials",
+        "{wrong:?}"
+    );
+    let right = sign_in(PASSWORD).await;
+    assert!(
+        right.status.success(),
+        "one wrong password locked the account by the client's word: {right:?}"
+    );
+}

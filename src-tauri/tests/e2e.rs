@@ -583,26 +583,12 @@ async fn start_server(ca_file: &Path) -> TestServer {
     ));
     let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock))
         .with_vault(Arc::new(vault));
-    multipass_server::install_crypto_provider();
     let pki = multipass_server::loopback_pki().expect("loopback certificates");
     std::fs::write(ca_file, &pki.ca_pem).expect("write the CA file");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    let listen = multipass_api::config::ListenSettings {
-        address: listener.local_addr().expect("address"),
-        tls: None,
-        plain_http: false,
-        request_timeout_seconds: 60,
-        max_body_bytes: 1 << 20,
-    };
-    let server = multipass_server::start_on(
-        listener,
-        Some(pki.server_config),
-        &listen,
-        Arc::new(api.clone()),
-    )
-    .expect("the server starts");
+    let server =
+        multipass_server::serve_loopback(Arc::new(api.clone()), &pki).expect("the server starts");
     TestServer {
-        url: format!("https://localhost:{}/", server.address.port()),
+        url: server.loopback_url(),
         api,
         _server: server,
         _data: data,

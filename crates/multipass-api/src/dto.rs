@@ -180,10 +180,15 @@ pub fn typescript_bindings() -> String {
     let mut decls: Vec<String> = decls.into();
     let mut declared: std::collections::BTreeSet<String> =
         decls.iter().filter_map(|d| declared_name(d)).collect();
-    for decl in operation_type_decls(&cfg) {
-        if let Some(name) = declared_name(&decl)
-            && declared.insert(name)
-        {
+    // By name: the order ts-rs visits dependencies in differs with the features the build
+    // unifies (one crate tested alone, or the whole workspace).
+    let mut reached: Vec<(String, String)> = operation_type_decls(&cfg)
+        .into_iter()
+        .filter_map(|decl| Some((declared_name(&decl)?, decl)))
+        .collect();
+    reached.sort();
+    for (name, decl) in reached {
+        if declared.insert(name) {
             decls.push(decl);
         }
     }

@@ -6,7 +6,7 @@
 use crate::persisted::{Setup, orders_for, set_up, transfers_for};
 use crate::stats::{Summary, paired_ratios};
 use anyhow::{Context as _, Result, anyhow};
-use multipass_api::config::{ListenSettings, ServerEndpoint};
+use multipass_api::config::ServerEndpoint;
 use multipass_api::vault::KeyringVault;
 use serde::Serialize;
 use std::sync::Arc;
@@ -63,26 +63,12 @@ pub fn run(runtime: &Runtime, admin_url: &str, config: &Config) -> Result<Overhe
 
 fn measure(runtime: &Runtime, local: &Setup, config: &Config) -> Result<OverheadReport> {
     let _entered = runtime.enter();
-    multipass_server::install_crypto_provider();
     let pki = multipass_server::loopback_pki().map_err(|e| anyhow!(e))?;
     let ca_file = tempfile::NamedTempFile::new().context("no temporary file for the CA")?;
     std::fs::write(ca_file.path(), &pki.ca_pem).context("cannot write the CA file")?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind loopback")?;
-    let listen = ListenSettings {
-        address: listener.local_addr()?,
-        tls: None,
-        plain_http: false,
-        request_timeout_seconds: 60,
-        max_body_bytes: 1 << 20,
-    };
-    let server = multipass_server::start_on(
-        listener,
-        Some(pki.server_config),
-        &listen,
-        Arc::new(local.api.clone()),
-    )?;
+    let server = multipass_server::serve_loopback(Arc::new(local.api.clone()), &pki)?;
     let endpoint = ServerEndpoint {
-        url: format!("https://localhost:{}/", server.address.port()).parse()?,
+        url: server.loopback_url().parse()?,
         ca_file: Some(ca_file.path().to_owned()),
     };
     let client = multipass_client::connect_dyn(&endpoint).map_err(|e| anyhow!("{e}"))?;

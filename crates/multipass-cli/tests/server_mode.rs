@@ -5,7 +5,6 @@
 
 mod support;
 
-use multipass_api::config::ListenSettings;
 use multipass_api::{MultipassApi, Policies, SystemClock};
 use std::path::Path;
 use std::process::Output;
@@ -28,23 +27,12 @@ async fn server() -> Server {
     .await
     .unwrap();
     let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock));
-    multipass_server::install_crypto_provider();
     let pki = multipass_server::loopback_pki().unwrap();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let listen = ListenSettings {
-        address: listener.local_addr().unwrap(),
-        tls: None,
-        plain_http: false,
-        request_timeout_seconds: 60,
-        max_body_bytes: 1 << 20,
-    };
-    let server =
-        multipass_server::start_on(listener, Some(pki.server_config), &listen, Arc::new(api))
-            .unwrap();
+    let server = multipass_server::serve_loopback(Arc::new(api), &pki).unwrap();
     Server {
-        url: format!("https://localhost:{}/", server.address.port()),
+        url: server.loopback_url(),
         ca_file,
         _server: server,
         _dir: dir,
@@ -67,12 +55,8 @@ async fn in_background(f: impl FnOnce() -> Output + Send + 'static) -> Output {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_cli_works_through_a_server_and_holds_no_database() {
-    let server = Arc::new(server().await);
-    let home = tempfile::tempdir().unwrap();
-    let home_path = home.path().to_owned();
-    let (s, h) = (server.clone(), home_path.clone());
+async fn sign_up_ada(server: &Arc<Server>, home: &Path) {
+    let (s, h) = (server.clone(), home.to_owned());
     let signed_up = in_background(move || {
         multipass(
             &h,
@@ -91,6 +75,14 @@ async fn the_cli_works_through_a_server_and_holds_no_database() {
     })
     .await;
     assert!(signed_up.status.success(), "{signed_up:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_works_through_a_server_and_holds_no_database() {
+    let server = Arc::new(server().await);
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_owned();
+    sign_up_ada(&server, &home_path).await;
     let (s, h) = (server.clone(), home_path.clone());
     let me = in_background(move || multipass(&h, &s, &["whoami", "--json"])).await;
     assert_eq!(json(&me)["username"], "ada", "{me:?}");
@@ -139,25 +131,7 @@ async fn the_clients_settings_do_not_bend_the_servers_policy() {
     let server = Arc::new(server().await);
     let home = tempfile::tempdir().unwrap();
     let home_path = home.path().to_owned();
-    let (s, h) = (server.clone(), home_path.clone());
-    let signed_up = in_background(move || {
-        multipass(
-            &h,
-            &s,
-            &[
-                "sign-up",
-                "--full-name",
-                "Ada Lovelace",
-                "--email",
-                "ada@example.com",
-                "--username",
-                "ada",
-                "--json",
-            ],
-        )
-    })
-    .await;
-    assert!(signed_up.status.success(), "{signed_up:?}");
+    sign_up_ada(&server, &home_path).await;
     let sign_in = |password: &'static str| {
         let (s, h) = (server.clone(), home_path.clone());
         in_background(move || {

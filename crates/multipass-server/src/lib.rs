@@ -9,7 +9,7 @@
 mod loopback_pki;
 mod routes;
 
-pub use loopback_pki::{LoopbackPki, loopback_pki};
+pub use loopback_pki::{LoopbackPki, loopback_pki, serve_loopback, serve_loopback_on};
 
 use axum::Router;
 use multipass_api::config::ListenSettings;
@@ -57,6 +57,11 @@ impl RunningServer {
         self.task
             .await
             .map_err(|e| ServerError::Serve(e.to_string()))?
+    }
+
+    /// `https://localhost:<port>/`, for a server on loopback.
+    pub fn loopback_url(&self) -> String {
+        format!("https://localhost:{}/", self.address.port())
     }
 
     /// Asks the server to stop, for a signal handler.

@@ -38,3 +38,39 @@ pub fn loopback_pki() -> Result<LoopbackPki, String> {
         ca_pem: ca_cert.pem(),
     })
 }
+
+/// Serves `api` over HTTPS on a free loopback port with `pki`'s certificate, with the
+/// default limits; for tests and benchmarks.
+pub fn serve_loopback(
+    api: std::sync::Arc<multipass_api::MultipassApi>,
+    pki: &LoopbackPki,
+) -> Result<crate::RunningServer, crate::ServerError> {
+    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let listener = std::net::TcpListener::bind(any_port).map_err(|e| crate::ServerError::Bind {
+        address: any_port,
+        detail: e.to_string(),
+    })?;
+    serve_loopback_on(listener, api, pki)
+}
+
+/// As [`serve_loopback`], on a listener already bound (a restarted server's old port).
+pub fn serve_loopback_on(
+    listener: std::net::TcpListener,
+    api: std::sync::Arc<multipass_api::MultipassApi>,
+    pki: &LoopbackPki,
+) -> Result<crate::RunningServer, crate::ServerError> {
+    crate::install_crypto_provider();
+    let listen = multipass_api::config::ListenSettings {
+        address: listener
+            .local_addr()
+            .map_err(|e| crate::ServerError::Bind {
+                address: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                detail: e.to_string(),
+            })?,
+        tls: None,
+        plain_http: false,
+        request_timeout_seconds: multipass_api::config::DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        max_body_bytes: multipass_api::config::DEFAULT_MAX_BODY_KIB as usize * 1024,
+    };
+    crate::start_on(listener, Some(pki.server_config.clone()), &listen, api)
+}

@@ -263,23 +263,165 @@ testChallenge: ChallengeView, };
 
 export type PassSignInRequest = { username: string, device: DeviceRef, pin: string | null, };
 
-export type RoleGrantView = { identityId: string, username: string, previousRole: string, role: string, 
+export type AppChangeView = { module: string, installed: boolean, consentedScopes: Array<string>, 
 /**
- * False when the identity already had the role.
+ * False when it was already so (installing twice, revoking nothing).
  */
-changed: boolean, };
+changed: boolean, 
+/**
+ * Open SSO tokens for this module that stopped being valid online.
+ */
+revokedTokens: number, };
 
-export type ProfileView = { id: string, fullName: string, email: string, username: string, phone: string | null, country: string | null, 
-/**
- * `YYYY-MM-DD`.
- */
-dateOfBirth: string | null, verificationStatus: string, kycLevel: number, role: string, isActive: boolean, deactivatedAt: string | null, metadata: Record<string, unknown>, createdAt: string, updatedAt: string, };
+export type AppEventPage = { events: Array<AppEventView>, nextCursor: string | null, };
 
-export type UpdateProfileRequest = { 
+export type AppEventView = { id: string, module: string, 
 /**
- * Whose profile: a username, or the caller's own when left out. Admins only for others.
+ * installed, authorized, revoked, uninstalled or action.
  */
-username: string | null, fullName: string | null, email: string | null, phone: string | null, country: string | null, dateOfBirth: string | null, metadata: Record<string, unknown> | null, };
+eventType: string, 
+/**
+ * For `authorized`: the consented scopes.
+ */
+scopes: Array<string>, action: string | null, detail: string | null, createdAt: string, };
+
+export type AssetView = { id: string, symbol: string, name: string, assetType: string, totalSupply: number, circulatingSupply: number, status: string, isTradable: boolean, createdAt: string, };
+
+export type AttestRequest = { 
+/**
+ * Whom the attestation is about.
+ */
+username: string, 
+/**
+ * 1 to 100 characters, e.g. `over_18` or `employee`.
+ */
+attestationType: string, 
+/**
+ * Who vouches for the claim, 1 to 200 characters.
+ */
+issuer: string, 
+/**
+ * A JSON object; see `multipass_domain::attestation` for its canonical form.
+ */
+claim: Record<string, unknown>, 
+/**
+ * RFC 3339.
+ */
+expiresAt: string | null, };
+
+export type AttestationCheck = { attestationId: string, state: "valid" | "tampered" | "revoked" | "expired", valid: boolean, proofHash: string, 
+/**
+ * The digest of the claim as stored now.
+ */
+recomputedHash: string, anchor: "not_anchored" | "anchored", message: string, };
+
+export type AttestationView = { id: string, identityId: string, attestationType: string, issuer: string, 
+/**
+ * The canonical JSON text the proof hash was computed over.
+ */
+claim: string, 
+/**
+ * SHA3-256 of `claim`, hex.
+ */
+proofHash: string, issuedAt: string, expiresAt: string | null, revokedAt: string | null, revocationReason: string | null, 
+/**
+ * `not_anchored` until chain anchoring exists.
+ */
+anchor: "not_anchored" | "anchored", chainAnchorTx: string | null, };
+
+export type BookLevelView = { price: number, 
+/**
+ * Sum of the level's remaining quantities, as a string: it may exceed 2^53.
+ */
+quantity: string, orders: number, };
+
+export type CreateAssetRequest = { symbol: string, name: string, 
+/**
+ * One of native, utility_token, equity_token, carbon_credit, nft, subscription_pass.
+ */
+assetType: string, totalSupply: number, };
+
+export type DepositRequest = { walletId: string, 
+/**
+ * Defaults to the native currency, MPC.
+ */
+asset: string | null, amount: number, 
+/**
+ * Why the funds were added, kept with the deposit.
+ */
+memo: string | null, };
+
+export type EnrollPassRequest = { 
+/**
+ * Whose pass: a username (desk staff and admins), or the caller's own.
+ */
+username: string | null, 
+/**
+ * fido2_usb, fido2_nfc or software_pass.
+ */
+deviceType: string, label: string, 
+/**
+ * Unpadded base64url.
+ */
+credentialId: string, 
+/**
+ * The COSE key, unpadded base64url.
+ */
+publicKey: string, 
+/**
+ * COSE algorithm id: -7 or -8.
+ */
+algorithm: number, aaguid: string | null, signCount: number, capabilities: Array<string>, 
+/**
+ * RFC 3339.
+ */
+expiresAt: string | null, };
+
+export type GeneratedReportView = { id: string, definitionId: string, definitionName: string, identityId: string, parameters: Record<string, unknown>, format: string, 
+/**
+ * pending, running, completed or failed.
+ */
+status: string, 
+/**
+ * SHA3-256 of the result, hex.
+ */
+resultHash: string | null, rowCount: number | null, errorMessage: string | null, generatedAt: string | null, createdAt: string, };
+
+export type IdentityId = string;
+
+export type IssueRequest = { symbol: string, walletId: string, quantity: number, };
+
+export type KeyRotatedView = { 
+/**
+ * The key this desktop now signs with.
+ */
+kid: string, 
+/**
+ * The key it signed with before, now retired but still published until its tokens expire.
+ */
+retiredKid: string | null, };
+
+export type KycListRequest = { 
+/**
+ * Whose verifications (desk staff and admins), or the caller's own.
+ */
+username: string | null, 
+/**
+ * Only this status (pending, approved, rejected, expired).
+ */
+status: string | null, 
+/**
+ * Everyone's (admins): with `status: "pending"`, the review queue.
+ */
+all: boolean, };
+
+export type KycReviewDecision = "approve" | "reject";
+
+export type KycReviewRequest = { verificationId: string, decision: KycReviewDecision, 
+/**
+ * Required when rejecting; shown to the person.
+ */
+reason: string | null, };
 
 export type KycSubmitRequest = { 
 /**
@@ -315,207 +457,13 @@ documentHash: string, provider: string, status: string,
  */
 kycLevel: number, reviewedBy: string | null, reviewedAt: string | null, rejectionReason: string | null, expiresAt: string | null, createdAt: string, };
 
-export type KycListRequest = { 
-/**
- * Whose verifications (desk staff and admins), or the caller's own.
- */
-username: string | null, 
-/**
- * Only this status (pending, approved, rejected, expired).
- */
-status: string | null, 
-/**
- * Everyone's (admins): with `status: "pending"`, the review queue.
- */
-all: boolean, };
-
-export type KycReviewRequest = { verificationId: string, decision: KycReviewDecision, 
-/**
- * Required when rejecting; shown to the person.
- */
-reason: string | null, };
-
-export type KycReviewDecision = "approve" | "reject";
-
-export type AttestRequest = { 
-/**
- * Whom the attestation is about.
- */
-username: string, 
-/**
- * 1 to 100 characters, e.g. `over_18` or `employee`.
- */
-attestationType: string, 
-/**
- * Who vouches for the claim, 1 to 200 characters.
- */
-issuer: string, 
-/**
- * A JSON object; see `multipass_domain::attestation` for its canonical form.
- */
-claim: Record<string, unknown>, 
-/**
- * RFC 3339.
- */
-expiresAt: string | null, };
-
-export type AttestationView = { id: string, identityId: string, attestationType: string, issuer: string, 
-/**
- * The canonical JSON text the proof hash was computed over.
- */
-claim: string, 
-/**
- * SHA3-256 of `claim`, hex.
- */
-proofHash: string, issuedAt: string, expiresAt: string | null, revokedAt: string | null, revocationReason: string | null, 
-/**
- * `not_anchored` until chain anchoring exists.
- */
-anchor: "not_anchored" | "anchored", chainAnchorTx: string | null, };
-
-export type AttestationCheck = { attestationId: string, state: "valid" | "tampered" | "revoked" | "expired", valid: boolean, proofHash: string, 
-/**
- * The digest of the claim as stored now.
- */
-recomputedHash: string, anchor: "not_anchored" | "anchored", message: string, };
-
-export type IdentityId = string;
-
-export type SecurityEventView = { id: string, identityId: string | null, 
-/**
- * Who caused it, when that was someone else (e.g. the admin who unlocked the account).
- */
-actorId: string | null, eventType: string, detail: Record<string, unknown>, 
-/**
- * RFC 3339, UTC.
- */
-createdAt: string, };
-
-export type SessionId = string;
-
-export type DepositRequest = { walletId: string, 
-/**
- * Defaults to the native currency, MPC.
- */
-asset: string | null, amount: number, 
-/**
- * Why the funds were added, kept with the deposit.
- */
-memo: string | null, };
-
-export type VerificationView = { transferId: string, valid: boolean, 
-/**
- * Why it is not valid, for people.
- */
-problem: string | null, signerWalletId: string, signerPublicKey: string | null, };
-
-export type CreateAssetRequest = { symbol: string, name: string, 
-/**
- * One of native, utility_token, equity_token, carbon_credit, nft, subscription_pass.
- */
-assetType: string, totalSupply: number, };
-
-export type AssetView = { id: string, symbol: string, name: string, assetType: string, totalSupply: number, circulatingSupply: number, status: string, isTradable: boolean, createdAt: string, };
-
-export type IssueRequest = { symbol: string, walletId: string, quantity: number, };
-
-export type PlaceOrderRequest = { walletId: string, symbol: string, 
-/**
- * `buy` or `sell`.
- */
-side: string, 
-/**
- * Limit price in minor units of the quote currency per asset unit.
- */
-price: number, quantity: number, };
-
-export type PlacedOrderView = { order: OrderView, 
-/**
- * In execution order: best price first, then earliest order.
- */
-fills: Array<TradeView>, };
-
-export type TradeView = { id: string, assetId: string, buyOrderId: string, sellOrderId: string, buyerWalletId: string, sellerWalletId: string, aggressorSide: string, price: number, quantity: number, executedAt: string, };
-
-export type OrderView = { id: string, sequence: number, assetId: string, walletId: string, side: string, price: number, quantity: number, filledQuantity: number, 
-/**
- * What the order still holds: quote minor units for a buy, asset units for a sell.
- */
-lockedAmount: number, status: string, cancelReason: string | null, createdAt: string, updatedAt: string, };
-
-export type OrderBookView = { symbol: string, 
-/**
- * Highest price first.
- */
-bids: Array<BookLevelView>, 
-/**
- * Lowest price first.
- */
-asks: Array<BookLevelView>, };
-
-export type BookLevelView = { price: number, 
-/**
- * Sum of the level's remaining quantities, as a string: it may exceed 2^53.
- */
-quantity: string, orders: number, };
-
-export type PositionView = { walletId: string, assetId: string, symbol: string, quantity: number, costBasis: number, averageCost: number, realizedPnl: number, lastTradeAt: string | null, };
-
-export type RegisterModuleRequest = { name: string, displayName: string, description: string | null, category: string, apiBaseUrl: string, requiredScopes: Array<string>, 
-/**
- * Defaults to 1.0.0.
- */
-version: string | null, };
-
 export type ModuleView = { id: string, name: string, displayName: string, description: string, category: string, apiBaseUrl: string, requiredScopes: Array<string>, version: string, enabled: boolean, createdAt: string, updatedAt: string, };
-
-export type UpdateModuleRequest = { displayName: string | null, description: string | null, category: string | null, apiBaseUrl: string | null, requiredScopes: Array<string> | null, version: string | null, };
 
 export type MyModuleView = { module: ModuleView, installed: boolean, 
 /**
  * Empty when there is no consent in force.
  */
 consentedScopes: Array<string>, };
-
-export type AppChangeView = { module: string, installed: boolean, consentedScopes: Array<string>, 
-/**
- * False when it was already so (installing twice, revoking nothing).
- */
-changed: boolean, 
-/**
- * Open SSO tokens for this module that stopped being valid online.
- */
-revokedTokens: number, };
-
-export type AppEventPage = { events: Array<AppEventView>, nextCursor: string | null, };
-
-export type AppEventView = { id: string, module: string, 
-/**
- * installed, authorized, revoked, uninstalled or action.
- */
-eventType: string, 
-/**
- * For `authorized`: the consented scopes.
- */
-scopes: Array<string>, action: string | null, detail: string | null, createdAt: string, };
-
-export type SsoTokenView = { token: string, tokenType: string, audience: string, scopes: Array<string>, expiresAt: string, kid: string, };
-
-export type KeyRotatedView = { 
-/**
- * The key this desktop now signs with.
- */
-kid: string, 
-/**
- * The key it signed with before, now retired but still published until its tokens expire.
- */
-retiredKid: string | null, };
-
-export type ReportDefinitionView = { id: string, name: string, description: string, sqlTemplate: string, 
-/**
- * `name:type` declarations; `caller_identity_id` is implicit and never listed.
- */
-parameters: Array<string>, defaultFormat: string, rowLimit: number, isBuiltin: boolean, isActive: boolean, createdAt: string, updatedAt: string, };
 
 export type NewReportDefinitionRequest = { name: string, description: string, 
 /**
@@ -535,7 +483,71 @@ defaultFormat: string | null,
  */
 rowLimit: number | null, };
 
+export type OpenedReport = { report: GeneratedReportView, 
+/**
+ * The file, base64 on the wire.
+ */
+bytes: string, };
+
+export type OrderBookView = { symbol: string, 
+/**
+ * Highest price first.
+ */
+bids: Array<BookLevelView>, 
+/**
+ * Lowest price first.
+ */
+asks: Array<BookLevelView>, };
+
+export type OrderView = { id: string, sequence: number, assetId: string, walletId: string, side: string, price: number, quantity: number, filledQuantity: number, 
+/**
+ * What the order still holds: quote minor units for a buy, asset units for a sell.
+ */
+lockedAmount: number, status: string, cancelReason: string | null, createdAt: string, updatedAt: string, };
+
+export type PlaceOrderRequest = { walletId: string, symbol: string, 
+/**
+ * `buy` or `sell`.
+ */
+side: string, 
+/**
+ * Limit price in minor units of the quote currency per asset unit.
+ */
+price: number, quantity: number, };
+
+export type PlacedOrderView = { order: OrderView, 
+/**
+ * In execution order: best price first, then earliest order.
+ */
+fills: Array<TradeView>, };
+
+export type PositionView = { walletId: string, assetId: string, symbol: string, quantity: number, costBasis: number, averageCost: number, realizedPnl: number, lastTradeAt: string | null, };
+
+export type ProfileView = { id: string, fullName: string, email: string, username: string, phone: string | null, country: string | null, 
+/**
+ * `YYYY-MM-DD`.
+ */
+dateOfBirth: string | null, verificationStatus: string, kycLevel: number, role: string, isActive: boolean, deactivatedAt: string | null, metadata: Record<string, unknown>, createdAt: string, updatedAt: string, };
+
+export type RegisterModuleRequest = { name: string, displayName: string, description: string | null, category: string, apiBaseUrl: string, requiredScopes: Array<string>, 
+/**
+ * Defaults to 1.0.0.
+ */
+version: string | null, };
+
 export type ReportDefinitionChanges = { description: string | null, sqlTemplate: string | null, parameters: Array<string> | null, defaultFormat: string | null, rowLimit: number | null, };
+
+export type ReportDefinitionView = { id: string, name: string, description: string, sqlTemplate: string, 
+/**
+ * `name:type` declarations; `caller_identity_id` is implicit and never listed.
+ */
+parameters: Array<string>, defaultFormat: string, rowLimit: number, isBuiltin: boolean, isActive: boolean, createdAt: string, updatedAt: string, };
+
+export type RoleGrantView = { identityId: string, username: string, previousRole: string, role: string, 
+/**
+ * False when the identity already had the role.
+ */
+changed: boolean, };
 
 export type RunReportRequest = { 
 /**
@@ -551,44 +563,32 @@ parameters: { [key in string]: string },
  */
 format: string | null, };
 
-export type GeneratedReportView = { id: string, definitionId: string, definitionName: string, identityId: string, parameters: Record<string, unknown>, format: string, 
+export type SecurityEventView = { id: string, identityId: string | null, 
 /**
- * pending, running, completed or failed.
+ * Who caused it, when that was someone else (e.g. the admin who unlocked the account).
  */
-status: string, 
+actorId: string | null, eventType: string, detail: Record<string, unknown>, 
 /**
- * SHA3-256 of the result, hex.
+ * RFC 3339, UTC.
  */
-resultHash: string | null, rowCount: number | null, errorMessage: string | null, generatedAt: string | null, createdAt: string, };
+createdAt: string, };
 
-export type OpenedReport = { report: GeneratedReportView, 
-/**
- * The file, base64 on the wire.
- */
-bytes: string, };
+export type SessionId = string;
 
-export type EnrollPassRequest = { 
+export type SsoTokenView = { token: string, tokenType: string, audience: string, scopes: Array<string>, expiresAt: string, kid: string, };
+
+export type TradeView = { id: string, assetId: string, buyOrderId: string, sellOrderId: string, buyerWalletId: string, sellerWalletId: string, aggressorSide: string, price: number, quantity: number, executedAt: string, };
+
+export type UpdateModuleRequest = { displayName: string | null, description: string | null, category: string | null, apiBaseUrl: string | null, requiredScopes: Array<string> | null, version: string | null, };
+
+export type UpdateProfileRequest = { 
 /**
- * Whose pass: a username (desk staff and admins), or the caller's own.
+ * Whose profile: a username, or the caller's own when left out. Admins only for others.
  */
-username: string | null, 
+username: string | null, fullName: string | null, email: string | null, phone: string | null, country: string | null, dateOfBirth: string | null, metadata: Record<string, unknown> | null, };
+
+export type VerificationView = { transferId: string, valid: boolean, 
 /**
- * fido2_usb, fido2_nfc or software_pass.
+ * Why it is not valid, for people.
  */
-deviceType: string, label: string, 
-/**
- * Unpadded base64url.
- */
-credentialId: string, 
-/**
- * The COSE key, unpadded base64url.
- */
-publicKey: string, 
-/**
- * COSE algorithm id: -7 or -8.
- */
-algorithm: number, aaguid: string | null, signCount: number, capabilities: Array<string>, 
-/**
- * RFC 3339.
- */
-expiresAt: string | null, };
+problem: string | null, signerWalletId: string, signerPublicKey: string | null, };

@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod remote;
-pub use remote::{ListenSettings, ServerEndpoint};
+pub use remote::{
+    DEFAULT_LISTEN, DEFAULT_MAX_BODY_KIB, DEFAULT_REQUEST_TIMEOUT_SECONDS, ListenSettings,
+    ServerEndpoint,
+};
 
 pub const DEFAULT_HOST: &str = "localhost";
 pub const DEFAULT_PORT: u16 = 5432;

@@ -2,7 +2,7 @@
 //! through a real `multipass-server` over HTTPS on loopback, with a certificate from a CA
 //! made for this test process and trusted by the client through its CA-file setting.
 
-use multipass_api::config::{ListenSettings, ServerEndpoint};
+use multipass_api::config::ServerEndpoint;
 use multipass_api::{MultipassApi, Operations};
 use multipass_store::Store;
 use std::sync::{Arc, OnceLock};
@@ -106,7 +106,7 @@ impl AsOperations for MultipassApi {
 }
 
 struct TestPki {
-    server_config: Arc<rustls::ServerConfig>,
+    pki: multipass_server::LoopbackPki,
     ca_file: tempfile::TempPath,
 }
 
@@ -114,12 +114,11 @@ struct TestPki {
 fn pki() -> &'static TestPki {
     static PKI: OnceLock<TestPki> = OnceLock::new();
     PKI.get_or_init(|| {
-        multipass_server::install_crypto_provider();
         let pki = multipass_server::loopback_pki().unwrap();
         let mut ca_file = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut ca_file, pki.ca_pem.as_bytes()).unwrap();
         TestPki {
-            server_config: pki.server_config,
+            pki,
             ca_file: ca_file.into_temp_path(),
         }
     })
@@ -137,26 +136,10 @@ pub fn test_ca_file() -> std::path::PathBuf {
 
 /// Serves `api` on `listener` (e.g. the port of a server that was stopped).
 pub fn serve_on(listener: std::net::TcpListener, api: MultipassApi) -> Served {
-    let pki = pki();
-    let listen = ListenSettings {
-        address: listener.local_addr().unwrap(),
-        tls: None,
-        plain_http: false,
-        request_timeout_seconds: 120,
-        max_body_bytes: 4 << 20,
-    };
-    let server = multipass_server::start_on(
-        listener,
-        Some(pki.server_config.clone()),
-        &listen,
-        Arc::new(api),
-    )
-    .unwrap();
+    let server = multipass_server::serve_loopback_on(listener, Arc::new(api), &pki().pki).unwrap();
     let endpoint = ServerEndpoint {
-        url: format!("https://localhost:{}/", server.address.port())
-            .parse()
-            .unwrap(),
-        ca_file: Some(pki.ca_file.to_path_buf()),
+        url: server.loopback_url().parse().unwrap(),
+        ca_file: Some(test_ca_file()),
     };
     Served {
         client: multipass_client::connect_dyn(&endpoint).unwrap(),

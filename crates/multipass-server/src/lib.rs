@@ -158,23 +158,13 @@ pub fn start_on(
             let server = axum_server::from_tcp_rustls(listener, config)
                 .map_err(|e| bind_error(address, e))?
                 .handle(handle.clone());
-            tokio::spawn(async move {
-                server
-                    .serve(app)
-                    .await
-                    .map_err(|e| ServerError::Serve(e.to_string()))
-            })
+            spawn_serving(server.serve(app))
         }
         None => {
             let server = axum_server::from_tcp(listener)
                 .map_err(|e| bind_error(address, e))?
                 .handle(handle.clone());
-            tokio::spawn(async move {
-                server
-                    .serve(app)
-                    .await
-                    .map_err(|e| ServerError::Serve(e.to_string()))
-            })
+            spawn_serving(server.serve(app))
         }
     };
     Ok(RunningServer {
@@ -182,6 +172,12 @@ pub fn start_on(
         handle,
         task,
     })
+}
+
+fn spawn_serving(
+    serving: impl std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+) -> tokio::task::JoinHandle<Result<(), ServerError>> {
+    tokio::spawn(async move { serving.await.map_err(|e| ServerError::Serve(e.to_string())) })
 }
 
 /// The HTTP status an error code is sent with; the body carries the code itself.

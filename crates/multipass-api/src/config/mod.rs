@@ -109,11 +109,8 @@ impl DatabaseSettings {
             return None;
         };
         let host = options.get_host();
-        let local = host == "localhost"
-            || host.starts_with('/')
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        // A Unix socket path is this computer too.
+        let local = host.starts_with('/') || remote::is_loopback_host(host);
         let verified = matches!(options.get_ssl_mode(), PgSslMode::VerifyFull);
         (!local && !verified).then(|| {
             format!(

@@ -99,7 +99,8 @@ pub(super) fn server_endpoint(
     Ok(Some(ServerEndpoint { url, ca_file }))
 }
 
-fn is_loopback_host(host: &str) -> bool {
+/// Whether `host` names this computer (`localhost` or a loopback address).
+pub(super) fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host == "localhost"
         || host

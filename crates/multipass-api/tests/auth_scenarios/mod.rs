@@ -877,21 +877,8 @@ pub async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(store: Arc<d
         ManualClock::new(),
     ));
     sign_up(&api, "ada").await;
-    let attempts: Vec<_> = (0..40)
-        .map(|i| {
-            let api = api.clone();
-            tokio::spawn(async move {
-                api.sign_in(
-                    sign_in_request("ada", &format!("wrong password {i}")),
-                    SessionKind::Desktop,
-                )
-                .await
-            })
-        })
-        .collect();
     let mut refused = 0;
-    for attempt in futures::future::join_all(attempts).await {
-        let err = attempt.expect("task").unwrap_err();
+    for err in wrong_passwords_at_once(&api, "ada", 40).await {
         match err.code {
             ErrorCode::RateLimited => refused += 1,
             ErrorCode::InvalidCredentials => {}

@@ -239,23 +239,35 @@ pub async fn parallel_failures(store: Arc<dyn Store>, attempts: usize) -> TestAp
         },
     );
     sign_up(&api, "ada").await;
+    for err in wrong_passwords_at_once(&api, "ada", attempts).await {
+        assert_eq!(err.code, ErrorCode::InvalidCredentials, "{err:?}");
+    }
+    api
+}
+
+/// `attempts` sign-ins of `username` with wrong passwords, all at once; their errors.
+pub async fn wrong_passwords_at_once(
+    api: &TestApi,
+    username: &str,
+    attempts: usize,
+) -> Vec<ApiError> {
     let tasks: Vec<_> = (0..attempts)
         .map(|i| {
-            let api = api.clone();
+            let (api, username) = (api.clone(), username.to_owned());
             tokio::spawn(async move {
                 api.sign_in(
-                    sign_in_request("ada", &format!("wrong password {i}")),
+                    sign_in_request(&username, &format!("wrong password {i}")),
                     SessionKind::Desktop,
                 )
                 .await
             })
         })
         .collect();
-    for result in futures::future::join_all(tasks).await {
-        let err = result.expect("task").unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidCredentials, "{err:?}");
-    }
-    api
+    futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|result| result.expect("task").unwrap_err())
+        .collect()
 }
 
 /// An account whose hash was made with weaker Argon2 parameters gets a hash at the current

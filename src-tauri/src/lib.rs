@@ -39,6 +39,7 @@ pub fn run() -> anyhow::Result<()> {
             commands::wallets::set_default_wallet,
             commands::wallets::wallet_history,
             commands::wallets::transfer,
+            commands::wallets::place_order,
             commands::notifications::list_notifications,
             commands::notifications::unread_notification_count,
             commands::notifications::mark_notification_read,

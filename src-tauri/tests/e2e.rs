@@ -619,8 +619,10 @@ async fn the_window_signs_up_and_transfers_through_a_multipass_server() {
         .sign_up(person("bob"), SessionKind::Cli)
         .await
         .expect("bob");
-    let bobs = api
+    // Bob's wallet key stays with "his desktop": here, the test's own keyring entry.
+    let bobs = multipass_api::signer::WalletKeys::new(api.vault().clone())
         .create_wallet(
+            api,
             &bob.token,
             CreateWalletRequest {
                 name: "Bob's".into(),

@@ -161,6 +161,16 @@ impl From<StoreError> for ApiError {
                 "This pass is already enrolled: a pass can be enrolled only once, even after it was revoked.",
             )
             .with_field("credentialId"),
+            StoreError::Conflict(Conflict::WalletIdTaken) => Self::new(
+                ErrorCode::Conflict,
+                "A wallet with this id exists already. Create the wallet again to give it a new id.",
+            )
+            .with_field("walletId"),
+            StoreError::Conflict(Conflict::OrderIdTaken) => Self::new(
+                ErrorCode::Conflict,
+                "This signed order was placed already; nothing more was done. Place a new order to trade again.",
+            )
+            .with_field("orderId"),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

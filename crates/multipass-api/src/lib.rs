@@ -24,6 +24,7 @@ pub mod passes;
 mod process_cache;
 pub mod reports;
 pub mod roles;
+pub mod signer;
 mod sso;
 pub mod vault;
 pub mod wallet;
@@ -93,8 +94,6 @@ pub struct MultipassApi {
     hashing_queue: Arc<Semaphore>,
     /// Where passes come from; `None`: USB and the configured software pass.
     pass_source: Option<Arc<dyn pass_ceremony::PassSource>>,
-    /// Wallet signing keys already read from `vault` by this process.
-    wallet_keys: wallet::KeyCache,
     /// The asset id of each symbol this process has placed orders in.
     asset_ids: market::AssetIds,
     /// The owner and name of each wallet this process has sent from or to.
@@ -127,7 +126,6 @@ impl MultipassApi {
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
             hashing_queue: Arc::new(Semaphore::new(cores.max(2) + waiting_room)),
             pass_source: None,
-            wallet_keys: wallet::KeyCache::default(),
             asset_ids: market::AssetIds::default(),
             parties: wallet::Parties::default(),
             report_cache: None,
@@ -144,12 +142,17 @@ impl MultipassApi {
     /// run its own keyring service name).
     pub fn with_vault(mut self, vault: Arc<dyn vault::SecretVault>) -> Self {
         self.vault = vault;
-        self.wallet_keys = wallet::KeyCache::default();
         self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The keyring this API keeps its secrets in; a desktop running the API in process
+    /// signs with its wallet keys from the same one.
+    pub fn vault(&self) -> &Arc<dyn vault::SecretVault> {
+        &self.vault
     }
 
     pub async fn status(&self) -> Result<dto::StatusView, ApiError> {

@@ -29,25 +29,6 @@ impl Fixtures for PgFixtures {
             .unwrap();
     }
 
-    async fn wallet(&self, identity: &str, native: i64) -> String {
-        let wallet: Uuid = sqlx::query_scalar(
-            "INSERT INTO wallet_accounts (identity_id, name) VALUES ($1, 'Trading') RETURNING id",
-        )
-        .bind(id(identity))
-        .fetch_one(&self.0)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO wallet_balances (wallet_id, asset_type, total) VALUES ($1, 'MPC', $2)",
-        )
-        .bind(wallet)
-        .bind(native)
-        .execute(&self.0)
-        .await
-        .unwrap();
-        wallet.to_string()
-    }
-
     async fn quote(&self, wallet: &str) -> (i64, i64) {
         let row = sqlx::query(
             "SELECT total, locked FROM wallet_balances WHERE wallet_id = $1 AND asset_type = 'MPC'",
@@ -166,6 +147,12 @@ async fn a_random_stream_trades_as_a_naive_book_does_postgres(pool: PgPool) {
     let (store, fx) = setup(pool.clone()).await;
     a_random_stream_trades_as_a_naive_book_does(store, fx).await;
     assert_book_rows_bound_their_books(&pool).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_signed_orders_reach_the_book_postgres(pool: PgPool) {
+    let (store, fx) = setup(pool).await;
+    only_signed_orders_reach_the_book(store, fx).await;
 }
 
 #[sqlx::test(migrations = false)]

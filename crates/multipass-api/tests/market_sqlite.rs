@@ -24,26 +24,6 @@ impl Fixtures for SqliteFixtures {
             .unwrap();
     }
 
-    async fn wallet(&self, identity: &str, native: i64) -> String {
-        let wallet = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
-            "INSERT INTO wallet_accounts (id, identity_id, name) VALUES (?1, ?2, 'Trading')",
-        )
-        .bind(&wallet)
-        .bind(identity)
-        .execute(&self.0)
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO wallet_balances (id, wallet_id, asset_type, total) VALUES (?1, ?2, 'MPC', ?3)")
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(&wallet)
-            .bind(native)
-            .execute(&self.0)
-            .await
-            .unwrap();
-        wallet
-    }
-
     async fn quote(&self, wallet: &str) -> (i64, i64) {
         let row = sqlx::query(
             "SELECT total, locked FROM wallet_balances WHERE wallet_id = ?1 AND asset_type = 'MPC'",
@@ -162,6 +142,12 @@ async fn bid_side_price_time_priority_sqlite() {
 async fn a_random_stream_trades_as_a_naive_book_does_sqlite() {
     let (_dir, store, fx) = setup().await;
     a_random_stream_trades_as_a_naive_book_does(store, fx).await;
+}
+
+#[tokio::test]
+async fn only_signed_orders_reach_the_book_sqlite() {
+    let (_dir, store, fx) = setup().await;
+    only_signed_orders_reach_the_book(store, fx).await;
 }
 
 #[tokio::test]

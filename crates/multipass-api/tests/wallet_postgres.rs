@@ -75,6 +75,12 @@ async fn the_default_wallet_moves_and_stays_one_on_postgres(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn only_what_the_wallet_key_signed_is_written_on_postgres(pool: PgPool) {
+    let (store, sql) = migrated(pool).await;
+    only_what_the_wallet_key_signed_is_written(store, &sql).await;
+}
+
+#[sqlx::test(migrations = false)]
 async fn transfers_are_signed_charged_and_guarded_on_postgres(pool: PgPool) {
     let (store, sql) = migrated(pool).await;
     transfers_are_signed_charged_and_guarded(store, &sql).await;

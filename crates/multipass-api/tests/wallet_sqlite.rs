@@ -91,6 +91,12 @@ async fn the_default_wallet_moves_and_stays_one_on_sqlite() {
 }
 
 #[tokio::test]
+async fn only_what_the_wallet_key_signed_is_written_on_sqlite() {
+    let (_dir, store, sql) = fresh().await;
+    only_what_the_wallet_key_signed_is_written(store, &sql).await;
+}
+
+#[tokio::test]
 async fn transfers_are_signed_charged_and_guarded_on_sqlite() {
     let (_dir, store, sql) = fresh().await;
     transfers_are_signed_charged_and_guarded(store, &sql).await;

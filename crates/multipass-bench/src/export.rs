@@ -73,14 +73,15 @@ fn measure(
             .await
             .map_err(|e| anyhow!("sign-up failed: {e}"))?
             .token;
+        let keys = multipass_api::signer::WalletKeys::new(Arc::new(vault.clone()));
         let mut wallets = Vec::new();
         for name in ["Exported", "Counterparty"] {
             let request = CreateWalletRequest {
                 name: name.into(),
                 labels: Vec::new(),
             };
-            let w = api
-                .create_wallet(&token, request)
+            let w = keys
+                .create_wallet(&api, &token, request)
                 .await
                 .map_err(|e| anyhow!("cannot create a wallet: {e}"))?;
             wallets.push(w.id);

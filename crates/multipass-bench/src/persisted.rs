@@ -9,6 +9,7 @@ use crate::stats::{Summary, paired_ratios};
 use anyhow::{Context as _, Result, anyhow};
 use multipass_api::dto::SignUpRequest;
 use multipass_api::market::{CreateAssetRequest, IssueRequest, PlaceOrderRequest};
+use multipass_api::signer::WalletKeys;
 use multipass_api::vault::{KeyringVault, SecretVault as _};
 use multipass_api::wallet::{CreateWalletRequest, DepositRequest, TransferRequest};
 use multipass_api::{MultipassApi, Operations, Policies, SessionKind, SystemClock};
@@ -85,6 +86,8 @@ pub(crate) struct Setup {
     recipients: Vec<String>,
     wallets_with_keys: Vec<String>,
     vault: KeyringVault,
+    /// The simulated desktops' wallet keys: they sign every transfer and order.
+    keys: WalletKeys,
 }
 
 impl Setup {
@@ -98,6 +101,7 @@ impl Setup {
             recipients: self.recipients.clone(),
             wallets_with_keys: self.wallets_with_keys.clone(),
             vault: self.vault.clone(),
+            keys: self.keys.clone(),
         }
     }
 
@@ -330,6 +334,7 @@ pub(crate) async fn set_up(
         clients: Vec::new(),
         recipients: Vec::new(),
         wallets_with_keys: Vec::new(),
+        keys: WalletKeys::new(Arc::new(vault.clone())),
         vault,
     };
     // Two traders per client, taking turns, so that a single client's orders also cross
@@ -382,8 +387,10 @@ async fn wallet(
     admin: &SessionToken,
     setup: &mut Setup,
 ) -> Result<String> {
-    let wallet = api
+    let wallet = setup
+        .keys
         .create_wallet(
+            api,
             owner,
             CreateWalletRequest {
                 name: "Bench".into(),
@@ -475,8 +482,9 @@ async fn place_one(setup: &Setup, client: usize, n: u64, seed: u64, spread: bool
         MID_PRICE - offset
     };
     let placed = setup
-        .ops
+        .keys
         .place_order(
+            setup.ops.as_ref(),
             &trader.token,
             PlaceOrderRequest {
                 wallet_id: trader.wallet.clone(),
@@ -504,8 +512,9 @@ async fn transfer_one(
     let to = &setup.recipients[(n as usize + client) % setup.recipients.len()];
     let amount = 100 + i64::try_from((seed + n) % 900).unwrap_or_default();
     setup
-        .ops
+        .keys
         .transfer(
+            setup.ops.as_ref(),
             &sender.token,
             TransferRequest {
                 from_wallet_id: sender.wallet.clone(),

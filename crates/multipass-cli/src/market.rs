@@ -199,7 +199,10 @@ pub async fn run(api: &Connection, command: MarketCommand) -> Result<Output, Api
                 price,
                 quantity,
             };
-            let placed = api.place_order(&token, request).await?;
+            let placed = api
+                .wallet_keys()
+                .place_order(&**api, &token, request)
+                .await?;
             let mut text = order_line(&placed.order);
             for trade in &placed.fills {
                 let _ = write!(text, "\n  traded {}", trade_line(trade));

@@ -148,7 +148,8 @@ pub async fn run(api: &Connection, args: WalletArgs) -> Result<Output, ApiError>
     match args.command {
         WalletCommand::Create { name, labels } => {
             let w = api
-                .create_wallet(&token, CreateWalletRequest { name, labels })
+                .wallet_keys()
+                .create_wallet(&**api, &token, CreateWalletRequest { name, labels })
                 .await?;
             Ok(Output::from_view(&w, wallet_line(&w)))
         }
@@ -221,7 +222,9 @@ pub async fn run(api: &Connection, args: WalletArgs) -> Result<Output, ApiError>
         } => {
             let key = key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             let view = api
+                .wallet_keys()
                 .transfer(
+                    &**api,
                     &token,
                     TransferRequest {
                         from_wallet_id: from,

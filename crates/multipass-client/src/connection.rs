@@ -4,10 +4,20 @@
 use crate::RemoteApi;
 use multipass_api::config::ServerEndpoint;
 use multipass_api::dto::{StatusView, StoreBackend};
+use multipass_api::signer::WalletKeys;
+use multipass_api::vault::KeyringVault;
 use multipass_api::{ApiError, ErrorCode, MultipassApi, Operations, Settings};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
-pub enum Connection {
+pub struct Connection {
+    target: Target,
+    /// This computer's wallet keys: transfers and orders are signed here in every mode.
+    keys: WalletKeys,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
     InProcess(Box<MultipassApi>),
     Server {
         api: RemoteApi,
@@ -19,23 +29,35 @@ impl Connection {
     /// The server when the settings name one (no database credential is then read or
     /// held), else the store the settings select, opened and migrated as before.
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
-        match &settings.server {
-            Some(endpoint) => Ok(Self::Server {
-                api: crate::connect(endpoint)?,
-                endpoint: endpoint.clone(),
-            }),
-            None => Ok(Self::InProcess(Box::new(
-                MultipassApi::open(settings).await?,
-            ))),
-        }
+        Ok(match &settings.server {
+            Some(endpoint) => Self {
+                target: Target::Server {
+                    api: crate::connect(endpoint)?,
+                    endpoint: endpoint.clone(),
+                },
+                keys: WalletKeys::new(Arc::new(KeyringVault::default())),
+            },
+            None => {
+                let api = MultipassApi::open(settings).await?;
+                Self {
+                    keys: WalletKeys::new(api.vault().clone()),
+                    target: Target::InProcess(Box::new(api)),
+                }
+            }
+        })
+    }
+
+    /// This computer's wallet keys, which sign transfers and orders before they are sent.
+    pub fn wallet_keys(&self) -> &WalletKeys {
+        &self.keys
     }
 
     /// The API in this process, for what runs where the person is: pass ceremonies on this
     /// computer's USB, exports written to its files, offline report copies.
     pub fn in_process(&self) -> Result<&MultipassApi, ApiError> {
-        match self {
-            Self::InProcess(api) => Ok(api),
-            Self::Server { .. } => Err(ApiError::new(
+        match &self.target {
+            Target::InProcess(api) => Ok(api),
+            Target::Server { .. } => Err(ApiError::new(
                 ErrorCode::InvalidState,
                 "This is not available yet while Multipass works through a server.",
             )),
@@ -44,9 +66,9 @@ impl Connection {
 
     /// Which store or server is in use, and whether it answers.
     pub async fn status(&self) -> Result<StatusView, ApiError> {
-        match self {
-            Self::InProcess(api) => api.status().await,
-            Self::Server { api, endpoint } => {
+        match &self.target {
+            Target::InProcess(api) => api.status().await,
+            Target::Server { api, endpoint } => {
                 let health = api.0.health().await?;
                 Ok(StatusView {
                     backend: StoreBackend::Server,
@@ -66,9 +88,9 @@ impl std::ops::Deref for Connection {
     type Target = dyn Operations;
 
     fn deref(&self) -> &Self::Target {
-        match self {
-            Self::InProcess(api) => api.as_ref(),
-            Self::Server { api, .. } => api,
+        match &self.target {
+            Target::InProcess(api) => api.as_ref(),
+            Target::Server { api, .. } => api,
         }
     }
 }

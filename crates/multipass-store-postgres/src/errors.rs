@@ -11,6 +11,8 @@ fn conflict_for(constraint: &str) -> Option<Conflict> {
         "asset_definitions_symbol_key" => Some(Conflict::SymbolTaken),
         "application_modules_name_key" => Some(Conflict::ModuleNameTaken),
         "hardware_passes_credential_id_key" => Some(Conflict::PassCredentialTaken),
+        "wallet_accounts_pkey" => Some(Conflict::WalletIdTaken),
+        "market_orders_pkey" => Some(Conflict::OrderIdTaken),
         _ => None,
     }
 }

@@ -17,6 +17,11 @@ fn conflict_for(message: &str) -> Option<Conflict> {
         Some(Conflict::ModuleNameTaken)
     } else if message.contains("hardware_passes.credential_id") {
         Some(Conflict::PassCredentialTaken)
+    } else if message.ends_with("wallet_accounts.id") {
+        // The primary key; `contains` would also match `wallet_accounts.identity_id`.
+        Some(Conflict::WalletIdTaken)
+    } else if message.ends_with("market_orders.id") {
+        Some(Conflict::OrderIdTaken)
     } else {
         None
     }

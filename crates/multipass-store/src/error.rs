@@ -18,6 +18,10 @@ pub enum Conflict {
     ModuleNameTaken,
     /// The hardware pass's credential id is already enrolled.
     PassCredentialTaken,
+    /// A wallet with the id its key's owner chose exists already.
+    WalletIdTaken,
+    /// An order with this id was placed already: a signed order is placed once.
+    OrderIdTaken,
     /// A wallet of a transfer belongs to someone other than the caller took it to: the
     /// caller's record of it is stale, and nothing was changed.
     PartiesChanged,

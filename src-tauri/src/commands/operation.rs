@@ -24,6 +24,13 @@ pub async fn operation(
                 format!("The window has no operation named {name}."),
             )
         })?;
+    if info.signed {
+        // The window cannot sign; the desktop's own command for it signs with the wallet key.
+        return Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("{name} is signed with a wallet key: the window uses its own command for it."),
+        ));
+    }
     let body = serde_json::to_vec(&args)
         .map_err(|e| ApiError::new(ErrorCode::InvalidInput, e.to_string()))?;
     let answer = as_user(&state, |api, token| async move {

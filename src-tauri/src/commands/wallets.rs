@@ -3,6 +3,7 @@
 use super::as_user;
 use crate::state::DesktopState;
 use multipass_api::ApiError;
+use multipass_api::market::{PlaceOrderRequest, PlacedOrderView};
 use multipass_api::wallet::{
     BalanceView, CreateWalletRequest, HistoryPage, HistoryRequest, TransferRequest, TransferView,
     WalletView,
@@ -34,7 +35,9 @@ pub async fn create_wallet(
     request: CreateWalletRequest,
 ) -> Result<WalletView, ApiError> {
     as_user(&state, |api, token| async move {
-        api.create_wallet(&token, request).await
+        api.wallet_keys()
+            .create_wallet(&*api, &token, request)
+            .await
     })
     .await
 }
@@ -61,15 +64,28 @@ pub async fn wallet_history(
     .await
 }
 
-/// The UI sends the same idempotency key again when it retries one attempt, so a repeated
-/// click or a retry after a lost answer never pays twice.
+/// Signed here with the wallet's key from this computer's keyring. The UI sends the same
+/// idempotency key again when it retries one attempt, so a repeated click or a retry after
+/// a lost answer never pays twice.
 #[tauri::command]
 pub async fn transfer(
     state: State<'_, DesktopState>,
     request: TransferRequest,
 ) -> Result<TransferView, ApiError> {
     as_user(&state, |api, token| async move {
-        api.transfer(&token, request).await
+        api.wallet_keys().transfer(&*api, &token, request).await
+    })
+    .await
+}
+
+/// Signed here with the wallet's key from this computer's keyring, then placed.
+#[tauri::command]
+pub async fn place_order(
+    state: State<'_, DesktopState>,
+    request: PlaceOrderRequest,
+) -> Result<PlacedOrderView, ApiError> {
+    as_user(&state, |api, token| async move {
+        api.wallet_keys().place_order(&*api, &token, request).await
     })
     .await
 }

@@ -377,6 +377,8 @@ algorithm: number, aaguid: string | null, signCount: number, capabilities: Array
  */
 expiresAt: string | null, };
 
+export type FeeScheduleView = { basisPoints: number, minimum: number, };
+
 export type GeneratedReportView = { id: string, definitionId: string, definitionName: string, identityId: string, parameters: Record<string, unknown>, format: string, 
 /**
  * pending, running, completed or failed.
@@ -535,6 +537,16 @@ export type RegisterModuleRequest = { name: string, displayName: string, descrip
  */
 version: string | null, };
 
+export type RegisterWalletRequest = { wallet: CreateWalletRequest, 
+/**
+ * Chosen where the key was made, so the keyring entry is named before the wallet exists.
+ */
+walletId: string, 
+/**
+ * Hex of the encoded ML-DSA-65 public key.
+ */
+publicKey: string, };
+
 export type ReportDefinitionChanges = { description: string | null, sqlTemplate: string | null, parameters: Array<string> | null, defaultFormat: string | null, rowLimit: number | null, };
 
 export type ReportDefinitionView = { id: string, name: string, description: string, sqlTemplate: string, 
@@ -574,6 +586,30 @@ actorId: string | null, eventType: string, detail: Record<string, unknown>,
 createdAt: string, };
 
 export type SessionId = string;
+
+export type SignedOrderRequest = { order: PlaceOrderRequest, 
+/**
+ * Chosen by the signer, so the signed order can be placed only once.
+ */
+orderId: string, 
+/**
+ * Hex ML-DSA-65 signature of the order's canonical text.
+ */
+signature: string, };
+
+export type SignedTransferRequest = { transfer: TransferRequest, 
+/**
+ * Chosen by the signer; part of what is signed.
+ */
+transferId: string, 
+/**
+ * The fee the sender agreed to, in minor units; it must be the current fee.
+ */
+fee: number, 
+/**
+ * Hex ML-DSA-65 signature of the transfer's canonical text.
+ */
+signature: string, };
 
 export type SsoTokenView = { token: string, tokenType: string, audience: string, scopes: Array<string>, expiresAt: string, kid: string, };
 

@@ -14,9 +14,9 @@ import type {
   ChallengeView,
   ChangePasswordRequest,
   CreateAssetRequest,
-  CreateWalletRequest,
   DepositRequest,
   EnrollPassRequest,
+  FeeScheduleView,
   GeneratedReportView,
   HistoryPage,
   HistoryRequest,
@@ -39,8 +39,6 @@ import type {
   OrderBookView,
   OrderView,
   PassView,
-  PlaceOrderRequest,
-  PlacedOrderView,
   PositionView,
   ProfileView,
   RegisterModuleRequest,
@@ -56,8 +54,6 @@ import type {
   TotpEnrolment,
   TradeView,
   TransactionView,
-  TransferRequest,
-  TransferView,
   UpdateModuleRequest,
   UpdateProfileRequest,
   VerificationView,
@@ -177,10 +173,6 @@ export function unlock(args: { identity: IdentityId }): Promise<ApiResult<null>>
   return callOperation<null>("unlock", args);
 }
 
-export function createWallet(args: { request: CreateWalletRequest }): Promise<ApiResult<WalletView>> {
-  return callOperation<WalletView>("create_wallet", args);
-}
-
 export function listWallets(args: { owner: string | null }): Promise<ApiResult<Array<WalletView>>> {
   return callOperation<Array<WalletView>>("list_wallets", args);
 }
@@ -205,8 +197,8 @@ export function deposit(args: { request: DepositRequest }): Promise<ApiResult<Tr
   return callOperation<TransactionView>("deposit", args);
 }
 
-export function transfer(args: { request: TransferRequest }): Promise<ApiResult<TransferView>> {
-  return callOperation<TransferView>("transfer", args);
+export function feeSchedule(): Promise<ApiResult<FeeScheduleView>> {
+  return callOperation<FeeScheduleView>("fee_schedule", {});
 }
 
 export function verifyTransfer(args: { transferId: string }): Promise<ApiResult<VerificationView>> {
@@ -231,10 +223,6 @@ export function setAssetStatus(args: { symbol: string; status: string }): Promis
 
 export function issueAsset(args: { request: IssueRequest }): Promise<ApiResult<AssetView>> {
   return callOperation<AssetView>("issue_asset", args);
-}
-
-export function placeOrder(args: { request: PlaceOrderRequest }): Promise<ApiResult<PlacedOrderView>> {
-  return callOperation<PlacedOrderView>("place_order", args);
 }
 
 export function cancelOrder(args: { orderId: string }): Promise<ApiResult<OrderView>> {

@@ -9,14 +9,16 @@ pub(crate) use asset_ids::AssetIds;
 
 pub use views::{
     AssetView, BookLevelView, CreateAssetRequest, IssueRequest, OrderBookView, OrderView,
-    PlaceOrderRequest, PlacedOrderView, PositionView, TradeView,
+    PlaceOrderRequest, PlacedOrderView, PositionView, SignedOrderRequest, TradeView,
 };
 
 use crate::MultipassApi;
 use crate::error::{ApiError, ErrorCode};
+use crate::wallet::check_signed;
 use multipass_domain::market::{
     AssetId, AssetName, AssetStatus, AssetType, OrderId, Price, Quantity, Side, Symbol, WalletId,
 };
+use multipass_domain::wallet::OrderMessage;
 use multipass_domain::{Role, SessionToken, ValidationError};
 use multipass_store::{
     AssetRecord, Issuance, MarketError, MarketRefusal, NewAsset, NewMarketOrder, NotificationKind,
@@ -42,7 +44,7 @@ fn amount<T>(
         .ok_or_else(|| ValidationError::new(field, "Enter a whole number of at least 1."))
 }
 
-fn parse_side(raw: &str) -> Result<Side, ValidationError> {
+pub(crate) fn parse_side(raw: &str) -> Result<Side, ValidationError> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "buy" => Ok(Side::Buy),
         "sell" => Ok(Side::Sell),
@@ -180,8 +182,9 @@ impl MultipassApi {
     pub async fn place_order(
         &self,
         token: &SessionToken,
-        request: PlaceOrderRequest,
+        signed: SignedOrderRequest,
     ) -> Result<PlacedOrderView, ApiError> {
+        let request = &signed.order;
         let known = Symbol::parse(&request.symbol).ok().and_then(|symbol| {
             let id = self.asset_ids.get(&symbol)?;
             Some((symbol, id))
@@ -199,9 +202,30 @@ impl MultipassApi {
         let side = parse_side(&request.side)?;
         let price = amount(request.price, "price", Price::new)?;
         let quantity = amount(request.quantity, "quantity", Quantity::new)?;
+        let order_id = uuid_field(&signed.order_id, "orderId")?;
         let (symbol, asset) = asset?;
+        // The owner's signature is checked here; a wallet that is missing or someone
+        // else's is refused by the store under its lock, as before.
+        if let Some(party) = self.party(wallet).await?
+            && party.owner == caller.identity_id
+        {
+            let message = OrderMessage {
+                order_id,
+                wallet,
+                symbol: symbol.as_str().to_owned(),
+                side,
+                price: request.price,
+                quantity: request.quantity,
+            };
+            check_signed(
+                party.public_key.as_deref(),
+                &message,
+                &signed.signature,
+                "order",
+            )?;
+        }
         let order = NewMarketOrder {
-            id: OrderId::new_random(),
+            id: OrderId::from_uuid(order_id),
             asset,
             symbol: symbol.clone(),
             wallet,

@@ -44,6 +44,18 @@ pub struct PlaceOrderRequest {
     pub quantity: i64,
 }
 
+/// An order signed by its wallet's key where that key is; the authority checks the
+/// signature before the order reaches the book.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedOrderRequest {
+    pub order: PlaceOrderRequest,
+    /// Chosen by the signer, so the signed order can be placed only once.
+    pub order_id: String,
+    /// Hex ML-DSA-65 signature of the order's canonical text.
+    pub signature: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AssetView {

@@ -2,7 +2,10 @@
 //! String` is borrowed in the call and owned on the wire.
 //!
 //! What runs on the desktop itself is not here: pass ceremonies on its USB, writing exports
-//! to its files, offline report copies, and opening the store.
+//! to its files, offline report copies, and opening the store. Operations marked `signed`
+//! carry a signature made with a wallet key from the desktop's keyring
+//! ([`WalletKeys`](crate::signer::WalletKeys)); the window reaches them through the desktop's
+//! own commands, which sign, so they get no TypeScript function of their own.
 
 use super::wire;
 use super::{
@@ -24,8 +27,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::{ProfileView, UpdateProfileRequest};
 use crate::kyc::{KycListRequest, KycReviewRequest, KycSubmitRequest, KycSubmitted, KycView};
 use crate::market::{
-    AssetView, CreateAssetRequest, IssueRequest, OrderBookView, OrderView, PlaceOrderRequest,
-    PlacedOrderView, PositionView, TradeView,
+    AssetView, CreateAssetRequest, IssueRequest, OrderBookView, OrderView, PlacedOrderView,
+    PositionView, SignedOrderRequest, TradeView,
 };
 use crate::notifications::{NotificationCount, NotificationListRequest, NotificationPage};
 use crate::passes::{ChallengeView, EnrollPassRequest, PassView};
@@ -35,8 +38,9 @@ use crate::reports::{
 };
 use crate::roles::RoleGrantView;
 use crate::wallet::{
-    BalanceView, CreateWalletRequest, DepositRequest, HistoryPage, HistoryRequest, TransactionView,
-    TransferRequest, TransferView, VerificationView, WalletView,
+    BalanceView, DepositRequest, FeeScheduleView, HistoryPage, HistoryRequest,
+    RegisterWalletRequest, SignedTransferRequest, TransactionView, TransferView, VerificationView,
+    WalletView,
 };
 use multipass_domain::apps::sso::JwkSet;
 use multipass_domain::{IdentityId, SessionId, SessionToken};
@@ -102,14 +106,17 @@ operations! {
         Admin fn unlock(identity: IdentityId) -> ();
 
         // Wallets
-        User fn create_wallet(request: CreateWalletRequest) -> WalletView;
+        /// Registers a wallet whose key pair the desktop made (`WalletKeys::create_wallet`).
+        User fn create_wallet(request: RegisterWalletRequest) -> WalletView, signed;
         User fn list_wallets(owner: Option<&str> => Option<String>) -> Vec<WalletView>;
         User fn wallet(wallet_id: &str => String) -> WalletView;
         User fn balances(wallet_id: &str => String) -> Vec<BalanceView>;
         User fn set_wallet_status(wallet_id: &str => String, status: &str => String) -> WalletView;
         User fn set_default_wallet(wallet_id: &str => String) -> WalletView;
         Admin fn deposit(request: DepositRequest) -> TransactionView;
-        User fn transfer(request: TransferRequest) -> TransferView;
+        /// A transfer the desktop signed (`WalletKeys::transfer`).
+        User fn transfer(request: SignedTransferRequest) -> TransferView, signed;
+        User fn fee_schedule() -> FeeScheduleView;
         User fn verify_transfer(transfer_id: &str => String) -> VerificationView;
         User fn history(request: HistoryRequest) -> HistoryPage;
 
@@ -118,7 +125,8 @@ operations! {
         User fn assets() -> Vec<AssetView>;
         Admin fn set_asset_status(symbol: &str => String, status: &str => String) -> AssetView;
         Admin fn issue_asset(request: IssueRequest) -> AssetView;
-        User fn place_order(request: PlaceOrderRequest) -> PlacedOrderView;
+        /// An order the desktop signed (`WalletKeys::place_order`).
+        User fn place_order(request: SignedOrderRequest) -> PlacedOrderView, signed;
         User fn cancel_order(order_id: &str => String) -> OrderView;
         User fn my_orders(
             symbol: Option<&str> => Option<String>,

@@ -34,6 +34,8 @@ pub enum Access {
 pub struct OperationInfo {
     pub name: &'static str,
     pub access: Access,
+    /// Carries a signature by a wallet key, which only the desktop holding the key makes.
+    pub signed: bool,
 }
 
 impl OperationInfo {
@@ -131,6 +133,16 @@ macro_rules! wire_type {
     };
 }
 
+/// Whether the list marks an operation `signed`.
+macro_rules! is_signed {
+    () => {
+        false
+    };
+    (signed) => {
+        true
+    };
+}
+
 macro_rules! operations {
     (
         public {
@@ -142,7 +154,7 @@ macro_rules! operations {
         session {
             $(
                 $(#[doc = $sdoc:literal])*
-                $role:ident fn $sname:ident ( $( $sarg:ident : $sty:ty $(=> $swire:ty)? ),* $(,)? ) -> $sout:ty;
+                $role:ident fn $sname:ident ( $( $sarg:ident : $sty:ty $(=> $swire:ty)? ),* $(,)? ) -> $sout:ty $(, $signed:ident)?;
             )*
         }
     ) => {
@@ -151,10 +163,12 @@ macro_rules! operations {
             $( $crate::operations::OperationInfo {
                 name: stringify!($pname),
                 access: $crate::operations::Access::Public,
+                signed: false,
             }, )*
             $( $crate::operations::OperationInfo {
                 name: stringify!($sname),
                 access: $crate::operations::Access::Session(multipass_domain::Role::$role),
+                signed: is_signed!($($signed)?),
             }, )*
         ];
 
@@ -249,7 +263,9 @@ macro_rules! operations {
             use ts_rs::TS as _;
             let mut out = String::new();
             $(
-                {
+                // Signed operations need the desktop's keyring: the window calls the
+                // desktop's command that signs instead.
+                if !is_signed!($($signed)?) {
                     #[allow(unused_mut)]
                     let mut args = String::new();
                     $(

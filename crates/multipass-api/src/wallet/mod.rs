@@ -1,23 +1,26 @@
-//! The wallet service: accounts with ML-DSA-65 keys, balances, deposits, signed and
-//! idempotent transfers with a fee, and the history of each wallet.
+//! The wallet service: accounts with ML-DSA-65 public keys, balances, deposits, signed and
+//! idempotent transfers with a fee, and the history of each wallet. The private keys are
+//! never here: they are made and used where the wallet's owner is (`crate::signer`).
 //!
 //! Only a wallet's owner, or an administrator, sees or moves its funds; deposits and
 //! freezing are for administrators.
 
 mod export;
 mod history;
-mod keys;
 mod parties;
+mod signatures;
 mod transfer;
 mod views;
 
-pub(crate) use keys::KeyCache;
-pub(crate) use parties::Parties;
+pub(crate) use parties::{Parties, Party};
+pub(crate) use signatures::check_signed;
+pub(crate) use transfer::fee_policy_for;
 
 pub use export::{EXPORT_HEADER, ExportRequest, ExportView};
 pub use views::{
-    BalanceView, CreateWalletRequest, DepositRequest, HistoryPage, HistoryRequest, TransactionView,
-    TransferRequest, TransferView, VerificationView, WalletView,
+    BalanceView, CreateWalletRequest, DepositRequest, FeeScheduleView, HistoryPage, HistoryRequest,
+    RegisterWalletRequest, SignedTransferRequest, TransactionView, TransferRequest, TransferView,
+    VerificationView, WalletView,
 };
 
 use crate::MultipassApi;
@@ -25,7 +28,8 @@ use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode};
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
-    Amount, AssetType, KEY_ALGORITHM, Labels, WalletName, WalletStatus,
+    Amount, AssetType, KEY_ALGORITHM, Labels, WalletName, WalletStatus, address_of,
+    check_public_key,
 };
 use multipass_domain::{IdentityId, Role, SessionToken, ValidationError};
 use multipass_store::{NewDeposit, NewWallet, SecurityEventType, StoreError, WalletRecord};
@@ -80,19 +84,24 @@ impl MultipassApi {
         Ok(wallet)
     }
 
-    /// Creates a wallet with a fresh ML-DSA-65 key pair: the seed goes to the OS keyring, the
-    /// public key and its address to the database. The owner's first wallet is the default.
+    /// Records a wallet whose ML-DSA-65 key pair was made where its owner is: the public key
+    /// and its address go to the database, the seed stayed in the owner's keyring. The
+    /// owner's first wallet is the default.
     #[tracing::instrument(skip_all)]
     pub async fn create_wallet(
         &self,
         token: &SessionToken,
-        request: CreateWalletRequest,
+        request: RegisterWalletRequest,
     ) -> Result<WalletView, ApiError> {
         let caller = self.caller(token).await?;
-        let name = WalletName::parse(&request.name)?;
-        let labels = Labels::parse(&request.labels)?;
-        let id = WalletId::new_random();
-        let pair = self.new_wallet_key(id).await?;
+        let name = WalletName::parse(&request.wallet.name)?;
+        let labels = Labels::parse(&request.wallet.labels)?;
+        let id = WalletId::from_uuid(parse_uuid(&request.wallet_id, "walletId")?);
+        let public_key = request.public_key.trim().to_ascii_lowercase();
+        check_public_key(&public_key).map_err(|_| {
+            ValidationError::new("publicKey", "This is not an ML-DSA-65 public key in hex.")
+        })?;
+        let address = address_of(&hex::decode(&public_key).unwrap_or_default());
         let created = self
             .store
             .create_wallet(NewWallet {
@@ -101,18 +110,11 @@ impl MultipassApi {
                 name,
                 labels,
                 key_algorithm: KEY_ALGORITHM,
-                public_key: pair.public_key_hex(),
-                address: pair.address(),
+                public_key,
+                address: address.clone(),
                 created_at: self.clock.now(),
             })
-            .await;
-        let created = match created {
-            Ok(created) => created,
-            Err(e) => {
-                self.forget_wallet_key(id).await;
-                return Err(e.into());
-            }
-        };
+            .await?;
         self.audit(
             Some(caller.identity_id),
             Some(caller.identity_id),
@@ -120,11 +122,28 @@ impl MultipassApi {
             serde_json::json!({
                 "walletId": id.to_string(),
                 "algorithm": KEY_ALGORITHM,
-                "address": pair.address(),
+                "address": address,
             }),
         )
         .await?;
         Ok(created.into())
+    }
+
+    /// One wallet as a signature check needs it, from memory after the first look-up;
+    /// `None` when there is no such wallet.
+    pub(crate) async fn party(&self, id: WalletId) -> Result<Option<Party>, ApiError> {
+        if let Some(party) = self.parties.get(&id) {
+            return Ok(Some(party));
+        }
+        match self.store.wallet(id).await {
+            Ok(wallet) => {
+                let party = Party::from(&wallet);
+                self.parties.insert(id, party.clone());
+                Ok(Some(party))
+            }
+            Err(StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The caller's wallets, or (administrators only) those of `owner`.

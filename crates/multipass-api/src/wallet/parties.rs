@@ -19,6 +19,9 @@ pub(crate) struct Party {
     pub id: WalletId,
     pub owner: IdentityId,
     pub name: String,
+    /// Hex ML-DSA-65 public key: what the wallet's signatures are checked against. No use
+    /// case changes a wallet's key.
+    pub public_key: Option<String>,
 }
 
 impl From<&WalletRecord> for Party {
@@ -27,6 +30,7 @@ impl From<&WalletRecord> for Party {
             id: wallet.id,
             owner: wallet.identity_id,
             name: wallet.name.as_str().to_owned(),
+            public_key: wallet.public_key.clone(),
         }
     }
 }

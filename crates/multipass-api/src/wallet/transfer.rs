@@ -1,9 +1,10 @@
 //! Transfers between wallets and checking their signatures.
 
 use super::parties::Party;
+use super::signatures::check_signed;
 use super::{
-    TransferRequest, TransferView, VerificationView, may_use_owned_by, no_such_wallet, parse_asset,
-    parse_uuid,
+    FeeScheduleView, SignedTransferRequest, TransferView, VerificationView, may_use_owned_by,
+    no_such_wallet, parse_asset, parse_uuid,
 };
 use crate::MultipassApi;
 use crate::caller::Caller;
@@ -11,13 +12,12 @@ use crate::error::{ApiError, ErrorCode};
 use multipass_domain::ids::WalletId;
 use multipass_domain::wallet::{
     Amount, AssetType, Direction, FeePolicy, IdempotencyKey, TREASURY_WALLET_ID, TransferMessage,
-    request_hash, verify_transfer,
+    request_hash, verify_signature,
 };
 use multipass_domain::{Role, SessionToken, ValidationError};
 use multipass_store::{
     Conflict, NewTransfer, NotificationKind, StoreError, TransactionRecord, TransferOutcome, TxType,
 };
-use tracing::Instrument as _;
 use uuid::Uuid;
 
 /// `1234` MPC minor units read as `12.34 MPC`; other assets as whole units.
@@ -100,6 +100,7 @@ fn checked_parties(
 
 /// A transfer request that passed every check needing no database.
 struct Parsed {
+    transfer_id: Uuid,
     key: IdempotencyKey,
     amount: Amount,
     asset: AssetType,
@@ -108,13 +109,24 @@ struct Parsed {
     fee: i64,
 }
 
+/// The fee rule for transfers out of `from`: the treasury sends for free.
+pub(crate) fn fee_policy_for(from: WalletId, schedule: FeePolicy) -> FeePolicy {
+    if from == TREASURY_WALLET_ID {
+        FeePolicy::free()
+    } else {
+        schedule
+    }
+}
+
 impl MultipassApi {
-    fn parse_transfer(&self, request: &TransferRequest) -> Result<Parsed, ApiError> {
+    fn parse_transfer(&self, signed: &SignedTransferRequest) -> Result<Parsed, ApiError> {
+        let request = &signed.transfer;
         let key = IdempotencyKey::parse(&request.idempotency_key)?;
         let amount = Amount::parse(request.amount)?;
         let asset = parse_asset(request.asset.as_deref())?;
         let from_id = WalletId::from_uuid(parse_uuid(&request.from_wallet_id, "fromWalletId")?);
         let to_id = WalletId::from_uuid(parse_uuid(&request.to_wallet_id, "toWalletId")?);
+        let transfer_id = parse_uuid(&signed.transfer_id, "transferId")?;
         if to_id == from_id {
             return Err(ValidationError::new(
                 "toWalletId",
@@ -122,19 +134,31 @@ impl MultipassApi {
             )
             .into());
         }
-        let fee_policy = if from_id == TREASURY_WALLET_ID {
-            FeePolicy::free()
-        } else {
-            self.policies.fee
-        };
+        let fee_policy = fee_policy_for(from_id, self.policies.fee);
         if fee_policy.total_debit(amount.get()).is_none() {
             return Err(multipass_store::StoreError::Conflict(
                 multipass_store::Conflict::InsufficientFunds,
             )
             .into());
         }
+        let fee = fee_policy.fee_for(amount.get());
+        if signed.fee != fee {
+            // The sender agreed to another fee (the schedule changed since they looked):
+            // they must see the real one before their money moves.
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "The fee for this transfer is {}, not the {} it was signed with. Review \
+                     the transfer and send it again.",
+                    display_amount(fee, asset.as_str()),
+                    display_amount(signed.fee, asset.as_str()),
+                ),
+            )
+            .with_field("fee"));
+        }
         Ok(Parsed {
-            fee: fee_policy.fee_for(amount.get()),
+            transfer_id,
+            fee,
             key,
             amount,
             asset,
@@ -143,16 +167,29 @@ impl MultipassApi {
         })
     }
 
-    /// Moves `amount` from one wallet to another, signed with the sender's ML-DSA-65 key,
-    /// plus the fee to the treasury. The same idempotency key with the same request returns
-    /// the first result again; with a different request it is `idempotency_mismatch`.
+    /// How transfer fees are computed here, for the sender to sign the right fee and show
+    /// it before sending.
+    #[tracing::instrument(skip_all)]
+    pub async fn fee_schedule(&self, token: &SessionToken) -> Result<FeeScheduleView, ApiError> {
+        self.caller(token).await?;
+        Ok(FeeScheduleView {
+            basis_points: self.policies.fee.basis_points(),
+            minimum: self.policies.fee.minimum(),
+        })
+    }
+
+    /// Moves `amount` from one wallet to another, plus the fee to the treasury, once the
+    /// sender's ML-DSA-65 signature of it verifies against the sending wallet's public key.
+    /// The same idempotency key with the same request returns the first result again; with
+    /// a different request it is `idempotency_mismatch`.
     #[tracing::instrument(skip_all)]
     pub async fn transfer(
         &self,
         token: &SessionToken,
-        request: TransferRequest,
+        request: SignedTransferRequest,
     ) -> Result<TransferView, ApiError> {
         let Parsed {
+            transfer_id,
             key,
             amount,
             asset,
@@ -167,7 +204,6 @@ impl MultipassApi {
                 return Err(invalid);
             }
         };
-        let transfer_id = Uuid::new_v4();
         let message = TransferMessage {
             transfer_id,
             from: from_id,
@@ -177,19 +213,6 @@ impl MultipassApi {
             fee,
             idempotency_key: key.as_str().to_owned(),
         };
-        // The signature needs only ids and amounts, so it is made on the blocking pool while
-        // the session (and, unless they are known, both parties) are looked up. It is used
-        // only once the session is valid and the sender found to be the caller's (or the
-        // caller an administrator), and any refusal of the session or the parties wins over
-        // a key problem, as when the three ran one after the other.
-        let signing = async {
-            let pair = self.wallet_key(from_id).await?;
-            tokio::task::spawn_blocking(move || pair.sign(&message))
-                .instrument(tracing::info_span!("sign"))
-                .await
-                .map_err(|e| ApiError::internal("The signing task stopped", &e))?
-                .map_err(|e| ApiError::internal("The transfer could not be signed", &e))
-        };
         let known = self.parties.get(&from_id).zip(self.parties.get(&to_id));
         let was_known = known.is_some();
         let parties = async {
@@ -198,10 +221,17 @@ impl MultipassApi {
                 None => self.look_up_parties(from_id, to_id).await,
             }
         };
-        let (caller, parties, signature) = tokio::join!(self.caller(token), parties, signing);
+        let (caller, parties) = tokio::join!(self.caller(token), parties);
         let caller = caller?;
         let (from, to) = checked_parties(&caller, parties)?;
-        let signature = signature?;
+        // A refusal of the session or the parties wins over a signature problem.
+        check_signed(
+            from.public_key.as_deref(),
+            &message,
+            &request.signature,
+            "transfer",
+        )?;
+        let signature = request.signature.trim().to_owned();
         let record = |from: &Party, to: &Party| {
             let shown = display_amount(amount.get(), asset.as_str());
             NewTransfer {
@@ -310,7 +340,7 @@ impl MultipassApi {
             sender.public_key.as_deref(),
         ) {
             (Some(message), Some(signature), Some(public_key)) => {
-                match verify_transfer(public_key, &message, signature) {
+                match verify_signature(public_key, &message, signature) {
                     Err(e) => Some(format!("The signature does not verify: {e}.")),
                     Ok(()) if !legs_agree(debit, &legs) => Some(
                         "The signature verifies, but the credit legs do not match what was signed."

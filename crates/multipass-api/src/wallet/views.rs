@@ -13,6 +13,18 @@ pub struct CreateWalletRequest {
     pub labels: Vec<String>,
 }
 
+/// A new wallet as the authority receives it: the key pair was made where the wallet's
+/// owner is, its seed stays in their keyring, and only the public half travels.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterWalletRequest {
+    pub wallet: CreateWalletRequest,
+    /// Chosen where the key was made, so the keyring entry is named before the wallet exists.
+    pub wallet_id: String,
+    /// Hex of the encoded ML-DSA-65 public key.
+    pub public_key: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DepositRequest {
@@ -38,6 +50,29 @@ pub struct TransferRequest {
     /// Chosen by the client, one per intended transfer: sending the same request again
     /// with it returns the first result instead of paying twice.
     pub idempotency_key: String,
+}
+
+/// A transfer signed by the sending wallet's key where that key is: the authority checks
+/// the fee and the signature before anything is written.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedTransferRequest {
+    pub transfer: TransferRequest,
+    /// Chosen by the signer; part of what is signed.
+    pub transfer_id: String,
+    /// The fee the sender agreed to, in minor units; it must be the current fee.
+    pub fee: i64,
+    /// Hex ML-DSA-65 signature of the transfer's canonical text.
+    pub signature: String,
+}
+
+/// How transfer fees are computed: a share in basis points, rounded up, never below the
+/// minimum; transfers out of the treasury pay none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeScheduleView {
+    pub basis_points: u32,
+    pub minimum: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

@@ -3,7 +3,9 @@
 //! made for this test process and trusted by the client through its CA-file setting.
 
 use multipass_api::config::ServerEndpoint;
-use multipass_api::{MultipassApi, Operations};
+use multipass_api::signer::WalletKeys;
+use multipass_api::{ApiError, MultipassApi, Operations};
+use multipass_domain::SessionToken;
 use multipass_store::Store;
 use std::sync::{Arc, OnceLock};
 
@@ -15,6 +17,8 @@ pub fn through_server() -> bool {
 #[derive(Debug, Clone)]
 pub struct TestApi {
     local: MultipassApi,
+    /// The desktop's wallet keys, in the same test keyring as the API's other secrets.
+    keys: WalletKeys,
     served: Arc<OnceLock<Served>>,
     /// Other instances the calls alternate with (`round_robin`), always through servers.
     peers: Arc<Vec<TestApi>>,
@@ -32,6 +36,7 @@ pub struct Served {
 impl TestApi {
     pub fn new(local: MultipassApi) -> Self {
         Self {
+            keys: WalletKeys::new(local.vault().clone()),
             local,
             served: Arc::default(),
             peers: Arc::default(),
@@ -61,6 +66,38 @@ impl TestApi {
 
     pub fn with_vault(self, vault: Arc<dyn multipass_api::vault::SecretVault>) -> Self {
         Self::new(self.local.with_vault(vault))
+    }
+
+    /// The desktop's wallet keys, for signing requests by hand.
+    pub fn keys(&self) -> &WalletKeys {
+        &self.keys
+    }
+
+    /// A wallet with a key made here, as the desktop creates one.
+    pub async fn create_wallet(
+        &self,
+        token: &SessionToken,
+        request: multipass_api::wallet::CreateWalletRequest,
+    ) -> Result<multipass_api::wallet::WalletView, ApiError> {
+        self.keys.create_wallet(&**self, token, request).await
+    }
+
+    /// A transfer signed here, as the desktop sends one.
+    pub async fn transfer(
+        &self,
+        token: &SessionToken,
+        request: multipass_api::wallet::TransferRequest,
+    ) -> Result<multipass_api::wallet::TransferView, ApiError> {
+        self.keys.transfer(&**self, token, request).await
+    }
+
+    /// An order signed here, as the desktop places one.
+    pub async fn place_order(
+        &self,
+        token: &SessionToken,
+        request: multipass_api::market::PlaceOrderRequest,
+    ) -> Result<multipass_api::market::PlacedOrderView, ApiError> {
+        self.keys.place_order(&**self, token, request).await
     }
 
     fn served(&self) -> &Served {

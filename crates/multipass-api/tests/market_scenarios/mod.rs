@@ -1,11 +1,13 @@
-//! Market scenarios run against both stores. Wallets belong to another service, so each
-//! backend's test file provides [`Fixtures`] that create and fund them with raw SQL.
+//! Market scenarios run against both stores. Each backend's test file provides [`Fixtures`]
+//! that read balances and locks with raw SQL; wallets are made and funded through the API,
+//! their keys in a keyring of the test's own.
 
 #![allow(dead_code)]
 
 use async_trait::async_trait;
 use multipass_api::ErrorCode;
 use multipass_api::market::{CreateAssetRequest, IssueRequest, PlaceOrderRequest, PlacedOrderView};
+use multipass_api::wallet::{CreateWalletRequest, DepositRequest};
 use multipass_domain::SessionToken;
 use multipass_store::Store;
 use rand::rngs::StdRng;
@@ -18,8 +20,6 @@ use crate::common::{self, ManualClock, TestApi, sign_up};
 #[async_trait]
 pub trait Fixtures: Send + Sync {
     async fn make_admin(&self, identity: &str);
-    /// A new active wallet of `identity` holding `native` minor units of the quote currency.
-    async fn wallet(&self, identity: &str, native: i64) -> String;
     /// (total, locked) of the wallet's quote balance.
     async fn quote(&self, wallet: &str) -> (i64, i64);
     /// (quantity, locked) of the wallet's balance of the asset.
@@ -50,7 +50,12 @@ pub struct Market {
 
 impl Market {
     pub async fn new(store: Arc<dyn Store>, fx: Arc<dyn Fixtures>) -> Self {
-        let api = common::api(store, ManualClock::new(), Default::default());
+        let vault = multipass_api::vault::KeyringVault::new(format!(
+            "multipass-test-{}",
+            uuid::Uuid::new_v4()
+        ));
+        let api =
+            common::api(store, ManualClock::new(), Default::default()).with_vault(Arc::new(vault));
         let admin = sign_up(&api, "root").await;
         fx.make_admin(&admin.signed_in.identity.id).await;
         Self {
@@ -63,7 +68,32 @@ impl Market {
     pub async fn trader(&self, name: &str, native: i64) -> Trader {
         let outcome = sign_up(&self.api, name).await;
         let identity = outcome.signed_in.identity.id;
-        let wallet = self.fx.wallet(&identity, native).await;
+        let wallet = self
+            .api
+            .create_wallet(
+                &outcome.token,
+                CreateWalletRequest {
+                    name: "Trading".into(),
+                    labels: Vec::new(),
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        if native > 0 {
+            self.api
+                .deposit(
+                    &self.admin,
+                    DepositRequest {
+                        wallet_id: wallet.clone(),
+                        asset: None,
+                        amount: native,
+                        memo: None,
+                    },
+                )
+                .await
+                .unwrap();
+        }
         Trader {
             token: outcome.token,
             identity,
@@ -503,6 +533,72 @@ pub async fn a_random_stream_trades_as_a_naive_book_does(
         );
     }
     m.check_invariants("ACME", &asset, 3 * 10_000_000).await;
+}
+
+/// An order reaches the book only with its wallet owner's signature of exactly that order,
+/// and a signed order is placed once: sent again, it is refused and locks nothing more.
+pub async fn only_signed_orders_reach_the_book(store: Arc<dyn Store>, fx: Arc<dyn Fixtures>) {
+    use multipass_api::Operations;
+    let m = Market::new(store, fx).await;
+    let asset = m.asset("ACME", 1_000).await;
+    let ann = m.trader("ann", FUNDS).await;
+    let bob = m.trader("bob", FUNDS).await;
+    m.issue("ACME", &ann, 20).await;
+    let ops: &dyn Operations = &*m.api;
+    let signed = m
+        .api
+        .keys()
+        .sign_order(order(&ann.wallet, "acme", "sell", 100, 5))
+        .await
+        .unwrap();
+    let bobs = m
+        .api
+        .keys()
+        .sign_order(order(&bob.wallet, "ACME", "sell", 100, 5))
+        .await
+        .unwrap();
+    let mut forgeries = Vec::new();
+    for change in 0..5 {
+        let mut forged = signed.clone();
+        match change {
+            0 => forged.order.price = 1,
+            1 => forged.order.quantity = 20,
+            2 => forged.order.side = "buy".into(),
+            3 => forged.signature.clone_from(&bobs.signature),
+            _ => forged.order_id = uuid::Uuid::new_v4().to_string(),
+        }
+        forgeries.push(forged);
+    }
+    for forged in forgeries {
+        let err = ops.place_order(&ann.token, forged).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden, "{err:?}");
+    }
+    let mut unsigned = signed.clone();
+    unsigned.signature.clear();
+    let err = ops.place_order(&ann.token, unsigned).await.unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("signature"))
+    );
+    assert_eq!(
+        m.fx.holding(&ann.wallet, &asset).await,
+        (20, 0),
+        "nothing locked"
+    );
+
+    let placed = ops.place_order(&ann.token, signed.clone()).await.unwrap();
+    assert_eq!(placed.order.id, signed.order_id);
+    assert_eq!(m.fx.holding(&ann.wallet, &asset).await, (20, 5));
+    let err = ops.place_order(&ann.token, signed).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "a replayed order: {err:?}");
+    assert_eq!(
+        m.fx.holding(&ann.wallet, &asset).await,
+        (20, 5),
+        "locked once"
+    );
+    let book = m.api.order_book(&ann.token, "ACME", 5).await.unwrap();
+    assert_eq!(book.asks.len(), 1);
+    assert_eq!(book.asks[0].quantity, "5");
 }
 
 /// Self-trade prevention cancels the incoming order's rest, earlier fills stand, and every

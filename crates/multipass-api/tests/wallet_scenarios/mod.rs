@@ -289,6 +289,179 @@ pub async fn the_default_wallet_moves_and_stays_one(store: Arc<dyn Store>, sql: 
     assert_eq!(defaults, 1);
 }
 
+/// The authority writes only what the sending wallet's key signed: a request signed by
+/// another key, changed after signing, unsigned, or carrying another fee than the current
+/// one is refused and moves nothing; a wallet is registered only with a real public key.
+pub async fn only_what_the_wallet_key_signed_is_written(store: Arc<dyn Store>, sql: &dyn RawSql) {
+    use multipass_api::Operations;
+    use multipass_api::wallet::{RegisterWalletRequest, SignedTransferRequest};
+    use multipass_domain::ids::WalletId;
+    use multipass_domain::wallet::TransferMessage;
+    let w = world(store, sql).await;
+    let ada = sign_up(&w.api, "ada").await.token;
+    let bob = sign_up(&w.api, "bob").await.token;
+    let a = w.wallet(&ada, "Main").await;
+    let b = w.wallet(&bob, "Main").await;
+    let c = w.wallet(&bob, "Second").await;
+    w.deposit(&a, 10_000).await;
+    let ops: &dyn Operations = &*w.api;
+    let request = |amount: i64, key: &str| TransferRequest {
+        from_wallet_id: a.id.clone(),
+        to_wallet_id: b.id.clone(),
+        asset: None,
+        amount,
+        idempotency_key: key.into(),
+    };
+    let signed = w
+        .api
+        .keys()
+        .sign_transfer(ops, &ada, request(1_000, "forged"))
+        .await
+        .unwrap();
+    assert_eq!(signed.fee, 1, "the current fee is signed");
+    // What a stranger holding another ML-DSA key would send.
+    let stranger = WalletKeyPair::from_seed([42; 32]);
+    let strangers_signature = stranger
+        .sign(&TransferMessage {
+            transfer_id: signed.transfer_id.parse().unwrap(),
+            from: WalletId::from_uuid(a.id.parse().unwrap()),
+            to: WalletId::from_uuid(b.id.parse().unwrap()),
+            asset: "MPC".into(),
+            amount: 1_000,
+            fee: 1,
+            idempotency_key: "forged".into(),
+        })
+        .unwrap();
+    // The stranger's signature, and a wallet the signed request did not name.
+    let spare = [strangers_signature, c.id.clone()];
+    type Forge = fn(&mut SignedTransferRequest, &[String; 2]);
+    let forgeries: [(&str, Forge, ErrorCode, Option<&str>); 7] = [
+        (
+            "another key",
+            |s, spare| s.signature.clone_from(&spare[0]),
+            ErrorCode::Forbidden,
+            None,
+        ),
+        (
+            "another amount, same fee",
+            |s, _| s.transfer.amount = 500,
+            ErrorCode::Forbidden,
+            None,
+        ),
+        (
+            "another receiver",
+            |s, spare| s.transfer.to_wallet_id.clone_from(&spare[1]),
+            ErrorCode::Forbidden,
+            None,
+        ),
+        (
+            "another transfer id",
+            |s, _| s.transfer_id = uuid::Uuid::new_v4().to_string(),
+            ErrorCode::Forbidden,
+            None,
+        ),
+        (
+            "no signature",
+            |s, _| s.signature.clear(),
+            ErrorCode::InvalidInput,
+            Some("signature"),
+        ),
+        (
+            "garbage",
+            |s, _| s.signature = "00ff".into(),
+            ErrorCode::InvalidInput,
+            Some("signature"),
+        ),
+        ("no fee", |s, _| s.fee = 0, ErrorCode::Conflict, Some("fee")),
+    ];
+    for (what, forge, code, field) in forgeries {
+        let mut forged = signed.clone();
+        forge(&mut forged, &spare);
+        let err = ops.transfer(&ada, forged).await.unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (code, field),
+            "{what}: {err:?}"
+        );
+    }
+    // A wallet's own key cannot sign for another wallet of someone else either.
+    let mut bobs_sends = signed.clone();
+    bobs_sends.transfer.from_wallet_id = b.id.clone();
+    bobs_sends.transfer.to_wallet_id = a.id.clone();
+    let err = ops.transfer(&ada, bobs_sends).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "{err:?}");
+    assert_eq!(
+        (
+            w.balance(&a.id).await,
+            w.balance(&b.id).await,
+            w.balance(&c.id).await
+        ),
+        (10_000, 0, 0)
+    );
+    assert_eq!(
+        sql.count("SELECT count(*) FROM wallet_transactions").await,
+        1,
+        "only the deposit is on record"
+    );
+
+    // The request as signed goes through, once, and its stored signature verifies.
+    let sent = ops.transfer(&ada, signed.clone()).await.unwrap();
+    assert_eq!(sent.transfer_id, signed.transfer_id);
+    let again = ops.transfer(&ada, signed).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        (w.balance(&a.id).await, w.balance(&b.id).await),
+        (8_999, 1_000)
+    );
+    assert!(
+        w.api
+            .verify_transfer(&ada, &sent.transfer_id)
+            .await
+            .unwrap()
+            .valid
+    );
+
+    // Registering a wallet: the public key must be an ML-DSA-65 key, the id an id.
+    let register = |wallet_id: String, public_key: String| RegisterWalletRequest {
+        wallet: CreateWalletRequest {
+            name: "Registered".into(),
+            labels: vec![],
+        },
+        wallet_id,
+        public_key,
+    };
+    let fresh = uuid::Uuid::new_v4().to_string();
+    for (request, field) in [
+        (register(fresh.clone(), "abcd".into()), "publicKey"),
+        (register(fresh.clone(), "zz".repeat(1952)), "publicKey"),
+        (
+            register("not-an-id".into(), stranger.public_key_hex()),
+            "walletId",
+        ),
+    ] {
+        let err = ops.create_wallet(&ada, request).await.unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidInput, Some(field))
+        );
+    }
+    let err = ops
+        .create_wallet(&ada, register(a.id.clone(), stranger.public_key_hex()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "a taken wallet id: {err:?}");
+    let made = ops
+        .create_wallet(
+            &ada,
+            register(fresh.clone(), stranger.public_key_hex().to_uppercase()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.id, fresh);
+    assert_eq!(made.public_key, Some(stranger.public_key_hex()));
+    assert_eq!(made.addresses, [stranger.address()]);
+}
+
 /// Deposits, a signed transfer with its fee, verification, tampering, permissions and the
 /// frozen/closed states.
 pub async fn transfers_are_signed_charged_and_guarded(store: Arc<dyn Store>, sql: &dyn RawSql) {

@@ -44,6 +44,14 @@ impl FeePolicy {
         })
     }
 
+    pub const fn basis_points(self) -> u32 {
+        self.basis_points
+    }
+
+    pub const fn minimum(self) -> i64 {
+        self.minimum
+    }
+
     /// No fee at all (transfers out of the treasury itself).
     pub const fn free() -> Self {
         Self {

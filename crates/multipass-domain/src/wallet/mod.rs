@@ -13,8 +13,8 @@ pub use inputs::{
     Amount, AssetType, Direction, IdempotencyKey, Labels, TxStatus, WalletName, WalletStatus,
 };
 pub use signing::{
-    KEY_ALGORITHM, SignatureError, TransferMessage, WalletKeyPair, address_of, request_hash,
-    verify_transfer,
+    KEY_ALGORITHM, OrderMessage, Signable, SignatureError, TransferMessage, WalletKeyPair,
+    address_of, check_public_key, request_hash, verify_signature,
 };
 
 use crate::ids::{IdentityId, WalletId};

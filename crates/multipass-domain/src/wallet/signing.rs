@@ -1,9 +1,11 @@
-//! Wallet keys and transfer signatures: ML-DSA-65 (FIPS 204). The 32-byte seed is the
-//! secret (it regenerates the whole key pair); the encoded public key is public, and the
-//! wallet's address is the hex SHA3-256 of it.
+//! Wallet keys and what they sign: ML-DSA-65 (FIPS 204). The 32-byte seed is the secret
+//! (it regenerates the whole key pair) and stays on the computer that made it; the encoded
+//! public key is public, and the wallet's address is the hex SHA3-256 of it.
 //!
-//! What is signed is the canonical text of a transfer, built only from values stored on its
-//! rows, so anyone holding the public key can check a stored transfer later.
+//! The wallet's owner signs each transfer and each order where the key is, and whoever
+//! holds the authority (the server, or the API in process) verifies the signature before
+//! writing anything. What is signed is a canonical text built only from values stored on
+//! the rows, so anyone holding the public key can check a stored transfer later.
 //!
 //! The implementation is `libcrux-ml-dsa` (formally verified, AVX2 or NEON chosen at run
 //! time): it signs a transfer in about a tenth of the time of the portable `ml-dsa` crate
@@ -11,6 +13,7 @@
 //! signature still verifies.
 
 use crate::ids::WalletId;
+use crate::market::Side;
 use libcrux_ml_dsa::ml_dsa_65::{
     self, MLDSA65Signature, MLDSA65SigningKey, MLDSA65VerificationKey,
 };
@@ -22,8 +25,12 @@ use zeroize::{Zeroize, Zeroizing};
 /// The `wallet_accounts.key_algorithm` of every wallet key made here.
 pub const KEY_ALGORITHM: &str = "ML-DSA-65";
 
-/// FIPS 204 domain separation: a signature made for a transfer is useless anywhere else.
-const SIGNING_CONTEXT: &[u8] = b"multipass-transfer-v1";
+/// A message a wallet key signs. Each kind has its own FIPS 204 context string, so a
+/// signature made for one kind is useless for any other.
+pub trait Signable {
+    const CONTEXT: &'static [u8];
+    fn canonical_bytes(&self) -> Vec<u8>;
+}
 
 /// FIPS 204's deterministic variant signs with an all-zero `rnd`: the same transfer always
 /// gets the same signature, and signing needs no random source.
@@ -41,11 +48,13 @@ pub struct TransferMessage {
     pub idempotency_key: String,
 }
 
-impl TransferMessage {
+impl Signable for TransferMessage {
+    const CONTEXT: &'static [u8] = b"multipass-transfer-v1";
+
     /// One field per line, in a fixed order, integers in decimal: unambiguous because no
     /// field may contain a newline (idempotency keys refuse control characters, the rest
     /// are UUIDs, digits and `A-Z0-9`).
-    pub fn canonical_bytes(&self) -> Vec<u8> {
+    fn canonical_bytes(&self) -> Vec<u8> {
         format!(
             "multipass-transfer-v1\ntransfer_id={}\nfrom={}\nto={}\nasset={}\namount={}\nfee={}\nidempotency_key={}\n",
             self.transfer_id.hyphenated(),
@@ -55,6 +64,37 @@ impl TransferMessage {
             self.amount,
             self.fee,
             self.idempotency_key,
+        )
+        .into_bytes()
+    }
+}
+
+/// What a wallet's owner signs to place an order. The order id is chosen by the signer, so
+/// a signed order is placed at most once: sent again, it collides with itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderMessage {
+    pub order_id: Uuid,
+    pub wallet: WalletId,
+    /// The asset's symbol (`A-Z0-9`), as the person chose it.
+    pub symbol: String,
+    pub side: Side,
+    pub price: i64,
+    pub quantity: i64,
+}
+
+impl Signable for OrderMessage {
+    const CONTEXT: &'static [u8] = b"multipass-order-v1";
+
+    /// As for transfers: one field per line, none of which can hold a newline.
+    fn canonical_bytes(&self) -> Vec<u8> {
+        format!(
+            "multipass-order-v1\norder_id={}\nwallet={}\nsymbol={}\nside={}\nprice={}\nquantity={}\n",
+            self.order_id.hyphenated(),
+            self.wallet,
+            self.symbol,
+            self.side.as_str(),
+            self.price,
+            self.quantity,
         )
         .into_bytes()
     }
@@ -132,12 +172,12 @@ impl WalletKeyPair {
         address_of(&self.public_key())
     }
 
-    /// The hex signature of `message` (deterministic ML-DSA, with the transfer context).
-    pub fn sign(&self, message: &TransferMessage) -> Result<String, SignatureError> {
+    /// The hex signature of `message` (deterministic ML-DSA, with the message kind's context).
+    pub fn sign<M: Signable>(&self, message: &M) -> Result<String, SignatureError> {
         ml_dsa_65::sign(
             &self.secret.0,
             &message.canonical_bytes(),
-            SIGNING_CONTEXT,
+            M::CONTEXT,
             DETERMINISTIC,
         )
         .map(|signature| hex::encode(signature.as_slice()))
@@ -151,35 +191,40 @@ pub enum SignatureError {
     MalformedPublicKey,
     #[error("the signature is not an ML-DSA-65 signature")]
     MalformedSignature,
-    #[error("the signature does not match the transfer")]
+    #[error("the signature does not match the message")]
     Mismatch,
     #[error("signing failed")]
     SigningFailed,
 }
 
-/// Checks a stored transfer against its sender's public key (both hex, as stored).
-pub fn verify_transfer(
-    public_key_hex: &str,
-    message: &TransferMessage,
-    signature_hex: &str,
-) -> Result<(), SignatureError> {
-    let key = hex::decode(public_key_hex)
+fn verification_key(public_key_hex: &str) -> Result<MLDSA65VerificationKey, SignatureError> {
+    hex::decode(public_key_hex)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .map(MLDSA65VerificationKey::new)
-        .ok_or(SignatureError::MalformedPublicKey)?;
+        .ok_or(SignatureError::MalformedPublicKey)
+}
+
+/// Whether `public_key_hex` is an encoded ML-DSA-65 public key (its length; ML-DSA public
+/// keys have no further structure to check).
+pub fn check_public_key(public_key_hex: &str) -> Result<(), SignatureError> {
+    verification_key(public_key_hex).map(|_| ())
+}
+
+/// Checks a signed message against the signer's public key (both hex, as stored).
+pub fn verify_signature<M: Signable>(
+    public_key_hex: &str,
+    message: &M,
+    signature_hex: &str,
+) -> Result<(), SignatureError> {
+    let key = verification_key(public_key_hex)?;
     let signature = hex::decode(signature_hex)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .map(MLDSA65Signature::new)
         .ok_or(SignatureError::MalformedSignature)?;
-    ml_dsa_65::verify(
-        &key,
-        &message.canonical_bytes(),
-        SIGNING_CONTEXT,
-        &signature,
-    )
-    .map_err(|_| SignatureError::Mismatch)
+    ml_dsa_65::verify(&key, &message.canonical_bytes(), M::CONTEXT, &signature)
+        .map_err(|_| SignatureError::Mismatch)
 }
 
 #[cfg(test)]
@@ -204,7 +249,7 @@ mod tests {
     fn a_signature_verifies_with_the_public_key_and_the_seed_regenerates_the_pair() {
         let pair = WalletKeyPair::from_seed([9; 32]);
         let signature = pair.sign(&message()).unwrap();
-        verify_transfer(&pair.public_key_hex(), &message(), &signature).unwrap();
+        verify_signature(&pair.public_key_hex(), &message(), &signature).unwrap();
         let again = WalletKeyPair::from_stored_seed(pair.seed()).unwrap();
         assert_eq!(again.public_key_hex(), pair.public_key_hex());
         assert_eq!(again.address(), address_of(&pair.public_key()));
@@ -250,7 +295,7 @@ mod tests {
         let mut tampered = message();
         tamper(&mut tampered);
         assert_eq!(
-            verify_transfer(&pair.public_key_hex(), &tampered, &signature),
+            verify_signature(&pair.public_key_hex(), &tampered, &signature),
             Err(SignatureError::Mismatch)
         );
     }
@@ -261,16 +306,75 @@ mod tests {
         let other = WalletKeyPair::from_seed([4; 32]);
         let signature = pair.sign(&message()).unwrap();
         assert_eq!(
-            verify_transfer(&other.public_key_hex(), &message(), &signature),
+            verify_signature(&other.public_key_hex(), &message(), &signature),
             Err(SignatureError::Mismatch)
         );
         assert_eq!(
-            verify_transfer("zz", &message(), &signature),
+            verify_signature("zz", &message(), &signature),
             Err(SignatureError::MalformedPublicKey)
         );
         assert_eq!(
-            verify_transfer(&pair.public_key_hex(), &message(), "00ff"),
+            verify_signature(&pair.public_key_hex(), &message(), "00ff"),
             Err(SignatureError::MalformedSignature)
+        );
+    }
+
+    #[test]
+    fn an_order_signature_is_bound_to_the_order_and_useless_as_a_transfer_signature() {
+        let pair = WalletKeyPair::from_seed([5; 32]);
+        let order = OrderMessage {
+            order_id: Uuid::from_u128(11),
+            wallet: WalletId::from_uuid(Uuid::from_u128(1)),
+            symbol: "ACME".into(),
+            side: Side::Buy,
+            price: 250,
+            quantity: 4,
+        };
+        let signature = pair.sign(&order).unwrap();
+        verify_signature(&pair.public_key_hex(), &order, &signature).unwrap();
+        let tampered = [
+            OrderMessage {
+                side: Side::Sell,
+                ..order.clone()
+            },
+            OrderMessage {
+                price: 251,
+                ..order.clone()
+            },
+            OrderMessage {
+                quantity: 40,
+                ..order.clone()
+            },
+            OrderMessage {
+                symbol: "ACMF".into(),
+                ..order.clone()
+            },
+            OrderMessage {
+                order_id: Uuid::from_u128(12),
+                ..order.clone()
+            },
+            OrderMessage {
+                wallet: WalletId::from_uuid(Uuid::from_u128(2)),
+                ..order.clone()
+            },
+        ];
+        for other in tampered {
+            assert_eq!(
+                verify_signature(&pair.public_key_hex(), &other, &signature),
+                Err(SignatureError::Mismatch),
+                "{other:?}"
+            );
+        }
+        // The same key's transfer signature does not pass for an order, whatever the bytes.
+        let transfer = pair.sign(&message()).unwrap();
+        assert_eq!(
+            verify_signature(&pair.public_key_hex(), &order, &transfer),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(check_public_key(&pair.public_key_hex()), Ok(()));
+        assert_eq!(
+            check_public_key("abcd"),
+            Err(SignatureError::MalformedPublicKey)
         );
     }
 

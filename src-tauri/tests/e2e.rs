@@ -567,7 +567,8 @@ struct TestServer {
     _data: tempfile::TempDir,
 }
 
-async fn start_server(ca_file: &Path) -> TestServer {
+/// `software_pass`: where the pass the server's own desk ceremonies use listens.
+async fn start_server(ca_file: &Path, software_pass: Option<std::net::SocketAddr>) -> TestServer {
     use multipass_api::{MultipassApi, Policies, SystemClock};
     use std::sync::Arc;
     let data = tempfile::tempdir().expect("server data folder");
@@ -581,7 +582,9 @@ async fn start_server(ca_file: &Path) -> TestServer {
         "multipass-e2e-server-{}",
         std::process::id()
     ));
-    let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock))
+    let mut policies = Policies::default();
+    policies.ceremony.software_pass = software_pass;
+    let api = MultipassApi::new(Arc::new(store), policies, Arc::new(SystemClock))
         .with_vault(Arc::new(vault));
     let pki = multipass_server::loopback_pki().expect("loopback certificates");
     std::fs::write(ca_file, &pki.ca_pem).expect("write the CA file");
@@ -597,12 +600,18 @@ async fn start_server(ca_file: &Path) -> TestServer {
 
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: run through scripts/test.sh"]
-async fn the_window_signs_up_and_transfers_through_a_multipass_server() {
+async fn the_window_signs_up_transfers_and_signs_in_with_a_pass_through_a_multipass_server() {
+    use multipass_api::pass_ceremony::{CeremonyControl, DeskEnrolmentRequest, DeviceRef};
     use multipass_api::wallet::{CreateWalletRequest, DepositRequest};
     use multipass_api::{SessionKind, dto::SignUpRequest};
     let home = tempfile::tempdir().expect("temp home");
     let ca_file = home.path().join("server-ca.pem");
-    let server = start_server(&ca_file).await;
+    let pass_dir = tempfile::tempdir().expect("pass state folder");
+    let mut config = multipass_softpass::Config::new(pass_dir.path().join("pass.json"));
+    config.pin = Some(PASS_PIN.to_owned());
+    let pass = multipass_softpass::spawn(config).expect("the software pass");
+    let pass_addr = pass.addr().to_string();
+    let server = start_server(&ca_file, Some(pass.addr())).await;
     let api = &server.api;
     let person = |name: &str| SignUpRequest {
         full_name: format!("{name} Example"),
@@ -637,6 +646,7 @@ async fn the_window_signs_up_and_transfers_through_a_multipass_server() {
         &[
             ("MULTIPASS_SERVER_URL", &server.url),
             ("MULTIPASS_SERVER_CA", ca_file.to_str().expect("utf-8 path")),
+            ("MULTIPASS_PASS_UDP", &pass_addr),
         ],
     )
     .await;
@@ -695,4 +705,66 @@ async fn the_window_signs_up_and_transfers_through_a_multipass_server() {
         1_234,
         "{balances:?}"
     );
+    // The window signed the transfer with a key of the desktop's keyring: the server holds
+    // only the public key, and the signature it stored verifies against it.
+    let sent = api
+        .history(
+            &admin.token,
+            multipass_api::wallet::HistoryRequest {
+                wallet_id: adas[0].id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("ada's history");
+    let debit = sent
+        .items
+        .iter()
+        .find(|t| t.direction == "debit")
+        .expect("the transfer's debit");
+    let check = api
+        .verify_transfer(&admin.token, &debit.transfer_id)
+        .await
+        .expect("verify");
+    assert!(check.valid, "{check:?}");
+    assert!(
+        api.vault()
+            .get(&format!("wallet:{}", adas[0].id))
+            .expect("the server's keyring")
+            .is_none(),
+        "the wallet's key is not on the server"
+    );
+
+    // A desk at the server enrols the software pass for Ada; she then signs in with it in
+    // the window: the server issues the challenge, the pass at the desktop answers, and the
+    // server checks the answer.
+    api.enrol_pass_at_desk(
+        &admin.token,
+        DeskEnrolmentRequest {
+            username: "ada".into(),
+            device: DeviceRef::Software,
+            label: "Ada's key".into(),
+            pin: Some(PASS_PIN.into()),
+            expires_at: None,
+        },
+        &CeremonyControl::new(),
+    )
+    .await
+    .expect("desk enrolment at the server");
+    sign_out_in_window(&client).await;
+    click(&client, "[data-testid=goto-pass-signin]").await;
+    type_into(&client, "#pass-signin-username", "ada").await;
+    choose_software_pass(&client, "pass-signin").await;
+    type_into(&client, "#pass-signin-pin", &format!("{PASS_PIN}{enter}")).await;
+    signed_in_as(&client, "ada").await;
+    screenshot(&client, "server-03-signed-in-with-pass.png").await;
+    let passes = api
+        .passes(&admin.token, Some("ada"))
+        .await
+        .expect("ada's passes");
+    assert_eq!(passes.len(), 1, "{passes:?}");
+    assert!(passes[0].last_used_at.is_some(), "{passes:?}");
+    client.close().await.expect("end the WebDriver session");
+    drop(driver);
+    drop(pass);
 }

@@ -7,7 +7,7 @@ use crate::session::{current_token, read_secret, signed_in_output};
 use clap::Subcommand;
 use multipass_api::pass_ceremony::{
     CeremonyControl, ConnectedPass, DeskEnrolmentRequest, DeviceRef, HidDeviceView,
-    PassSignInRequest,
+    PassSignInRequest, sign_in_with_pass,
 };
 use multipass_api::passes::PassView;
 use multipass_api::{ApiError, ErrorCode, SessionKind};
@@ -79,7 +79,7 @@ async fn pick(
     api: &Connection,
     device: Option<String>,
 ) -> Result<(DeviceRef, Option<ConnectedPass>), ApiError> {
-    let connected = api.in_process()?.connected_passes().await?;
+    let connected = api.pass_reader().connected_passes().await?;
     let wanted = match device {
         Some(raw) => parse_device(&raw),
         None => match connected.as_slice() {
@@ -240,7 +240,7 @@ pub async fn run(api: &Connection, command: PassesCommand) -> Result<Output, Api
         PassesCommand::Devices => devices(api).await,
         PassesCommand::Wink { device } => {
             let (device, _) = pick(api, device).await?;
-            api.in_process()?.wink_pass(device.clone()).await?;
+            api.pass_reader().wink_pass(device.clone()).await?;
             let text = format!("{} blinks", device_name(&device));
             Ok(Output::new(serde_json::json!({ "winked": device }), text))
         }
@@ -279,8 +279,13 @@ pub async fn run(api: &Connection, command: PassesCommand) -> Result<Output, Api
             let control = progress();
             let outcome = cancellable(
                 &control,
-                api.in_process()?
-                    .sign_in_with_pass(request, SessionKind::Cli, &control),
+                sign_in_with_pass(
+                    &**api,
+                    api.pass_reader(),
+                    request,
+                    SessionKind::Cli,
+                    &control,
+                ),
             )
             .await?;
             signed_in_output(outcome)
@@ -289,8 +294,8 @@ pub async fn run(api: &Connection, command: PassesCommand) -> Result<Output, Api
 }
 
 async fn devices(api: &Connection) -> Result<Output, ApiError> {
-    let diagnostics = api.in_process()?.pass_diagnostics().await?;
-    let connected = api.in_process()?.connected_passes().await?;
+    let diagnostics = api.pass_reader().pass_diagnostics().await?;
+    let connected = api.pass_reader().connected_passes().await?;
     let mut text = vec![format!(
         "relying party {}; {} HID device(s) on {}",
         diagnostics.rp_id,

@@ -4,6 +4,7 @@
 use crate::RemoteApi;
 use multipass_api::config::ServerEndpoint;
 use multipass_api::dto::{StatusView, StoreBackend};
+use multipass_api::pass_ceremony::PassReader;
 use multipass_api::signer::WalletKeys;
 use multipass_api::vault::KeyringVault;
 use multipass_api::{ApiError, ErrorCode, MultipassApi, Operations, Settings};
@@ -14,6 +15,8 @@ pub struct Connection {
     target: Target,
     /// This computer's wallet keys: transfers and orders are signed here in every mode.
     keys: WalletKeys,
+    /// This computer's passes: their part of every ceremony runs here in every mode.
+    passes: PassReader,
 }
 
 #[derive(Debug, Clone)]
@@ -36,11 +39,13 @@ impl Connection {
                     endpoint: endpoint.clone(),
                 },
                 keys: WalletKeys::new(Arc::new(KeyringVault::default())),
+                passes: PassReader::new(&settings.ceremony),
             },
             None => {
                 let api = MultipassApi::open(settings).await?;
                 Self {
                     keys: WalletKeys::new(api.vault().clone()),
+                    passes: api.pass_reader(),
                     target: Target::InProcess(Box::new(api)),
                 }
             }
@@ -52,8 +57,13 @@ impl Connection {
         &self.keys
     }
 
-    /// The API in this process, for what runs where the person is: pass ceremonies on this
-    /// computer's USB, exports written to its files, offline report copies.
+    /// This computer's passes, for listing them and for their part of a ceremony.
+    pub fn pass_reader(&self) -> &PassReader {
+        &self.passes
+    }
+
+    /// The API in this process, for what is not split between desktop and server yet: desk
+    /// enrolment, exports written to this computer's files, offline report copies.
     pub fn in_process(&self) -> Result<&MultipassApi, ApiError> {
         match &self.target {
             Target::InProcess(api) => Ok(api),

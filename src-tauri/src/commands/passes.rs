@@ -29,17 +29,17 @@ fn reporting_to(channel: Channel<Progress>) -> CeremonyControl {
 pub async fn connected_passes(
     state: State<'_, DesktopState>,
 ) -> Result<Vec<ConnectedPass>, ApiError> {
-    state.api().await?.in_process()?.connected_passes().await
+    state.api().await?.pass_reader().connected_passes().await
 }
 
 #[tauri::command]
 pub async fn wink_pass(state: State<'_, DesktopState>, device: DeviceRef) -> Result<(), ApiError> {
-    state.api().await?.in_process()?.wink_pass(device).await
+    state.api().await?.pass_reader().wink_pass(device).await
 }
 
 #[tauri::command]
 pub async fn pass_diagnostics(state: State<'_, DesktopState>) -> Result<PassDiagnostics, ApiError> {
-    state.api().await?.in_process()?.pass_diagnostics().await
+    state.api().await?.pass_reader().pass_diagnostics().await
 }
 
 /// The signed-in person's passes, or `username`'s for desk staff and admins.
@@ -102,10 +102,15 @@ pub async fn sign_in_with_pass(
 ) -> Result<SignedIn, ApiError> {
     let ceremony = state.begin_ceremony(reporting_to(on_progress))?;
     let api = state.api().await?;
-    let outcome = api
-        .in_process()?
-        .sign_in_with_pass(request, SessionKind::Desktop, &ceremony.control)
-        .await?;
+    // The challenge comes from the authority, the answer from the pass at this computer.
+    let outcome = multipass_api::pass_ceremony::sign_in_with_pass(
+        &*api,
+        api.pass_reader(),
+        request,
+        SessionKind::Desktop,
+        &ceremony.control,
+    )
+    .await?;
     end_previous_session(&api, state.replace_session(Some(outcome.token))).await;
     Ok(outcome.signed_in)
 }

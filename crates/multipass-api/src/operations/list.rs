@@ -1,7 +1,7 @@
 //! Every operation a client may call, declared once. A parameter written `name: &str =>
 //! String` is borrowed in the call and owned on the wire.
 //!
-//! What runs on the desktop itself is not here: pass ceremonies on its USB, writing exports
+//! What runs on the desktop itself is not here: the pass's part of a ceremony on its USB, writing exports
 //! to its files, offline report copies, and opening the store. Operations marked `signed`
 //! carry a signature made with a wallet key from the desktop's keyring
 //! ([`WalletKeys`](crate::signer::WalletKeys)); the window reaches them through the desktop's
@@ -31,6 +31,7 @@ use crate::market::{
     PositionView, SignedOrderRequest, TradeView,
 };
 use crate::notifications::{NotificationCount, NotificationListRequest, NotificationPage};
+use crate::pass_ceremony::{PassAssertion, SignInChallenge};
 use crate::passes::{ChallengeView, EnrollPassRequest, PassView};
 use crate::reports::{
     GeneratedReportView, NewReportDefinitionRequest, OpenedReport, ReportDefinitionChanges,
@@ -57,6 +58,15 @@ operations! {
         fn sign_in_with(
             request: SignInRequest,
             second_factor: Option<SecondFactor>,
+            kind: SessionKind,
+        ) -> SignInOutcome;
+        /// Issues the challenges of a sign-in with a pass; the pass answers where it is
+        /// plugged in.
+        fn begin_pass_sign_in(username: &str => String) -> SignInChallenge;
+        /// Checks a pass's answer to a sign-in's challenges and opens a session.
+        fn finish_pass_sign_in(
+            attempt: &SignInChallenge => SignInChallenge,
+            assertion: &PassAssertion => PassAssertion,
             kind: SessionKind,
         ) -> SignInOutcome;
         /// The deployment's published SSO keys.

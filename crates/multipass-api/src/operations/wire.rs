@@ -13,6 +13,12 @@ impl<T> ToWire<T> for T {
     }
 }
 
+impl<T: Clone> ToWire<T> for &T {
+    fn to_wire(self) -> T {
+        self.clone()
+    }
+}
+
 impl ToWire<String> for &str {
     fn to_wire(self) -> String {
         self.to_owned()
@@ -33,6 +39,12 @@ pub trait Lend<'a, Borrowed> {
 impl<'a, T: Clone> Lend<'a, T> for T {
     fn lend(&'a self) -> T {
         self.clone()
+    }
+}
+
+impl<'a, T> Lend<'a, &'a T> for T {
+    fn lend(&'a self) -> &'a T {
+        self
     }
 }
 

@@ -92,43 +92,36 @@ impl MultipassApi {
             rp_id,
             allow_list: decode_credential(&pass.credential_id).into_iter().collect(),
         };
-        let assertion = self.run_assertion(device, &request, pin, control).await?;
-        self.check_answer(pass, &challenge, &request, &assertion)
+        let assertion = self
+            .pass_reader()
+            .get_assertion(device, &request, pin, control)
+            .await?;
+        self.check_answer(pass, &challenge.challenge, purpose, &request, &assertion)
             .await
             .map(ChallengeView::from)
     }
 
-    pub(crate) async fn run_assertion(
-        &self,
-        device: &DeviceRef,
-        request: &GetAssertionRequest,
-        pin: Option<&str>,
-        control: &CeremonyControl,
-    ) -> Result<Assertion, ApiError> {
-        let (device, request, pin) = (device.clone(), request.clone(), pin.map(str::to_owned));
-        self.on_pass(control, move |source, interaction| {
-            source.get_assertion(&device, &request, pin.as_deref(), interaction)
-        })
-        .await
-    }
-
-    /// Uses up `challenge` (once only, unexpired, `pass`'s and its holder's), verifies the
-    /// assertion with the stored key and records the new signature count. A count that did
-    /// not advance is refused, audited and reported to the holder.
+    /// Uses up `challenge` (once only, unexpired, issued for `purpose`, `pass`'s and its
+    /// holder's), verifies the assertion with the stored key and records the new signature
+    /// count. A count that did not advance is refused, audited and reported to the holder.
     pub(crate) async fn check_answer(
         &self,
         pass: &PassRecord,
-        challenge: &ChallengeRecord,
+        challenge: &str,
+        purpose: ChallengePurpose,
         request: &GetAssertionRequest,
         assertion: &Assertion,
     ) -> Result<ChallengeRecord, ApiError> {
         let now = self.clock.now();
-        let text = Challenge::parse(&challenge.challenge)?;
+        let text = Challenge::parse(challenge)?;
         let used = consumed(
             self.store
                 .consume_challenge(&text, pass.id, pass.identity_id, now)
                 .await?,
         )?;
+        if used.purpose != purpose.as_str() {
+            return Err(refused("This challenge was issued for something else."));
+        }
         if decode_credential(&pass.credential_id).as_deref() != Some(&assertion.credential_id[..]) {
             return Err(refused(
                 "The pass answered with a credential of another pass.",

@@ -7,9 +7,9 @@ use multipass_pass::transport::hid::{FIDO_USAGE, FIDO_USAGE_PAGE};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::CeremonyControl;
 use super::errors::pass_error;
 use super::source::{Connected, DeviceRef};
+use super::{CeremonyControl, PassReader};
 
 /// What getInfo said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -90,12 +90,12 @@ fn hex4(n: u16) -> String {
     format!("{n:04x}")
 }
 
-impl MultipassApi {
-    /// The connected passes with what each says about itself. Local to this machine, so no
-    /// session is needed (the sign-in screen lists them too).
+impl PassReader {
+    /// The connected passes with what each says about itself. Local to this computer, so
+    /// no session is needed (the sign-in screen lists them too).
     #[tracing::instrument(skip_all)]
     pub async fn connected_passes(&self) -> Result<Vec<ConnectedPass>, ApiError> {
-        self.on_pass(&CeremonyControl::new(), |source, _| {
+        self.run(&CeremonyControl::new(), |source, _| {
             let connected = source.connected()?;
             Ok(connected.into_iter().map(|c| describe(source, c)).collect())
         })
@@ -105,7 +105,7 @@ impl MultipassApi {
     /// Makes the pass blink, so the person at the desk knows which one is meant.
     #[tracing::instrument(skip_all)]
     pub async fn wink_pass(&self, device: DeviceRef) -> Result<(), ApiError> {
-        self.on_pass(&CeremonyControl::new(), move |source, _| {
+        self.run(&CeremonyControl::new(), move |source, _| {
             source.wink(&device)
         })
         .await
@@ -120,9 +120,26 @@ impl MultipassApi {
         Ok(PassDiagnostics {
             os: std::env::consts::OS.to_owned(),
             devices,
-            software_pass: self.policies.ceremony.software_pass.map(|a| a.to_string()),
-            rp_id: self.policies.ceremony.rp_id.clone(),
+            software_pass: self.policy().software_pass.map(|a| a.to_string()),
+            rp_id: self.policy().rp_id.clone(),
         })
+    }
+}
+
+impl MultipassApi {
+    /// [`PassReader::connected_passes`] of this process's passes.
+    pub async fn connected_passes(&self) -> Result<Vec<ConnectedPass>, ApiError> {
+        self.pass_reader().connected_passes().await
+    }
+
+    /// [`PassReader::wink_pass`] of this process's passes.
+    pub async fn wink_pass(&self, device: DeviceRef) -> Result<(), ApiError> {
+        self.pass_reader().wink_pass(device).await
+    }
+
+    /// [`PassReader::pass_diagnostics`] of this process's passes.
+    pub async fn pass_diagnostics(&self) -> Result<PassDiagnostics, ApiError> {
+        self.pass_reader().pass_diagnostics().await
     }
 }
 

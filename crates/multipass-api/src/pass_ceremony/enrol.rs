@@ -118,7 +118,8 @@ impl MultipassApi {
         let pin = request.pin.clone();
         let probe_rp_id = rp_id.clone();
         let made = self
-            .on_pass(control, move |source, interaction| {
+            .pass_reader()
+            .run(control, move |source, interaction| {
                 let info = source.info(&device)?;
                 let candidates = same_model(&others, &info);
                 if let Some(id) =

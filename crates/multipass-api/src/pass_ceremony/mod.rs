@@ -8,11 +8,13 @@ mod enrol;
 mod errors;
 mod sign_in;
 mod source;
+mod wire;
 
 pub use devices::{ConnectedPass, HidDeviceView, PassDiagnostics, PassInfoView};
 pub use enrol::{DeskEnrolment, DeskEnrolmentRequest};
-pub use sign_in::{PassSignInRequest, SignInChallenge};
+pub use sign_in::{IssuedChallenge, PassSignInRequest, SignInChallenge, sign_in_with_pass};
 pub use source::{Connected, DeviceRef, LocalPasses, PassSource};
+pub use wire::PassAssertion;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use std::time::Duration;
 
 use crate::MultipassApi;
 use crate::error::ApiError;
-use multipass_pass::{Interaction, PassError, PassEvent};
+use multipass_pass::{Assertion, GetAssertionRequest, Interaction, PassError, PassEvent};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -108,23 +110,57 @@ impl MultipassApi {
         self
     }
 
-    pub(crate) fn pass_source(&self) -> Arc<dyn PassSource> {
+    /// The passes at this computer, as the ceremonies run in this process see them.
+    pub fn pass_reader(&self) -> PassReader {
         match &self.pass_source {
-            Some(source) => Arc::clone(source),
-            None => Arc::new(LocalPasses::new(self.policies.ceremony.software_pass)),
+            Some(source) => PassReader::with_source(Arc::clone(source), &self.policies.ceremony),
+            None => PassReader::new(&self.policies.ceremony),
+        }
+    }
+}
+
+/// The passes at this computer: its USB passes and the configured software pass, with how
+/// long a touch is waited for. Ceremonies run here, where the person is, whether the
+/// authority is in this process or a server: the authority issues the challenge and checks
+/// the answer, and only the pass's answer travels.
+#[derive(Debug, Clone)]
+pub struct PassReader {
+    source: Arc<dyn PassSource>,
+    policy: CeremonyPolicy,
+}
+
+impl PassReader {
+    /// This computer's USB passes and the software pass `policy` names.
+    pub fn new(policy: &CeremonyPolicy) -> Self {
+        Self {
+            source: Arc::new(LocalPasses::new(policy.software_pass)),
+            policy: policy.clone(),
         }
     }
 
+    /// Passes from `source` instead (tests, other platforms' authenticator APIs).
+    pub fn with_source(source: Arc<dyn PassSource>, policy: &CeremonyPolicy) -> Self {
+        Self {
+            source,
+            policy: policy.clone(),
+        }
+    }
+
+    /// The relying party and software pass this computer's settings name.
+    pub fn policy(&self) -> &CeremonyPolicy {
+        &self.policy
+    }
+
     /// Runs device work on a blocking thread with the control's progress and cancel flag.
-    pub(crate) async fn on_pass<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         control: &CeremonyControl,
         work: impl FnOnce(&dyn PassSource, &mut Interaction<'_>) -> Result<T, PassError>
         + Send
         + 'static,
     ) -> Result<T, ApiError> {
-        let source = self.pass_source();
-        let timeout = self.policies.ceremony.touch_timeout;
+        let source = Arc::clone(&self.source);
+        let timeout = self.policy.touch_timeout;
         let control = control.clone();
         tokio::task::spawn_blocking(move || {
             let progress = control.on_progress.clone();
@@ -143,5 +179,20 @@ impl MultipassApi {
         .await
         .map_err(|e| ApiError::internal("The pass ceremony stopped unexpectedly", &e))?
         .map_err(errors::pass_error)
+    }
+
+    /// The pass at `device` answers `request` (after a touch, and its PIN when it has one).
+    pub async fn get_assertion(
+        &self,
+        device: &DeviceRef,
+        request: &GetAssertionRequest,
+        pin: Option<&str>,
+        control: &CeremonyControl,
+    ) -> Result<Assertion, ApiError> {
+        let (device, request, pin) = (device.clone(), request.clone(), pin.map(str::to_owned));
+        self.run(control, move |source, interaction| {
+            source.get_assertion(&device, &request, pin.as_deref(), interaction)
+        })
+        .await
     }
 }

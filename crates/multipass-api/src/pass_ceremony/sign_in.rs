@@ -1,4 +1,8 @@
-//! Sign-in with a pass.
+//! Sign-in with a pass, in three steps that may run in two places: the authority issues
+//! the challenges ([`MultipassApi::begin_pass_sign_in`]), the pass answers where it is
+//! plugged in ([`PassReader::get_assertion`](super::PassReader::get_assertion)), and the
+//! authority checks the answer and opens a session
+//! ([`MultipassApi::finish_pass_sign_in`]).
 //!
 //! `hardware_challenges` rows hang from one pass, while the person may hold several and the
 //! app learns which one answered only from the answer. So one challenge is issued per active
@@ -6,19 +10,18 @@
 //! the challenge of the pass that answered is consumed atomically; the others are consumed
 //! after it so that none of them stays open.
 
-use multipass_domain::pass::{ChallengePurpose, PassStatus};
-use multipass_domain::{IdentityId, Username};
-use multipass_pass::{Assertion, GetAssertionRequest};
-use multipass_store::passes::{ChallengeRecord, PassRecord};
-use multipass_store::{
-    AuthMethod, CredentialRecord, NotificationKind, SecurityEventType, SessionKind,
-};
+use multipass_domain::pass::{Challenge, ChallengePurpose, PassStatus};
+use multipass_domain::{IdentityId, PassId, Username};
+use multipass_pass::GetAssertionRequest;
+use multipass_store::passes::PassRecord;
+use multipass_store::{AuthMethod, NotificationKind, SecurityEventType, SessionKind};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::challenge::{ClientData, decode_credential};
-use super::{CeremonyControl, DeviceRef};
+use super::{CeremonyControl, DeviceRef, PassAssertion, PassReader};
 use crate::error::{ApiError, ErrorCode};
+use crate::operations::Operations;
 use crate::{MultipassApi, SignInOutcome};
 
 #[derive(Clone, Serialize, Deserialize, TS)]
@@ -40,14 +43,26 @@ impl std::fmt::Debug for PassSignInRequest {
     }
 }
 
-/// A sign-in attempt between issuing its challenges and checking the pass's answer. It
-/// stays inside the app; only the assertion request goes to the pass.
-#[derive(Debug, Clone)]
+/// One challenge of a pass sign-in, and the pass it was issued for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IssuedChallenge {
+    pub pass_id: String,
+    pub challenge: String,
+}
+
+/// A sign-in attempt between issuing its challenges and checking the pass's answer: the
+/// authority hands it to the computer where the pass is and gets it back with the answer.
+/// Nothing in it is taken on trust: the person, the pass and the challenge are found again
+/// in the store, and what the pass must have signed is rebuilt from them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignInChallenge {
-    pub identity_id: IdentityId,
-    credential: CredentialRecord,
-    /// Each active pass with its challenge, in the order the client data lists them.
-    pub challenges: Vec<(PassRecord, ChallengeRecord)>,
+    pub username: String,
+    /// Each active pass's challenge, in the order the client data lists them.
+    pub challenges: Vec<IssuedChallenge>,
+    /// What the pass is asked to sign.
+    #[serde(with = "super::wire::assertion_request")]
     pub request: GetAssertionRequest,
 }
 
@@ -55,10 +70,31 @@ impl SignInChallenge {
     /// The same attempt presented as `other`'s (to show that a challenge is bound to the
     /// identity it was issued to).
     pub fn presented_as(mut self, other: &SignInChallenge) -> Self {
-        self.identity_id = other.identity_id;
-        self.credential = other.credential.clone();
+        self.username.clone_from(&other.username);
         self
     }
+}
+
+/// Signs `request.username` in with the pass at `request.device` of this computer, the
+/// authority being `api` (in this process or a server).
+pub async fn sign_in_with_pass(
+    api: &dyn Operations,
+    passes: &PassReader,
+    request: PassSignInRequest,
+    kind: SessionKind,
+    control: &CeremonyControl,
+) -> Result<SignInOutcome, ApiError> {
+    let attempt = api.begin_pass_sign_in(&request.username).await?;
+    let assertion = passes
+        .get_assertion(
+            &request.device,
+            &attempt.request,
+            request.pin.as_deref(),
+            control,
+        )
+        .await?;
+    api.finish_pass_sign_in(&attempt, &PassAssertion(assertion), kind)
+        .await
 }
 
 impl MultipassApi {
@@ -70,25 +106,19 @@ impl MultipassApi {
         kind: SessionKind,
         control: &CeremonyControl,
     ) -> Result<SignInOutcome, ApiError> {
-        let attempt = self.begin_pass_sign_in(&request.username).await?;
-        let assertion = self
-            .run_assertion(
-                &request.device,
-                &attempt.request,
-                request.pin.as_deref(),
-                control,
-            )
-            .await?;
-        self.finish_pass_sign_in(&attempt, &assertion, kind).await
+        sign_in_with_pass(self, &self.pass_reader(), request, kind, control).await
     }
 
     /// Refuses unknown, locked and deactivated accounts as a password sign-in does, and
     /// issues one challenge per active pass.
     #[tracing::instrument(skip_all)]
     pub async fn begin_pass_sign_in(&self, username: &str) -> Result<SignInChallenge, ApiError> {
-        let record = match Username::parse(username) {
-            Ok(name) => self.store.credentials_by_username(&name).await?,
-            Err(_) => None,
+        let (record, username) = match Username::parse(username) {
+            Ok(name) => (
+                self.store.credentials_by_username(&name).await?,
+                name.as_str().to_owned(),
+            ),
+            Err(_) => (None, String::new()),
         };
         let Some(credential) = record else {
             return self.pass_sign_in_failed(None, "unknown_username").await;
@@ -139,43 +169,82 @@ impl MultipassApi {
                 .collect(),
         };
         Ok(SignInChallenge {
-            identity_id: identity,
-            credential,
-            challenges,
+            username,
+            challenges: challenges
+                .into_iter()
+                .map(|(pass, challenge)| IssuedChallenge {
+                    pass_id: pass.id.to_string(),
+                    challenge: challenge.challenge,
+                })
+                .collect(),
             request,
         })
     }
 
-    /// Checks the pass's answer to `attempt` and opens a session.
+    /// Checks the pass's answer to `attempt` and opens a session. The person, the pass that
+    /// answered and its challenge are looked up again, and what the pass signed is rebuilt
+    /// from the relying party and the attempt's challenges: an attempt changed on the way
+    /// no longer matches the pass's signature.
     #[tracing::instrument(skip_all)]
     pub async fn finish_pass_sign_in(
         &self,
         attempt: &SignInChallenge,
-        assertion: &Assertion,
+        assertion: &PassAssertion,
         kind: SessionKind,
     ) -> Result<SignInOutcome, ApiError> {
-        let identity = attempt.identity_id;
-        let Some((pass, challenge)) = attempt.challenges.iter().find(|(p, _)| {
+        let assertion = &assertion.0;
+        let record = match Username::parse(&attempt.username) {
+            Ok(name) => self.store.credentials_by_username(&name).await?,
+            Err(_) => None,
+        };
+        let Some(credential) = record else {
+            return self.pass_sign_in_failed(None, "unknown_username").await;
+        };
+        let identity = credential.identity_id;
+        let passes = self.store.passes(identity).await?;
+        let Some(pass) = passes.iter().find(|p| {
             decode_credential(&p.credential_id).as_deref() == Some(&assertion.credential_id[..])
         }) else {
             return self
                 .pass_sign_in_failed(Some(identity), "unknown_credential")
                 .await;
         };
-        if pass.identity_id != identity {
+        let pass_id = pass.id.to_string();
+        let Some(issued) = attempt.challenges.iter().find(|c| c.pass_id == pass_id) else {
             return self
                 .pass_sign_in_failed(Some(identity), "foreign_challenge")
                 .await;
-        }
+        };
+        let rp_id = self.policies.ceremony.rp_id.clone();
+        let request = GetAssertionRequest {
+            client_data_hash: ClientData::challenges(
+                ChallengePurpose::SignIn,
+                &rp_id,
+                attempt.challenges.iter().map(|c| c.challenge.as_str()),
+            )
+            .hash(),
+            rp_id,
+            allow_list: passes
+                .iter()
+                .filter_map(|p| decode_credential(&p.credential_id))
+                .collect(),
+        };
         let checked = self
-            .check_answer(pass, challenge, &attempt.request, assertion)
+            .check_answer(
+                pass,
+                &issued.challenge,
+                ChallengePurpose::SignIn,
+                &request,
+                assertion,
+            )
             .await;
-        for (other, sibling) in &attempt.challenges {
-            if sibling.id != challenge.id
-                && let Ok(text) = multipass_domain::pass::Challenge::parse(&sibling.challenge)
+        for sibling in &attempt.challenges {
+            if sibling.challenge != issued.challenge
+                && let Ok(text) = Challenge::parse(&sibling.challenge)
+                && let Ok(id) = sibling.pass_id.parse::<uuid::Uuid>()
             {
                 self.store
-                    .consume_challenge(&text, other.id, other.identity_id, self.clock.now())
+                    .consume_challenge(&text, PassId::from_uuid(id), identity, self.clock.now())
                     .await?;
             }
         }
@@ -198,7 +267,7 @@ impl MultipassApi {
         let method = AuthMethod::HardwarePass;
         let now = self.clock.now();
         let outcome = match self
-            .start_session(attempt.credential.id, identity, kind, method, now)
+            .start_session(credential.id, identity, kind, method, now)
             .await
         {
             Err(e) if e.code == ErrorCode::InvalidCredentials => {

@@ -113,13 +113,16 @@ async fn pass_sign_in(
     username: &str,
     pin: Option<&str>,
 ) -> Result<SignInOutcome, multipass_api::ApiError> {
-    api.local()
-        .sign_in_with_pass(
-            sign_in(username, pin),
-            SessionKind::Desktop,
-            &CeremonyControl::new(),
-        )
-        .await
+    // The challenge and the check by the authority (through the server when the run asks
+    // for it), the answer from the pass at "this computer".
+    multipass_api::pass_ceremony::sign_in_with_pass(
+        &**api,
+        &api.local().pass_reader(),
+        sign_in(username, pin),
+        SessionKind::Desktop,
+        &CeremonyControl::new(),
+    )
+    .await
 }
 
 async fn events(db: &Db, event_type: &str) -> i64 {
@@ -357,11 +360,12 @@ pub async fn enrolment_rules(db: Db) {
 fn answer(
     pass: &SoftPass,
     request: &multipass_pass::GetAssertionRequest,
-) -> multipass_pass::Assertion {
+) -> multipass_api::pass_ceremony::PassAssertion {
     Pass::open_udp(pass.addr())
         .unwrap()
         .get_assertion(request, None, &mut Interaction::default())
         .unwrap()
+        .into()
 }
 
 pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
@@ -383,36 +387,44 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
     .await;
 
     // Used twice.
-    let attempt = api.local().begin_pass_sign_in("ada").await.unwrap();
+    let attempt = api.begin_pass_sign_in("ada").await.unwrap();
     let assertion = answer(&pass, &attempt.request);
-    api.local()
-        .finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
+    api.finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
         .await
         .unwrap();
     let err = api
-        .local()
         .finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::AlreadyUsed, "{}", err.message);
 
     // Expired.
-    let attempt = api.local().begin_pass_sign_in("ada").await.unwrap();
+    let attempt = api.begin_pass_sign_in("ada").await.unwrap();
     let assertion = answer(&pass, &attempt.request);
     clock.advance(Duration::minutes(3));
     let err = api
-        .local()
         .finish_pass_sign_in(&attempt, &assertion, SessionKind::Cli)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Expired, "{}", err.message);
 
+    // An attempt changed on the way: its challenges are fresh and Ada's, but the pass
+    // signed others, so the rebuilt request no longer matches the signature.
+    let attempt = api.begin_pass_sign_in("ada").await.unwrap();
+    let assertion = answer(&pass, &attempt.request);
+    let mut changed = attempt.clone();
+    changed.challenges = api.begin_pass_sign_in("ada").await.unwrap().challenges;
+    let err = api
+        .finish_pass_sign_in(&changed, &assertion, SessionKind::Cli)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidCredentials, "{}", err.message);
+
     // Grace's challenge and answer, presented as Ada's attempt.
-    let adas = api.local().begin_pass_sign_in("ada").await.unwrap();
-    let graces = api.local().begin_pass_sign_in("grace").await.unwrap();
+    let adas = api.begin_pass_sign_in("ada").await.unwrap();
+    let graces = api.begin_pass_sign_in("grace").await.unwrap();
     let assertion = answer(&grace_pass, &graces.request);
     let err = api
-        .local()
         .finish_pass_sign_in(
             &graces.clone().presented_as(&adas),
             &assertion,
@@ -423,15 +435,13 @@ pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
     assert_eq!(err.code, ErrorCode::InvalidCredentials, "{}", err.message);
     // Ada's pass answering Ada's attempt still works: nothing of hers was used up.
     let assertion = answer(&pass, &adas.request);
-    api.local()
-        .finish_pass_sign_in(&adas, &assertion, SessionKind::Cli)
+    api.finish_pass_sign_in(&adas, &assertion, SessionKind::Cli)
         .await
         .unwrap();
     // Grace's answer to Ada's attempt names a credential Ada does not hold.
-    let adas = api.local().begin_pass_sign_in("ada").await.unwrap();
+    let adas = api.begin_pass_sign_in("ada").await.unwrap();
     let graces_answer = answer(&grace_pass, &graces.request);
     let err = api
-        .local()
         .finish_pass_sign_in(&adas, &graces_answer, SessionKind::Cli)
         .await
         .unwrap_err();

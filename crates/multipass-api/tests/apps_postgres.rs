@@ -82,10 +82,7 @@ impl Backend for Pg {
 
 async fn migrated(pool: PgPool) -> (Arc<PgStore>, Pg) {
     migrator().run(&pool).await.unwrap();
-    (
-        Arc::new(PgStore::from_migrated_pool(pool.clone())),
-        Pg(pool),
-    )
+    (Arc::new(common::runtime_store(&pool).await), Pg(pool))
 }
 
 #[sqlx::test(migrations = false)]

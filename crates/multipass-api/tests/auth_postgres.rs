@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 async fn migrated(pool: PgPool) -> Arc<PgStore> {
     migrator().run(&pool).await.unwrap();
-    Arc::new(PgStore::from_migrated_pool(pool))
+    Arc::new(common::runtime_store(&pool).await)
 }
 
 fn make_admin(pool: PgPool) -> MakeAdmin {

@@ -125,7 +125,7 @@ impl Fixtures for PgFixtures {
 async fn setup(pool: PgPool) -> (Arc<PgStore>, Arc<PgFixtures>) {
     migrator().run(&pool).await.unwrap();
     (
-        Arc::new(PgStore::from_migrated_pool(pool.clone())),
+        Arc::new(common::runtime_store(&pool).await),
         Arc::new(PgFixtures(pool)),
     )
 }

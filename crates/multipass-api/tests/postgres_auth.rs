@@ -15,7 +15,7 @@ use std::time::Duration;
 
 async fn migrated(pool: PgPool) -> Arc<PgStore> {
     migrator().run(&pool).await.unwrap();
-    Arc::new(PgStore::from_migrated_pool(pool))
+    Arc::new(common::runtime_store(&pool).await)
 }
 
 #[sqlx::test(migrations = false)]
@@ -89,7 +89,10 @@ async fn open_migrates_an_empty_database_and_is_idempotent(pool: PgPool) {
         .await
         .unwrap();
     let status = store.status().await.unwrap();
-    assert_eq!((status.schema_version, status.healthy), (3, true));
+    assert_eq!(
+        (status.schema_version, status.healthy),
+        (multipass_store_postgres::LATEST_SCHEMA_VERSION, true)
+    );
     assert!(!status.location.contains("password"));
     PgStore::open(options_of(&pool), OpenMode::Migrate)
         .await
@@ -118,7 +121,7 @@ async fn a_newer_schema_is_refused_untouched(pool: PgPool) {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 3
+                known: multipass_store_postgres::LATEST_SCHEMA_VERSION
             }
         ),
         "{err}"
@@ -157,6 +160,7 @@ async fn a_database_that_goes_away_is_reported_as_unavailable(pool: PgPool) {
     let api = api(store.clone(), ManualClock::new(), Default::default());
     sign_up(&api, "ada").await;
     pool.close().await;
+    store.pool().close().await;
     let err = api
         .sign_in(
             sign_in_request("ada", PASSWORD),

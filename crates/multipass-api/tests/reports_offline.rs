@@ -12,7 +12,7 @@ use multipass_api::reports::{OfflineReports, ReportSource, RunReportRequest};
 use multipass_api::{ErrorCode, MultipassApi, Policies, Settings};
 use multipass_domain::SessionToken;
 use multipass_store::{OpenMode, ReportCache};
-use multipass_store_postgres::{PgStore, migrator};
+use multipass_store_postgres::migrator;
 use multipass_store_sqlite::SqliteReportCache;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -22,6 +22,8 @@ use std::sync::Arc;
 struct Online {
     api: MultipassApi,
     pool: PgPool,
+    /// The store's own pool (the runtime login), closed with `pool` when the database goes.
+    runtime: PgPool,
     clock: Arc<ManualClock>,
     cache_path: PathBuf,
     _dir: tempfile::TempDir,
@@ -36,16 +38,15 @@ async fn online(pool: PgPool) -> Online {
         .await
         .unwrap();
     let clock = ManualClock::new();
-    let api = MultipassApi::new(
-        Arc::new(PgStore::from_migrated_pool(pool.clone())),
-        Policies::default(),
-        clock.clone(),
-    )
-    .with_report_cache(Arc::new(cache));
+    let store = common::runtime_store(&pool).await;
+    let runtime = store.pool().clone();
+    let api = MultipassApi::new(Arc::new(store), Policies::default(), clock.clone())
+        .with_report_cache(Arc::new(cache));
     api.install_builtin_reports().await.unwrap();
     Online {
         api,
         pool,
+        runtime,
         clock,
         cache_path,
         _dir: dir,
@@ -111,6 +112,7 @@ async fn a_report_opens_offline_with_the_database_gone(pool: PgPool) {
     assert!(String::from_utf8_lossy(&online_csv.bytes).contains("1234"));
 
     at.pool.close().await;
+    at.runtime.close().await;
     // Online reads fail plainly, and say where the copies are.
     for err in [
         at.api.my_reports(&ada.token, None).await.unwrap_err(),
@@ -191,6 +193,7 @@ async fn another_persons_copies_are_neither_listed_nor_opened(pool: PgPool) {
         .unwrap();
     at.api.open_report(&grace.token, adas).await.unwrap();
     at.pool.close().await;
+    at.runtime.close().await;
 
     let reader = offline(&at).await;
     let listed = reader.list(&grace.token, None).await.unwrap();

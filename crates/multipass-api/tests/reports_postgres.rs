@@ -9,14 +9,14 @@ mod scenarios;
 
 use multipass_domain::reports::CompiledQuery;
 use multipass_store::{QueryLimits, QueryRefusal, StoreError};
-use multipass_store_postgres::{PgStore, migrator};
+use multipass_store_postgres::migrator;
 use scenarios::Fixture;
 use sqlx::PgPool;
 use std::sync::Arc;
 
 async fn fixture(pool: PgPool) -> Fixture {
     migrator().run(&pool).await.unwrap();
-    let store = PgStore::from_migrated_pool(pool.clone());
+    let store = common::runtime_store(&pool).await;
     let exec_pool = pool.clone();
     Fixture {
         store: Arc::new(store),

@@ -115,7 +115,10 @@ fn migrate_and_status_on_postgres() {
         &[("DATABASE_URL", &url)],
     );
     assert!(migrated.status.success(), "{migrated:?}");
-    assert_eq!(json(&migrated)["schemaVersion"], 3);
+    assert_eq!(
+        json(&migrated)["schemaVersion"],
+        multipass_store_postgres::LATEST_SCHEMA_VERSION
+    );
     let after = json(&multipass(
         home.path(),
         &["status", "--json"],

@@ -66,20 +66,22 @@ async fn market_commands_round_trip_with_json() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     let root = sign_up(home, "root");
-    let ann = sign_up(home, "ann");
+    sign_up(home, "ann");
     sql(
         home,
         "UPDATE identity_profiles SET role = 'admin' WHERE id = ?1",
         &[&root],
     )
     .await;
-    let wallet = uuid::Uuid::new_v4().to_string();
-    sql(
+    // Made through the CLI: its key goes to this computer's keyring, and signs the orders.
+    let wallet = ok(
         home,
-        "INSERT INTO wallet_accounts (id, identity_id, name) VALUES (?1, ?2, 'Main')",
-        &[&wallet, &ann],
-    )
-    .await;
+        "ann",
+        &["wallet", "create", "--name", "Main", "--json"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let balance = uuid::Uuid::new_v4().to_string();
     sql(home, "INSERT INTO wallet_balances (id, wallet_id, asset_type, total) VALUES (?1, ?2, 'MPC', 100000)", &[&balance, &wallet]).await;
 

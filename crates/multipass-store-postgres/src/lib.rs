@@ -14,6 +14,8 @@ pub mod migrations;
 mod passes;
 mod reporting;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod wallet;
 
 pub use migrations::{LATEST_SCHEMA_VERSION, migrator};

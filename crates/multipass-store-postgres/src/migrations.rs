@@ -20,9 +20,12 @@ const ROLLBACK_SECURITY_EVENTS: &str =
 const CREATE_MARKET_BOOKS: &str = include_str!("../../../migrations/005_create_market_books.sql");
 const ROLLBACK_MARKET_BOOKS: &str =
     include_str!("../../../migrations/006_rollback_market_books.sql");
+const CREATE_RUNTIME_ROLE: &str = include_str!("../../../migrations/007_create_runtime_role.sql");
+const ROLLBACK_RUNTIME_ROLE: &str =
+    include_str!("../../../migrations/008_rollback_runtime_role.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 3;
+pub const LATEST_SCHEMA_VERSION: i64 = 4;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -44,6 +47,12 @@ pub fn migrator() -> Migrator {
             "create market books",
             CREATE_MARKET_BOOKS,
             ROLLBACK_MARKET_BOOKS,
+        ),
+        (
+            4,
+            "create runtime role",
+            CREATE_RUNTIME_ROLE,
+            ROLLBACK_RUNTIME_ROLE,
         ),
     ] {
         migrations.push(Migration::new(

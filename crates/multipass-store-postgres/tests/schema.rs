@@ -599,7 +599,7 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     .await?;
     assert_eq!((events, named), (1, 0));
 
-    // Reverting version 3 drops its table only.
+    // Reverting versions 4 and 3 drops version 3's table only.
     migrator().undo(&pool, 2).await?;
     assert_eq!(enterprise_tables(&pool).await?, expected);
 
@@ -609,6 +609,74 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     assert_eq!(enterprise_tables(&pool).await?, seed);
     fully_applied(&pool).await?;
     assert_eq!(enterprise_tables(&pool).await?, latest);
+    Ok(())
+}
+
+/// Version 4: the server's login, holding only `multipass_runtime`, reads and writes rows,
+/// may run reports as the reader, and changes nothing else: no DDL, no roles, no deletes, no
+/// rewriting of the audit trail, nothing outside its tables.
+#[sqlx::test(migrations = false)]
+async fn the_runtime_role_writes_rows_and_nothing_else(pool: PgPool) -> TestResult {
+    fully_applied(&pool).await?;
+    let runtime = multipass_store_postgres::test_support::runtime_pool(&pool, 2).await?;
+    let (login,): (String,) = sqlx::query_as("SELECT current_user::text")
+        .fetch_one(&runtime)
+        .await?;
+    assert_eq!(
+        login,
+        multipass_store_postgres::test_support::RUNTIME_TEST_LOGIN
+    );
+    sqlx::raw_sql(
+        "INSERT INTO security_events (event_type, detail) VALUES ('sign_in', '{}');
+         INSERT INTO identity_profiles (id, full_name, email)
+             VALUES ('22222222-2222-4222-8222-222222222222', 'Ada', 'ada@example.com');
+         UPDATE identity_profiles SET full_name = 'Ada L.'
+             WHERE id = '22222222-2222-4222-8222-222222222222';
+         SELECT count(*) FROM _sqlx_migrations;
+         BEGIN READ ONLY;
+         SET LOCAL ROLE multipass_report_reader;
+         SELECT count(*) FROM wallet_accounts;
+         COMMIT;",
+    )
+    .execute(&runtime)
+    .await?;
+    for refused in [
+        "CREATE TABLE stolen (x int)",
+        "CREATE SCHEMA elsewhere",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "ALTER TABLE identity_profiles ADD COLUMN x int",
+        "DROP TABLE market_books",
+        "CREATE ROLE escalated",
+        "GRANT multipass_runtime TO multipass_report_reader",
+        "DELETE FROM security_events",
+        "UPDATE security_events SET event_type = 'sign_out'",
+        "TRUNCATE wallet_transactions",
+        "DELETE FROM wallet_transactions",
+        "DELETE FROM identity_profiles",
+        "SET ROLE postgres",
+        "COPY identity_profiles TO PROGRAM 'true'",
+        "SELECT pg_read_file('/etc/hostname')",
+        "SELECT rolpassword FROM pg_authid",
+    ] {
+        let err = sqlx::raw_sql(sqlx::AssertSqlSafe(refused))
+            .execute(&runtime)
+            .await
+            .err()
+            .ok_or_else(|| format!("the runtime role may: {refused}"))?;
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code().map(|c| c.into_owned()));
+        assert_eq!(code.as_deref(), Some("42501"), "{refused}: {err}");
+    }
+    // Reverting version 4 takes the rights away again.
+    migrator().undo(&pool, 3).await?;
+    let err =
+        sqlx::raw_sql("INSERT INTO security_events (event_type, detail) VALUES ('sign_in', '{}')")
+            .execute(&runtime)
+            .await
+            .err()
+            .ok_or("the rights outlived the rollback")?;
+    assert!(err.to_string().contains("permission denied"), "{err}");
     Ok(())
 }
 
@@ -724,12 +792,14 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
             MigrationType::ReversibleUp,
             MigrationType::ReversibleDown,
             MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
             MigrationType::ReversibleDown
         ]
     );
     let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 1, 2, 2, 3, 3]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 3);
+    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 4);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

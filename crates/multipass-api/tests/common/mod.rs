@@ -324,3 +324,14 @@ pub async fn weak_hashes_are_upgraded_on_sign_in(store: Arc<dyn Store>) -> Strin
     ));
     record.password_hash.as_str().to_owned()
 }
+
+/// The PostgreSQL store as the server runs it: on a database its owner migrated, over a
+/// login that holds only the `multipass_runtime` role, so every scenario shows that the
+/// runtime role's rights suffice.
+pub async fn runtime_store(owner: &sqlx::PgPool) -> multipass_store_postgres::PgStore {
+    let size = owner.options().get_max_connections();
+    let pool = multipass_store_postgres::test_support::runtime_pool(owner, size)
+        .await
+        .unwrap();
+    multipass_store_postgres::PgStore::from_migrated_pool(pool)
+}

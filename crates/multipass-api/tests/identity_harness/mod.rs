@@ -8,7 +8,7 @@ use crate::common::{ManualClock, TestApi, sign_up};
 use futures::future::BoxFuture;
 use multipass_api::{MultipassApi, SignInOutcome};
 use multipass_store::{OpenMode, Store};
-use multipass_store_postgres::{PgStore, migrator};
+use multipass_store_postgres::migrator;
 use multipass_store_sqlite::SqliteStore;
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use std::path::PathBuf;
@@ -76,7 +76,7 @@ pub async fn member(db: &Db, api: &TestApi, name: &str, role: &str) -> SignInOut
 
 pub async fn postgres(pool: PgPool) -> Db {
     migrator().run(&pool).await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(PgStore::from_migrated_pool(pool.clone()));
+    let store: Arc<dyn Store> = Arc::new(crate::common::runtime_store(&pool).await);
     let exec_pool = pool.clone();
     let count_pool = pool.clone();
     Db {

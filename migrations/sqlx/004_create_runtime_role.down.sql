@@ -1,0 +1,1 @@
+../008_rollback_runtime_role.sql

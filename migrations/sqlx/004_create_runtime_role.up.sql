@@ -1,0 +1,1 @@
+../007_create_runtime_role.sql

@@ -63,6 +63,10 @@ pub struct ApiError {
     pub message: String,
     /// For `invalid_input` and `conflict`: the form field to correct.
     pub field: Option<String>,
+    /// For `rate_limited`: how many seconds to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub retry_after_seconds: Option<u32>,
 }
 
 /// The one message for every failed sign-in, so an attacker learns nothing about which
@@ -75,7 +79,13 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after_seconds: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {

@@ -23,6 +23,7 @@ pub mod pass_ceremony;
 pub mod passes;
 mod process_cache;
 pub mod reports;
+pub mod request_source;
 pub mod roles;
 pub mod signer;
 mod sso;
@@ -68,6 +69,8 @@ pub struct Policies {
     /// How many password checks may wait for a hashing slot; more are refused with
     /// `rate_limited` instead of queueing without bound.
     pub hashing_waiting_room: HashingWaitingRoom,
+    /// Failed sign-ins allowed per username and per source address.
+    pub throttle: multipass_domain::throttle::SignInThrottle,
 }
 
 /// The bound of the queue before password hashing (see [`Policies`]).

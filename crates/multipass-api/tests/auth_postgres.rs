@@ -107,3 +107,8 @@ async fn single_use_guards_hold_under_contention_pg(pool: PgPool) {
 async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room_pg(pool: PgPool) {
     a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(migrated(pool).await).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn failed_sign_ins_are_limited_per_username_pg(pool: PgPool) {
+    failed_sign_ins_are_limited_per_username(migrated(pool).await).await;
+}

@@ -124,3 +124,9 @@ async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room_sqlite() {
     let (_dir, store) = fresh_store().await;
     a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(store).await;
 }
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_username_sqlite() {
+    let (_dir, store) = fresh_store().await;
+    failed_sign_ins_are_limited_per_username(store).await;
+}

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use multipass_api::{ErrorCode, MultipassApi, Settings};
 use multipass_store::{OpenMode, Store};
-use multipass_store_sqlite::SqliteStore;
+use multipass_store_sqlite::{LATEST_SCHEMA_VERSION, SqliteStore};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -102,7 +102,7 @@ async fn a_newer_schema_is_refused_untouched() {
             err,
             multipass_store::StoreError::SchemaTooNew {
                 found: 99,
-                known: 2
+                known: LATEST_SCHEMA_VERSION
             }
         ),
         "{err}"
@@ -124,7 +124,7 @@ async fn opening_through_settings_creates_and_migrates_the_store_file() {
     let settings = Settings::from_sources(&BTreeMap::new(), None, Some(data_dir.clone())).unwrap();
     let api = MultipassApi::open(&settings).await.unwrap();
     let status = api.status().await.unwrap();
-    assert_eq!(status.schema_version, 2);
+    assert_eq!(i64::from(status.schema_version), LATEST_SCHEMA_VERSION);
     assert_eq!(
         status.location,
         data_dir.join("multipass.db").display().to_string()
@@ -132,7 +132,10 @@ async fn opening_through_settings_creates_and_migrates_the_store_file() {
     assert!(data_dir.join("multipass.db").exists());
     // A second open of the same file finds it migrated and changes nothing.
     let again = MultipassApi::open(&settings).await.unwrap();
-    assert_eq!(again.status().await.unwrap().schema_version, 2);
+    assert_eq!(
+        i64::from(again.status().await.unwrap().schema_version),
+        LATEST_SCHEMA_VERSION
+    );
     let store: &Arc<dyn Store> = again.store();
     assert!(store.status().await.unwrap().healthy);
 }

@@ -23,7 +23,10 @@ fn status_changes_nothing_and_migrate_creates_the_embedded_store() {
 
     let migrated = multipass(home.path(), &["migrate", "--json"], &[]);
     assert!(migrated.status.success(), "{migrated:?}");
-    assert_eq!(json(&migrated)["schemaVersion"], 2);
+    assert_eq!(
+        json(&migrated)["schemaVersion"],
+        multipass_store_sqlite::LATEST_SCHEMA_VERSION
+    );
     assert!(store.exists());
 
     let after = json(&multipass(home.path(), &["status", "--json"], &[]));
@@ -32,13 +35,20 @@ fn status_changes_nothing_and_migrate_creates_the_embedded_store() {
             after["schemaVersion"].clone(),
             after["migrationPending"].clone()
         ),
-        (2.into(), false.into())
+        (
+            multipass_store_sqlite::LATEST_SCHEMA_VERSION.into(),
+            false.into()
+        )
     );
     assert_eq!(after["healthy"], true);
 
     let text = multipass(home.path(), &["status"], &[]);
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("schema version: 2"), "{text}");
+    let expected = format!(
+        "schema version: {}",
+        multipass_store_sqlite::LATEST_SCHEMA_VERSION
+    );
+    assert!(text.contains(&expected), "{text}");
 }
 
 #[test]

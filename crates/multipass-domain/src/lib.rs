@@ -18,6 +18,7 @@ pub mod profile;
 pub mod role;
 pub mod secret;
 pub mod session;
+pub mod throttle;
 pub mod totp;
 pub mod wallet;
 

@@ -71,6 +71,7 @@ pub fn serve_loopback_on(
         plain_http: false,
         request_timeout_seconds: multipass_api::config::DEFAULT_REQUEST_TIMEOUT_SECONDS,
         max_body_bytes: multipass_api::config::DEFAULT_MAX_BODY_KIB as usize * 1024,
+        trusted_proxies: Vec::new(),
     };
     crate::start_on(listener, Some(pki.server_config.clone()), &listen, api)
 }

@@ -3,7 +3,7 @@
 
 use crate::{own_error, status_of};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use multipass_api::dto::HealthView;
 use multipass_api::operations::{Access, OperationInfo, dispatch};
 use multipass_api::{ApiError, ErrorCode, MultipassApi};
 use multipass_domain::{Role, SessionToken};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -22,6 +23,8 @@ use tower_http::trace::TraceLayer;
 #[derive(Debug, Clone)]
 struct AppState {
     api: Arc<MultipassApi>,
+    /// Proxies whose `X-Forwarded-For` names the real client.
+    trusted_proxies: Arc<[IpAddr]>,
 }
 
 pub(crate) fn router(api: Arc<MultipassApi>, listen: &ListenSettings) -> Router {
@@ -29,7 +32,10 @@ pub(crate) fn router(api: Arc<MultipassApi>, listen: &ListenSettings) -> Router 
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/api/v1/{operation}", post(operation))
-        .with_state(AppState { api })
+        .with_state(AppState {
+            api,
+            trusted_proxies: listen.trusted_proxies.clone().into(),
+        })
         .layer(DefaultBodyLimit::max(listen.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(listen.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -48,11 +54,15 @@ impl IntoResponse for ErrorResponse {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(status_of(self.0.code))
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.0.retry_after_seconds;
         let mut response = (status, Json(self.0)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
+            // The use case says how long when it knows (sign-in limits); a full hashing
+            // queue clears within seconds.
+            let seconds = retry_after.unwrap_or(5);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -131,8 +141,34 @@ fn bearer(headers: &HeaderMap) -> Result<Option<SessionToken>, ApiError> {
     Ok(Some(SessionToken::from_presented(text.to_owned())))
 }
 
+/// Where a request came from: the peer, or, when the peer is a trusted proxy, the nearest
+/// address in `X-Forwarded-For` that is not one of them (the proxies append, so the
+/// addresses left of the last untrusted one may be forged by the client).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(address) if trusted.contains(&address) => {}
+            Ok(address) => return address,
+            // A hop that is not an address cannot be trusted to name the client.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 async fn operation(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -154,7 +190,12 @@ async fn operation(
             state.api.caller(token).await?.require(needed)?;
         }
     }
-    let answer = dispatch(state.api.as_ref(), info.name, token.as_ref(), &body).await?;
+    let source = client_address(peer.ip(), &headers, &state.trusted_proxies);
+    let answer = multipass_api::request_source::serving_from(
+        source,
+        dispatch(state.api.as_ref(), info.name, token.as_ref(), &body),
+    )
+    .await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -163,4 +204,47 @@ async fn operation(
         answer,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn headers(forwarded: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_names_it() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.5"), ip("10.0.0.6")];
+        // A client that is no proxy cannot choose its address by a header.
+        assert_eq!(
+            client_address(ip("198.51.100.7"), &headers(&["203.0.113.1"]), &proxies),
+            ip("198.51.100.7")
+        );
+        // Behind two proxies: the nearest untrusted hop, whatever the client put first.
+        assert_eq!(
+            client_address(
+                ip("10.0.0.5"),
+                &headers(&["1.2.3.4, 203.0.113.9", "10.0.0.6"]),
+                &proxies
+            ),
+            ip("203.0.113.9")
+        );
+        // No header, or garbage in it: the proxy itself.
+        assert_eq!(
+            client_address(ip("10.0.0.5"), &headers(&[]), &proxies),
+            ip("10.0.0.5")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.5"), &headers(&["unknown"]), &proxies),
+            ip("10.0.0.5")
+        );
+    }
 }

@@ -27,11 +27,15 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(Policies::default()).await
+}
+
+async fn world_with(policies: Policies) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("multipass.db"), OpenMode::Migrate)
         .await
         .unwrap();
-    let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock));
+    let api = MultipassApi::new(Arc::new(store), policies, Arc::new(SystemClock));
     World {
         served: serve(api.clone()),
         _dir: dir,
@@ -284,4 +288,84 @@ async fn a_server_restart_in_the_middle_of_a_session_is_invisible() {
     assert_eq!(me.username, "ada");
     drop(again);
     drop(_dir);
+}
+
+/// Failed sign-ins from one address count together whatever names they try: at the limit
+/// the server answers 429 with `Retry-After`, even for a right password, while the same
+/// account still signs in from elsewhere (here: in process, where there is no address).
+#[tokio::test]
+async fn failed_sign_ins_from_one_address_are_limited_with_retry_after() {
+    use multipass_domain::throttle::{SignInThrottle, ThrottleLimit};
+    let w = world_with(Policies {
+        throttle: SignInThrottle {
+            per_source: ThrottleLimit {
+                max_failures: 3,
+                window: chrono::Duration::minutes(15),
+            },
+            ..SignInThrottle::default()
+        },
+        ..Policies::default()
+    })
+    .await;
+    let client = w.served.client.as_ref();
+    person(client, "ada").await;
+    let attempt = |username: &str, password: &str| {
+        serde_json::to_vec(&multipass_api::operations::args::sign_in {
+            request: SignInRequest {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            },
+            kind: SessionKind::Desktop,
+        })
+        .unwrap()
+    };
+    let http = http();
+    for name in ["mallory", "root", "admin"] {
+        let answer = http
+            .post(url(&w, "api/v1/sign_in"))
+            .body(attempt(name, "guess guess guess"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401, "{name}");
+    }
+    let refused = http
+        .post(url(&w, "api/v1/sign_in"))
+        .body(attempt("ada", PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u32 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((890..=900).contains(&wait), "{wait}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited", "{body}");
+    assert_eq!(body["retry_after_seconds"], wait, "{body}");
+    // The client sees the same error, with the wait.
+    let err = client
+        .sign_in(
+            SignInRequest {
+                username: "ada".into(),
+                password: PASSWORD.into(),
+            },
+            SessionKind::Desktop,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert!(err.retry_after_seconds.is_some(), "{err:?}");
+    w.api
+        .sign_in(
+            SignInRequest {
+                username: "ada".into(),
+                password: PASSWORD.into(),
+            },
+            SessionKind::Desktop,
+        )
+        .await
+        .expect("no address in process: only the name counts, and it is under its limit");
 }

@@ -1,7 +1,9 @@
 use crate::errors::map_err;
 use crate::store::PgStore;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use multipass_domain::IdentityId;
+use multipass_domain::throttle::FailureWindow;
 use multipass_store::{AuditStore, NewSecurityEvent, SecurityEventRecord, StoreError};
 use sqlx::Row;
 
@@ -54,5 +56,49 @@ impl AuditStore for PgStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(map_err)
+    }
+
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, FailureWindow)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT throttle_key, failures, window_started_at FROM sign_in_throttles \
+             WHERE throttle_key = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                let failures: i32 = row.try_get("failures")?;
+                Ok((
+                    row.try_get("throttle_key")?,
+                    FailureWindow {
+                        failures: u32::try_from(failures).unwrap_or_default(),
+                        started_at: row.try_get("window_started_at")?,
+                    },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(map_err)
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[(String, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for (key, cutoff) in keys {
+            sqlx::query(multipass_store::RECORD_SIGN_IN_FAILURE_SQL)
+                .bind(key)
+                .bind(now)
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
     }
 }

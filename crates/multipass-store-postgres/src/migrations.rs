@@ -23,9 +23,13 @@ const ROLLBACK_MARKET_BOOKS: &str =
 const CREATE_RUNTIME_ROLE: &str = include_str!("../../../migrations/007_create_runtime_role.sql");
 const ROLLBACK_RUNTIME_ROLE: &str =
     include_str!("../../../migrations/008_rollback_runtime_role.sql");
+const CREATE_SIGN_IN_THROTTLES: &str =
+    include_str!("../../../migrations/009_create_sign_in_throttles.sql");
+const ROLLBACK_SIGN_IN_THROTTLES: &str =
+    include_str!("../../../migrations/010_rollback_sign_in_throttles.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 4;
+pub const LATEST_SCHEMA_VERSION: i64 = 5;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -53,6 +57,12 @@ pub fn migrator() -> Migrator {
             "create runtime role",
             CREATE_RUNTIME_ROLE,
             ROLLBACK_RUNTIME_ROLE,
+        ),
+        (
+            5,
+            "create sign in throttles",
+            CREATE_SIGN_IN_THROTTLES,
+            ROLLBACK_SIGN_IN_THROTTLES,
         ),
     ] {
         migrations.push(Migration::new(

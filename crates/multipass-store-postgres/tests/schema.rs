@@ -25,6 +25,8 @@ const VERSION_2_SQL: &str =
 const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
 /// Tables that schema version 3 adds.
 const VERSION_3_TABLES: [&str; 1] = ["market_books"];
+/// Tables that schema version 5 adds (version 4 adds a role's rights only).
+const VERSION_5_TABLES: [&str; 1] = ["sign_in_throttles"];
 
 include!("../../multipass-store/testdata/seed_schema.rs");
 
@@ -538,7 +540,7 @@ async fn reverts_completely_and_applies_again(pool: PgPool) -> TestResult {
     fully_applied(&pool).await?;
     assert_eq!(
         enterprise_tables(&pool).await?.len(),
-        TABLES.len() + VERSION_2_TABLES.len() + VERSION_3_TABLES.len()
+        TABLES.len() + VERSION_2_TABLES.len() + VERSION_3_TABLES.len() + VERSION_5_TABLES.len()
     );
     sqlx::raw_sql(FIXTURE).execute(&pool).await?;
     Ok(())
@@ -552,6 +554,7 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     expected.extend(VERSION_2_TABLES.iter().map(|t| t.to_string()));
     let mut latest = expected.clone();
     latest.extend(VERSION_3_TABLES.iter().map(|t| t.to_string()));
+    latest.extend(VERSION_5_TABLES.iter().map(|t| t.to_string()));
     assert_eq!(enterprise_tables(&pool).await?, latest);
     let (version,): (i64,) = sqlx::query_as("SELECT max(version) FROM _sqlx_migrations")
         .fetch_one(&pool)
@@ -599,7 +602,7 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     .await?;
     assert_eq!((events, named), (1, 0));
 
-    // Reverting versions 4 and 3 drops version 3's table only.
+    // Reverting versions 5 to 3 drops their tables only.
     migrator().undo(&pool, 2).await?;
     assert_eq!(enterprise_tables(&pool).await?, expected);
 
@@ -794,12 +797,14 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
             MigrationType::ReversibleUp,
             MigrationType::ReversibleDown,
             MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
             MigrationType::ReversibleDown
         ]
     );
     let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 4);
+    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 5);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

@@ -2,7 +2,9 @@ use crate::errors::map_err;
 use crate::store::{SqliteStore, parse_uuid, uuid_text};
 use crate::time::{from_text, to_text};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use multipass_domain::IdentityId;
+use multipass_domain::throttle::FailureWindow;
 use multipass_store::{AuditStore, NewSecurityEvent, SecurityEventRecord, StoreError};
 use sqlx::Row;
 use uuid::Uuid;
@@ -61,5 +63,51 @@ impl AuditStore for SqliteStore {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(map_err)
+    }
+
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, FailureWindow)>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = sqlx::query(
+                "SELECT failures, window_started_at FROM sign_in_throttles WHERE throttle_key = ?1",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+            if let Some(row) = row {
+                let failures: i64 = row.try_get("failures").map_err(map_err)?;
+                let started: String = row.try_get("window_started_at").map_err(map_err)?;
+                found.push((
+                    key.clone(),
+                    FailureWindow {
+                        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                        started_at: from_text(&started).map_err(map_err)?,
+                    },
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[(String, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for (key, cutoff) in keys {
+            // Timestamps compare as fixed-width text.
+            sqlx::query(multipass_store::RECORD_SIGN_IN_FAILURE_SQL)
+                .bind(key)
+                .bind(to_text(now))
+                .bind(to_text(*cutoff))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
     }
 }

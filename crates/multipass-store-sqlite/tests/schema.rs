@@ -21,6 +21,8 @@ const POSTGRES_VERSION_2_SQL: &str =
     include_str!("../../../migrations/003_create_security_events_and_sso_keys.sql");
 const SQLITE_VERSION_2_SQL: &str =
     include_str!("../migrations/0002_create_security_events_and_sso_keys.sql");
+const POSTGRES_VERSION_5_SQL: &str =
+    include_str!("../../../migrations/009_create_sign_in_throttles.sql");
 
 /// Tables that schema version 2 adds to the seed's twenty.
 const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
@@ -244,14 +246,16 @@ async fn version_two_mirrors_the_postgres_migration() -> TestResult {
         sqlx::query_as("SELECT version FROM _sqlx_migrations ORDER BY version")
             .fetch_all(&store.pool)
             .await?;
-    assert_eq!(versions, [(1,), (LATEST_SCHEMA_VERSION,)]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 2);
+    assert_eq!(versions, [(1,), (2,), (LATEST_SCHEMA_VERSION,)]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 3);
 
-    let postgres = columns_in_file(POSTGRES_VERSION_2_SQL);
+    let mut postgres = columns_in_file(POSTGRES_VERSION_2_SQL);
     assert_eq!(
         postgres.keys().map(String::as_str).collect::<Vec<_>>(),
         VERSION_2_TABLES
     );
+    // Version 3 mirrors PostgreSQL's version 5; versions 3 and 4 there have no mirror.
+    postgres.extend(columns_in_file(POSTGRES_VERSION_5_SQL));
     for (table, columns) in postgres {
         let rows: Vec<(String, bool)> =
             sqlx::query_as("SELECT name, \"notnull\" FROM pragma_table_xinfo(?) ORDER BY cid")
@@ -272,6 +276,8 @@ async fn version_two_mirrors_the_postgres_migration() -> TestResult {
         "INSERT INTO security_events (id, event_type, detail) VALUES ('a0000000-0000-4000-8000-000000000002', 'sign_in', '[]')",
         "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('short', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')",
         "INSERT INTO sso_signing_keys (kid, public_key) VALUES ('key-00001', 'not base64url')",
+        "INSERT INTO sign_in_throttles (throttle_key, failures, window_started_at) VALUES ('ada', 1, '2026-01-01T00:00:00.000Z')",
+        "INSERT INTO sign_in_throttles (throttle_key, failures, window_started_at) VALUES ('user:ada', 0, '2026-01-01T00:00:00.000Z')",
         "INSERT INTO sso_signing_keys (kid, public_key, created_at, retired_at)
          VALUES ('key-00002', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '2026-01-02T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
     ] {

@@ -4,6 +4,7 @@ use crate::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use multipass_domain::IdentityId;
+use multipass_domain::throttle::FailureWindow;
 use serde::Serialize;
 
 /// What happened. The names are the `event_type` values stored, so they never change once
@@ -104,4 +105,31 @@ pub trait AuditStore: Send + Sync {
         identity: Option<IdentityId>,
         limit: u32,
     ) -> Result<Vec<SecurityEventRecord>, StoreError>;
+
+    /// The current failure window of each of `keys` that has one (`ThrottleKey::stored`).
+    async fn sign_in_failures(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, FailureWindow)>, StoreError>;
+
+    /// Counts one failed sign-in under each key, atomically: a key whose window started at
+    /// or before its cutoff starts a new window at `now` with one failure.
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[(String, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
+
+/// Counts one failed sign-in under a key (`$1`), at `$2`, starting a new window when the
+/// key's started at or before `$3`. One statement, so failures counted at once by several
+/// servers all count. Both backends run this text: SQLite reads `$n` as a parameter named
+/// by its first appearance, which here is in order.
+pub const RECORD_SIGN_IN_FAILURE_SQL: &str = "INSERT INTO sign_in_throttles \
+     (throttle_key, failures, window_started_at, updated_at) VALUES ($1, 1, $2, $2) \
+     ON CONFLICT (throttle_key) DO UPDATE SET \
+     failures = CASE WHEN sign_in_throttles.window_started_at <= $3 THEN 1 \
+                ELSE sign_in_throttles.failures + 1 END, \
+     window_started_at = CASE WHEN sign_in_throttles.window_started_at <= $3 THEN $2 \
+                ELSE sign_in_throttles.window_started_at END, \
+     updated_at = $2";

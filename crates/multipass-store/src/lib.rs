@@ -23,7 +23,10 @@ pub use apps::{
     ModuleChanges, ModuleRecord, NewModule, NewSsoKey, NewSsoSession, SsoKeyRecord,
     SsoSessionOpened, SsoSessionRecord, app_state_from_stored, next_event_time, plan_app_change,
 };
-pub use audit::{AuditStore, NewSecurityEvent, SecurityEventRecord, SecurityEventType};
+pub use audit::{
+    AuditStore, NewSecurityEvent, RECORD_SIGN_IN_FAILURE_SQL, SecurityEventRecord,
+    SecurityEventType,
+};
 pub use error::{Conflict, StoreError};
 pub use factors::FactorStore;
 pub use factors::{SecondFactors, SessionSummary};

@@ -7,7 +7,11 @@ export type ApiError = { code: ErrorCode, message: string,
 /**
  * For `invalid_input` and `conflict`: the form field to correct.
  */
-field: string | null, };
+field: string | null, 
+/**
+ * For `rate_limited`: how many seconds to wait before trying again.
+ */
+retry_after_seconds?: number, };
 
 export type StoreBackend = "sqlite" | "postgres" | "server";
 

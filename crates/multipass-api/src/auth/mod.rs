@@ -8,6 +8,7 @@ mod account;
 mod audit_log;
 mod second_factor;
 mod sessions;
+mod throttle;
 pub mod views;
 
 use crate::MultipassApi;
@@ -86,9 +87,29 @@ impl MultipassApi {
 
     /// Sign-in with an optional second factor. A right password without the factor an
     /// account needs is not counted as a failure and opens no session; a wrong factor is
-    /// counted like a wrong password.
+    /// counted like a wrong password. Failures also count against the username and the
+    /// source address, and either at its limit refuses the sign-in before the password
+    /// is checked.
     #[tracing::instrument(skip_all)]
     pub async fn sign_in_with(
+        &self,
+        request: SignInRequest,
+        second_factor: Option<SecondFactor>,
+        kind: SessionKind,
+    ) -> Result<SignInOutcome, ApiError> {
+        let keys = Self::throttle_keys(&request.username);
+        self.refuse_if_throttled(&keys).await?;
+        let outcome = self.check_sign_in(request, second_factor, kind).await;
+        if outcome
+            .as_ref()
+            .is_err_and(|e| e.code == ErrorCode::InvalidCredentials)
+        {
+            self.count_failed_sign_in(&keys).await?;
+        }
+        outcome
+    }
+
+    async fn check_sign_in(
         &self,
         request: SignInRequest,
         second_factor: Option<SecondFactor>,

@@ -28,6 +28,7 @@ pub(super) struct ListenSection {
     plain_http: Option<bool>,
     request_timeout_seconds: Option<u32>,
     max_body_kib: Option<u32>,
+    trusted_proxies: Option<String>,
 }
 
 /// A server to use: its base URL and, for an enterprise CA, the CA certificate to trust
@@ -48,6 +49,9 @@ pub struct ListenSettings {
     pub plain_http: bool,
     pub request_timeout_seconds: u32,
     pub max_body_bytes: usize,
+    /// Load balancers and proxies in front of the server: a request from one of them is
+    /// counted against the client its `X-Forwarded-For` names (sign-in limits per address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub(super) fn server_endpoint(
@@ -197,12 +201,33 @@ pub(super) fn listen_settings(
         (16, 65536, DEFAULT_MAX_BODY_KIB),
         "KiB",
     )?;
+    let trusted_proxies = match source.text(
+        "MULTIPASS_TRUSTED_PROXIES",
+        "listen.trusted_proxies",
+        file.trusted_proxies.as_ref(),
+    ) {
+        None => Vec::new(),
+        Some((raw, setting)) => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    ConfigError::new(
+                        &setting,
+                        format!("expected IP addresses separated by commas, got {a:?}"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(ListenSettings {
         address,
         tls,
         plain_http,
         request_timeout_seconds,
         max_body_bytes: max_body_kib as usize * 1024,
+        trusted_proxies,
     })
 }
 
@@ -351,6 +376,7 @@ mod tests {
     #[case("MULTIPASS_PLAIN_HTTP", "yes", "true or false")]
     #[case("MULTIPASS_REQUEST_TIMEOUT_SECONDS", "0", "1 to 3700")]
     #[case("MULTIPASS_MAX_BODY_KIB", "1", "16 to 65536")]
+    #[case("MULTIPASS_TRUSTED_PROXIES", "10.0.0.5, lb.corp", "IP addresses")]
     fn malformed_listen_settings_name_the_setting(
         #[case] var: &str,
         #[case] value: &str,

@@ -866,9 +866,18 @@ pub async fn single_use_guards_hold_under_contention(store: Arc<dyn Store>) {
 /// refused at once with `rate_limited`, every other attempt is answered as usual, and the
 /// account still signs in once the flood is over.
 pub async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(store: Arc<dyn Store>) {
+    let generous = multipass_domain::throttle::ThrottleLimit {
+        max_failures: 1000,
+        window: Duration::minutes(15),
+    };
     let policies = multipass_api::Policies {
         lockout: lockout(1000),
         hashing_waiting_room: multipass_api::HashingWaitingRoom(1),
+        // Only the waiting room is under test here.
+        throttle: multipass_domain::throttle::SignInThrottle {
+            per_username: generous,
+            per_source: generous,
+        },
         ..multipass_api::Policies::default()
     };
     let api = TestApi::new(multipass_api::MultipassApi::new(
@@ -890,4 +899,61 @@ pub async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room(store: Arc<d
     sign_in_with(&api, "ada", PASSWORD, None)
         .await
         .expect("signs in after the flood");
+}
+
+/// Failed sign-ins count per username, whether or not an account has the name, on top of
+/// the account's lockout: at the limit even the right password is refused with
+/// `rate_limited` and how long to wait, until the window has passed. The counts live in the
+/// database, so they hold through the server as in process.
+pub async fn failed_sign_ins_are_limited_per_username(store: Arc<dyn Store>) {
+    use multipass_domain::throttle::{SignInThrottle, ThrottleLimit};
+    let limit = ThrottleLimit {
+        max_failures: 3,
+        window: Duration::minutes(15),
+    };
+    let clock = ManualClock::new();
+    let policies = multipass_api::Policies {
+        lockout: lockout(1000),
+        // Through the server every attempt comes from loopback: the address's own limit
+        // is tested with the server.
+        throttle: SignInThrottle {
+            per_username: limit,
+            ..SignInThrottle::default()
+        },
+        ..multipass_api::Policies::default()
+    };
+    let api = TestApi::new(multipass_api::MultipassApi::new(
+        store,
+        policies,
+        clock.clone(),
+    ));
+    sign_up(&api, "ada").await;
+    for name in ["ada", "nobody"] {
+        for _ in 0..3 {
+            let err = sign_in_with(&api, name, "wrong password!", None)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidCredentials, "{err:?}");
+        }
+    }
+    clock.advance(Duration::minutes(5));
+    for name in ["ada", "nobody", " ADA "] {
+        let err = sign_in_with(&api, name, PASSWORD, None).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::RateLimited, "{name}: {err:?}");
+        assert_eq!(err.retry_after_seconds, Some(600), "{err:?}");
+        assert!(err.message.contains("10 minutes"), "{}", err.message);
+    }
+    // Another name is not affected; after the window Ada signs in again.
+    sign_up(&api, "grace").await;
+    sign_in_with(&api, "grace", PASSWORD, None).await.unwrap();
+    clock.advance(Duration::minutes(10));
+    sign_in_with(&api, "ada", PASSWORD, None).await.unwrap();
+    // A new window starts with the next failure: two more are still allowed.
+    for _ in 0..2 {
+        let err = sign_in_with(&api, "ada", "wrong password!", None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials);
+    }
+    sign_in_with(&api, "ada", PASSWORD, None).await.unwrap();
 }

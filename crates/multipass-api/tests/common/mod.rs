@@ -230,14 +230,26 @@ pub async fn failures_are_indistinguishable_and_lock_the_account(
 
 /// Parallel wrong passwords: every one is counted. Returns the username used.
 pub async fn parallel_failures(store: Arc<dyn Store>, attempts: usize) -> TestApi {
-    let api = api(
+    // The per-username limit would refuse attempts past 30; the lockout is under test.
+    let generous = multipass_domain::throttle::ThrottleLimit {
+        max_failures: 10_000,
+        window: chrono::Duration::minutes(15),
+    };
+    let api = TestApi::new(MultipassApi::new(
         store,
-        ManualClock::new(),
-        LockoutPolicy {
-            max_failed_attempts: 5,
-            unlock_after: None,
+        Policies {
+            lockout: LockoutPolicy {
+                max_failed_attempts: 5,
+                unlock_after: None,
+            },
+            throttle: multipass_domain::throttle::SignInThrottle {
+                per_username: generous,
+                per_source: generous,
+            },
+            ..Policies::default()
         },
-    );
+        ManualClock::new(),
+    ));
     sign_up(&api, "ada").await;
     for err in wrong_passwords_at_once(&api, "ada", attempts).await {
         assert_eq!(err.code, ErrorCode::InvalidCredentials, "{err:?}");

@@ -1,0 +1,1 @@
+../010_rollback_sign_in_throttles.sql

@@ -1,0 +1,1 @@
+../009_create_sign_in_throttles.sql

@@ -25,6 +25,7 @@ mod process_cache;
 pub mod reports;
 pub mod request_source;
 pub mod roles;
+pub mod sealed_vault;
 pub mod signer;
 mod sso;
 pub mod vault;
@@ -111,7 +112,11 @@ impl MultipassApi {
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
         let store = open_store(&settings.database, OpenMode::Migrate).await?;
         reports::install_builtins(store.as_ref()).await?;
-        let api = Self::new(store, settings.policies(), Arc::new(SystemClock));
+        let sealed = sealed_vault::sealed_vault_for(settings, store.clone())?;
+        let mut api = Self::new(store, settings.policies(), Arc::new(SystemClock));
+        if let Some(sealed) = sealed {
+            api = api.with_vault(Arc::new(sealed));
+        }
         Ok(match reports::open_cache_for(settings).await {
             Some(cache) => api.with_report_cache(cache),
             None => api,

@@ -7,18 +7,18 @@
 //!
 //! # The signing key
 //!
-//! Each desktop signs with its own key. The private half lives only in this machine's OS
-//! keyring (the vault): the seed under `sso-signing-key:<kid>`, and the kid in use under
-//! `sso-signing-key:current`. The public half is in `sso_signing_keys`, and the JWKS
+//! The private half lives only in the API's vault: the seed under `sso-signing-key:<kid>`,
+//! and the kid in use under `sso-signing-key:current`. A Multipass server's vault is the
+//! sealed one (`crate::sealed_vault`): sealed with the deployment's key in the shared
+//! database, so every instance signs with the one key set. A standalone desktop's vault is
+//! its OS keyring. The public half is in `sso_signing_keys`, and the JWKS
 //! ([`MultipassApi::sso_jwks`]) publishes every key not retired, or retired less than one
-//! token lifetime ago. When desktops share one PostgreSQL, each keyring holds that desktop's
-//! key and all of them are published, so a module needs only the one JWKS.
+//! token lifetime ago.
 //!
-//! The key is made on the first token (or when the keyring's key is not published in the
-//! store this desktop is connected to). Rotating ([`MultipassApi::rotate_sso_key`]) publishes a
-//! new key and retires the old one in one transaction, points the keyring at the new key and
-//! deletes the old private half; the old public half stays published until its last token
-//! has expired.
+//! The key is made on the first token (or when the vault's key is not published in the
+//! store). Rotating ([`MultipassApi::rotate_sso_key`]) publishes a new key and retires the
+//! old one in one transaction, points the vault at the new key and deletes the old private
+//! half; the old public half stays published until its last token has expired.
 
 use crate::MultipassApi;
 use crate::apps::views::{KeyRotatedView, SsoTokenView, VerifiedSsoTokenView, rfc3339};

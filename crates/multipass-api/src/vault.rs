@@ -26,10 +26,20 @@ pub struct VaultError {
     pub action: &'static str,
     pub name: String,
     pub detail: String,
+    /// From the server's sealed vault rather than the OS keyring.
+    pub sealed: bool,
 }
 
 impl From<VaultError> for ApiError {
     fn from(err: VaultError) -> Self {
+        if err.sealed {
+            tracing::error!(error = %err, "sealed secret failure");
+            return ApiError::new(
+                ErrorCode::Internal,
+                "The server's sealed keys cannot be used. Its operator must give every \
+                 instance the same MULTIPASS_SECRETS_KEY_FILE; the details are in its log.",
+            );
+        }
         tracing::warn!(error = %err, "keyring failure");
         ApiError::new(
             ErrorCode::KeyringUnavailable,
@@ -58,6 +68,7 @@ impl KeyringVault {
             action,
             name: name.to_owned(),
             detail: e.to_string(),
+            sealed: false,
         })
     }
 }
@@ -76,6 +87,7 @@ impl SecretVault for KeyringVault {
                 action: "write",
                 name: name.to_owned(),
                 detail: e.to_string(),
+                sealed: false,
             })
     }
 
@@ -87,6 +99,7 @@ impl SecretVault for KeyringVault {
                 action: "read",
                 name: name.to_owned(),
                 detail: e.to_string(),
+                sealed: false,
             }),
         }
     }
@@ -98,6 +111,7 @@ impl SecretVault for KeyringVault {
                 action: "delete",
                 name: name.to_owned(),
                 detail: e.to_string(),
+                sealed: false,
             }),
         }
     }

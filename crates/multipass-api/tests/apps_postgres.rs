@@ -126,3 +126,9 @@ async fn two_desktops_one_database(pool: PgPool) {
     let (store, pg) = migrated(pool).await;
     desktops_sharing_a_store_publish_every_key(store, &pg).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn server_instances_share_one_sealed_key_set_postgres(pool: PgPool) {
+    let (store, pg) = migrated(pool).await;
+    server_instances_share_one_sealed_key_set(store, &pg).await;
+}

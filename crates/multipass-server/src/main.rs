@@ -21,6 +21,13 @@ settings.toml in the per-user config folder); the variable wins.
                                                the shared PostgreSQL (required)
   DATABASE_SSL_ROOT_CERT                       its CA: TLS is then verify-full (a remote
                                                database without it is warned about)
+  MULTIPASS_SECRETS_KEY_FILE / secrets.key_file
+                                               64 hex digits sealing the SSO keys in the
+                                               database (required; the same for every
+                                               instance; `openssl rand -hex 32`)
+  MULTIPASS_TRUSTED_PROXIES / listen.trusted_proxies
+                                               load balancers whose X-Forwarded-For is
+                                               believed (sign-in limits per address)
   MULTIPASS_MAX_FAILED_SIGN_INS, MULTIPASS_LOCKOUT_MINUTES, MULTIPASS_SESSION_HOURS,
   MULTIPASS_SESSION_IDLE_MINUTES, MULTIPASS_REPORT_TIMEOUT_SECONDS, ...
                                                the security policy (see the README)
@@ -76,7 +83,19 @@ async fn main() -> anyhow::Result<()> {
             schema::LATEST_POSTGRES
         );
     }
-    let api = MultipassApi::new(store, settings.policies(), Arc::new(SystemClock));
+    if settings.secrets_key_file.is_none() {
+        bail!(
+            "MULTIPASS_SECRETS_KEY_FILE is not set: the server keeps the deployment's SSO \
+             signing keys in the database, sealed with that key, so that every instance \
+             signs with the same keys. Make one with `openssl rand -hex 32 > secrets.key` \
+             (readable by the server only) and give every instance the same file"
+        );
+    }
+    let sealed = multipass_api::sealed_vault::sealed_vault_for(&settings, store.clone())
+        .context("the secrets key cannot be used")?
+        .context("the secrets key file is not set")?;
+    let api = MultipassApi::new(store, settings.policies(), Arc::new(SystemClock))
+        .with_vault(Arc::new(sealed));
     if cli.check {
         println!(
             "settings, database ({}) and schema version {} are in order",

@@ -13,6 +13,7 @@ mod market;
 pub mod migrations;
 mod passes;
 mod reporting;
+mod secrets;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -27,9 +27,13 @@ const CREATE_SIGN_IN_THROTTLES: &str =
     include_str!("../../../migrations/009_create_sign_in_throttles.sql");
 const ROLLBACK_SIGN_IN_THROTTLES: &str =
     include_str!("../../../migrations/010_rollback_sign_in_throttles.sql");
+const CREATE_SERVER_SECRETS: &str =
+    include_str!("../../../migrations/011_create_server_secrets.sql");
+const ROLLBACK_SERVER_SECRETS: &str =
+    include_str!("../../../migrations/012_rollback_server_secrets.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 5;
+pub const LATEST_SCHEMA_VERSION: i64 = 6;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -63,6 +67,12 @@ pub fn migrator() -> Migrator {
             "create sign in throttles",
             CREATE_SIGN_IN_THROTTLES,
             ROLLBACK_SIGN_IN_THROTTLES,
+        ),
+        (
+            6,
+            "create server secrets",
+            CREATE_SERVER_SECRETS,
+            ROLLBACK_SERVER_SECRETS,
         ),
     ] {
         migrations.push(Migration::new(

@@ -199,6 +199,12 @@ async fn revoke_open_sessions(
 
 #[async_trait]
 impl Store for PgStore {
+    fn server_secrets(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn multipass_store::ServerSecretStore>> {
+        Some(self)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn status(&self) -> Result<StoreStatus, StoreError> {
         let schema_version = self.applied_version().await?.unwrap_or(0);

@@ -25,8 +25,8 @@ const VERSION_2_SQL: &str =
 const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
 /// Tables that schema version 3 adds.
 const VERSION_3_TABLES: [&str; 1] = ["market_books"];
-/// Tables that schema version 5 adds (version 4 adds a role's rights only).
-const VERSION_5_TABLES: [&str; 1] = ["sign_in_throttles"];
+/// Tables that schema versions 5 and 6 add (version 4 adds a role's rights only).
+const VERSION_5_TABLES: [&str; 2] = ["sign_in_throttles", "server_secrets"];
 
 include!("../../multipass-store/testdata/seed_schema.rs");
 
@@ -602,7 +602,7 @@ async fn version_two_adds_its_tables_and_reverts_to_exactly_the_seed(pool: PgPoo
     .await?;
     assert_eq!((events, named), (1, 0));
 
-    // Reverting versions 5 to 3 drops their tables only.
+    // Reverting versions 6 to 3 drops their tables only.
     migrator().undo(&pool, 2).await?;
     assert_eq!(enterprise_tables(&pool).await?, expected);
 
@@ -799,12 +799,14 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
             MigrationType::ReversibleUp,
             MigrationType::ReversibleDown,
             MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
             MigrationType::ReversibleDown
         ]
     );
     let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 5);
+    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 6);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

@@ -15,6 +15,7 @@ pub mod passes;
 mod records;
 pub mod report_cache;
 pub mod reporting;
+pub mod secrets;
 pub mod wallet;
 
 pub use apps::AppStore;
@@ -45,6 +46,7 @@ pub use reporting::{
     QueryRows, ReportDefinitionContent, ReportDefinitionRecord, ReportResult,
 };
 pub use reporting::{NewNotification, NotificationKind, ReportStore};
+pub use secrets::ServerSecretStore;
 pub use wallet::WalletStore;
 pub use wallet::{
     BalanceRecord, HistoryQuery, NewDeposit, NewTransfer, NewWallet, TransactionRecord,
@@ -74,6 +76,12 @@ pub trait Store:
 {
     /// Which backend this is and where it lives (password-free), plus schema version and health.
     async fn status(&self) -> Result<StoreStatus, StoreError>;
+
+    /// Where the server keeps its sealed secrets; `None` for a backend that has no
+    /// `server_secrets` (the embedded store: a desktop keeps its secrets in its keyring).
+    fn server_secrets(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn ServerSecretStore>> {
+        None
+    }
 
     /// Creates an identity and its credentials in one transaction.
     async fn create_identity(

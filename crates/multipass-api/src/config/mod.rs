@@ -98,6 +98,10 @@ pub struct Settings {
     pub server: Option<ServerEndpoint>,
     /// How `multipass-server` listens; an error here matters only to the server.
     pub listen: Result<ListenSettings, ConfigError>,
+    /// The deployment's key for the server's sealed secrets (`MULTIPASS_SECRETS_KEY_FILE` /
+    /// `secrets.key_file`); with it, secrets go to the shared database sealed instead of
+    /// to this computer's keyring.
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 impl DatabaseSettings {
@@ -227,6 +231,18 @@ impl Settings {
             ));
         }
         let listen = remote::listen_settings(&source, &parsed.listen);
+        let secrets_key_file = source
+            .text(
+                "MULTIPASS_SECRETS_KEY_FILE",
+                "secrets.key_file",
+                parsed
+                    .secrets
+                    .key_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .as_ref(),
+            )
+            .map(|(path, _)| PathBuf::from(path));
         Ok(Self {
             database,
             lockout,
@@ -238,6 +254,7 @@ impl Settings {
             settings_file: file.map(|(p, _)| p.to_owned()),
             server,
             listen,
+            secrets_key_file,
         })
     }
 }
@@ -260,6 +277,14 @@ struct SettingsFile {
     server: remote::ServerSection,
     #[serde(default)]
     listen: remote::ListenSection,
+    #[serde(default)]
+    secrets: SecretsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretsSection {
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]

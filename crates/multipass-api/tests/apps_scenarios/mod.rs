@@ -765,3 +765,98 @@ pub async fn desktops_sharing_a_store_publish_every_key(
         assert!(verify_sso_token(token, &jwks, "payroll", None, now).is_ok());
     }
 }
+
+/// Server instances over one database with the same sealing key: one key set, whichever
+/// instance signs or rotates, kept in the database only sealed; an instance with another
+/// key cannot use it and says so, instead of making a key of its own.
+pub async fn server_instances_share_one_sealed_key_set(
+    store: Arc<dyn Store>,
+    backend: &dyn Backend,
+) {
+    use multipass_api::sealed_vault::{SealedVault, SealingKey};
+    const KEY: &str = "5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed5ea1ed5ea1";
+    let secrets = store
+        .clone()
+        .server_secrets()
+        .expect("the shared database keeps sealed secrets");
+    let sealed = |key: &str| {
+        Arc::new(SealedVault::new(
+            SealingKey::from_hex(key).unwrap(),
+            secrets.clone(),
+        ))
+    };
+    let w = consented_user(store.clone(), backend).await;
+    w.api
+        .authorize_module(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    let instance = |key: &str| {
+        api(store.clone(), w.clock.clone(), LockoutPolicy::default()).with_vault(sealed(key))
+    };
+    let (first, second) = (instance(KEY), instance(KEY));
+    let a = first
+        .issue_sso_token(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    let b = second
+        .issue_sso_token(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    assert_eq!(a.kid, b.kid, "one key set for every instance");
+    assert_eq!(kid_of(&published(&second).await), vec![a.kid.clone()]);
+    second
+        .verify_sso_token(&a.token, "payroll", None)
+        .await
+        .unwrap();
+
+    // A rotation on one instance is the key of all; the old key stays published.
+    let rotated = second.rotate_sso_key(&w.admin).await.unwrap();
+    let c = first
+        .issue_sso_token(&w.user, "payroll", None)
+        .await
+        .unwrap();
+    assert_eq!(c.kid, rotated.kid);
+    let jwks = published(&first).await;
+    for token in [&a.token, &c.token] {
+        assert!(verify_sso_token(token, &jwks, "payroll", None, w.clock_now()).is_ok());
+    }
+
+    // The database holds the private half only sealed.
+    let vault = sealed(KEY);
+    let name = format!("sso-signing-key:{}", rotated.kid);
+    let seed = tokio::task::spawn_blocking(move || vault.get(&name))
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("the current key's seed");
+    assert_eq!(seed.len(), 32);
+    use base64::Engine as _;
+    for form in [
+        hex::encode(seed.as_slice()),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed.as_slice()),
+        base64::engine::general_purpose::STANDARD.encode(seed.as_slice()),
+    ] {
+        assert!(
+            !backend.text_anywhere(&form).await,
+            "the seed is stored in the clear"
+        );
+    }
+
+    // Another deployment's key opens nothing and makes nothing.
+    let stranger = instance(&KEY.replace('5', "6"));
+    let err = stranger
+        .issue_sso_token(&w.user, "payroll", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Internal, "{err:?}");
+    assert!(
+        err.message.contains("MULTIPASS_SECRETS_KEY_FILE"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        kid_of(&published(&first).await).len(),
+        2,
+        "no key was added"
+    );
+}

@@ -1,0 +1,1 @@
+../012_rollback_server_secrets.sql

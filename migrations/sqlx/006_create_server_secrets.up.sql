@@ -1,0 +1,1 @@
+../011_create_server_secrets.sql

@@ -89,8 +89,10 @@ pub struct MultipassApi {
     store: Arc<dyn Store>,
     policies: Policies,
     clock: Arc<dyn Clock>,
-    /// Where private keys live; never the database.
+    /// Where private keys live: the OS keyring, or (a server) sealed in the database.
     vault: Arc<dyn vault::SecretVault>,
+    /// The deployment's sealing key, on a server: TOTP secrets are stored sealed with it.
+    sealing: Option<Arc<sealed_vault::SealingKey>>,
     /// Argon2id needs 19 MiB and tens of milliseconds per hash; a burst of sign-ins must
     /// queue here rather than allocate without bound.
     hashing_slots: Arc<Semaphore>,
@@ -112,10 +114,10 @@ impl MultipassApi {
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
         let store = open_store(&settings.database, OpenMode::Migrate).await?;
         reports::install_builtins(store.as_ref()).await?;
-        let sealed = sealed_vault::sealed_vault_for(settings, store.clone())?;
+        let sealed = sealed_vault::sealed_secrets_for(settings, store.clone())?;
         let mut api = Self::new(store, settings.policies(), Arc::new(SystemClock));
         if let Some(sealed) = sealed {
-            api = api.with_vault(Arc::new(sealed));
+            api = api.with_sealed_secrets(sealed);
         }
         Ok(match reports::open_cache_for(settings).await {
             Some(cache) => api.with_report_cache(cache),
@@ -131,6 +133,7 @@ impl MultipassApi {
             policies,
             clock,
             vault: Arc::new(vault::KeyringVault::default()),
+            sealing: None,
             hashing_slots: Arc::new(Semaphore::new(cores.max(2))),
             hashing_queue: Arc::new(Semaphore::new(cores.max(2) + waiting_room)),
             pass_source: None,
@@ -150,6 +153,17 @@ impl MultipassApi {
     /// run its own keyring service name).
     pub fn with_vault(mut self, vault: Arc<dyn vault::SecretVault>) -> Self {
         self.vault = vault;
+        self
+    }
+
+    /// Keeps the server's secrets sealed with the deployment's key: private keys in the
+    /// shared database instead of a keyring, and TOTP secrets sealed in their column.
+    pub fn with_sealed_secrets(mut self, sealed: sealed_vault::SealedSecrets) -> Self {
+        self.vault = Arc::new(sealed_vault::SealedVault::new(
+            sealed.key.clone(),
+            sealed.store,
+        ));
+        self.sealing = Some(sealed.key);
         self
     }
 

@@ -98,7 +98,7 @@ impl SealingKey {
 /// Secrets sealed with the deployment's key, in the shared database. Its calls block on
 /// the database, like the keyring's on D-Bus: callers run them on the blocking pool.
 pub struct SealedVault {
-    key: SealingKey,
+    key: Arc<SealingKey>,
     store: Arc<dyn ServerSecretStore>,
     runtime: tokio::runtime::Handle,
 }
@@ -111,7 +111,7 @@ impl fmt::Debug for SealedVault {
 
 impl SealedVault {
     /// Must be made inside the Tokio runtime whose pool the store uses.
-    pub fn new(key: SealingKey, store: Arc<dyn ServerSecretStore>) -> Self {
+    pub fn new(key: Arc<SealingKey>, store: Arc<dyn ServerSecretStore>) -> Self {
         Self {
             key,
             store,
@@ -165,13 +165,13 @@ impl SecretVault for SealedVault {
     }
 }
 
-/// The sealed vault the settings ask for, over `store`: `None` without a key file; a
-/// `config` error naming the setting when the key cannot be used or the store has no
-/// `server_secrets` (the embedded store).
-pub fn sealed_vault_for(
+/// The deployment's sealing key and where sealed secrets go, as the settings ask: `None`
+/// without a key file; a `config` error naming the setting when the key cannot be used or
+/// the store has no `server_secrets` (the embedded store).
+pub fn sealed_secrets_for(
     settings: &crate::Settings,
     store: Arc<dyn multipass_store::Store>,
-) -> Result<Option<SealedVault>, crate::ApiError> {
+) -> Result<Option<SealedSecrets>, crate::ApiError> {
     let Some(path) = &settings.secrets_key_file else {
         return Ok(None);
     };
@@ -189,7 +189,17 @@ pub fn sealed_vault_for(
                 .to_owned(),
         )
     })?;
-    Ok(Some(SealedVault::new(key, secrets)))
+    Ok(Some(SealedSecrets {
+        key: Arc::new(key),
+        store: secrets,
+    }))
+}
+
+/// The deployment's sealing key and where the secrets it seals are kept.
+#[derive(Debug, Clone)]
+pub struct SealedSecrets {
+    pub key: Arc<SealingKey>,
+    pub store: Arc<dyn ServerSecretStore>,
 }
 
 #[cfg(test)]

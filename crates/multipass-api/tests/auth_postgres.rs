@@ -112,3 +112,91 @@ async fn a_flood_of_sign_ins_is_refused_beyond_the_waiting_room_pg(pool: PgPool)
 async fn failed_sign_ins_are_limited_per_username_pg(pool: PgPool) {
     failed_sign_ins_are_limited_per_username(migrated(pool).await).await;
 }
+
+/// On a server with the deployment's key, TOTP secrets are stored sealed: new enrolments
+/// from the start, and those stored in the clear before, once, at start. Codes still check
+/// through the server; an API without the key says it cannot check them.
+#[sqlx::test(migrations = false)]
+async fn totp_secrets_are_sealed_at_rest_on_a_server(pool: PgPool) {
+    use common::{ManualClock, TestApi, sign_up};
+    use multipass_api::auth_views::SecondFactor;
+    use multipass_api::sealed_vault::SealingKey;
+    use multipass_api::{ErrorCode, MultipassApi, Policies, SessionKind};
+    use multipass_domain::totp::{self, TotpSecret};
+    let stored = |username: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT totp_secret FROM multipass_credentials WHERE username = $1",
+            )
+            .bind(username)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let store = migrated(pool.clone()).await;
+    let clock = ManualClock::new();
+    let desktop = TestApi::new(MultipassApi::new(
+        store.clone(),
+        Policies::default(),
+        clock.clone(),
+    ));
+    let ada = sign_up(&desktop, "ada").await;
+    let enrolment = desktop.totp_enrol(&ada.token).await.unwrap();
+    assert_eq!(
+        stored("ada").await,
+        enrolment.secret,
+        "no key: base32 as before"
+    );
+
+    let key = std::sync::Arc::new(SealingKey::from_hex(&"5e".repeat(32)).unwrap());
+    let secrets = multipass_store::Store::server_secrets(store.clone()).unwrap();
+    let server = TestApi::new(
+        MultipassApi::new(store.clone(), Policies::default(), clock.clone()).with_sealed_secrets(
+            multipass_api::sealed_vault::SealedSecrets {
+                key,
+                store: secrets,
+            },
+        ),
+    );
+    assert_eq!(server.local().seal_plain_totp_secrets().await.unwrap(), 1);
+    assert_eq!(server.local().seal_plain_totp_secrets().await.unwrap(), 0);
+    let at_rest = stored("ada").await;
+    assert!(at_rest.starts_with("sealed:v1:"), "{at_rest}");
+    assert!(!at_rest.contains(&enrolment.secret));
+
+    let secret = TotpSecret::parse(&enrolment.secret).unwrap();
+    let code = totp::code_at(
+        &secret,
+        totp::step_of(multipass_api::Clock::now(clock.as_ref())),
+    );
+    server.totp_confirm(&ada.token, &code).await.unwrap();
+    clock.advance(chrono::Duration::seconds(60));
+    let next = totp::code_at(
+        &secret,
+        totp::step_of(multipass_api::Clock::now(clock.as_ref())),
+    );
+    let sign_in = |api: &TestApi, code: &str| {
+        let (api, code) = (api.clone(), code.to_owned());
+        async move {
+            api.sign_in_with(
+                common::sign_in_request("ada", common::PASSWORD),
+                Some(SecondFactor::Totp(code)),
+                SessionKind::Desktop,
+            )
+            .await
+        }
+    };
+    let err = sign_in(&desktop, &next).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Internal, "{err:?}");
+    assert!(err.message.contains("server's key"), "{}", err.message);
+    sign_in(&server, &next)
+        .await
+        .expect("the server checks the sealed secret");
+
+    let grace = sign_up(&server, "grace").await;
+    let theirs = server.totp_enrol(&grace.token).await.unwrap();
+    let at_rest = stored("grace").await;
+    assert!(at_rest.starts_with("sealed:v1:") && !at_rest.contains(&theirs.secret));
+}

@@ -91,17 +91,25 @@ async fn main() -> anyhow::Result<()> {
              (readable by the server only) and give every instance the same file"
         );
     }
-    let sealed = multipass_api::sealed_vault::sealed_vault_for(&settings, store.clone())
+    let sealed = multipass_api::sealed_vault::sealed_secrets_for(&settings, store.clone())
         .context("the secrets key cannot be used")?
         .context("the secrets key file is not set")?;
     let api = MultipassApi::new(store, settings.policies(), Arc::new(SystemClock))
-        .with_vault(Arc::new(sealed));
+        .with_sealed_secrets(sealed);
     if cli.check {
         println!(
             "settings, database ({}) and schema version {} are in order",
             status.location, status.schema_version
         );
         return Ok(());
+    }
+    // TOTP secrets stored before the server had its key are sealed now, once.
+    let sealed = api
+        .seal_plain_totp_secrets()
+        .await
+        .context("the stored TOTP secrets could not be sealed")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed TOTP secrets that were stored in the clear");
     }
     let server = multipass_server::start(&listen, Arc::new(api)).await?;
     let scheme = if listen.tls.is_some() {

@@ -112,6 +112,42 @@ impl FactorStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn plain_totp_secrets(
+        &self,
+        sealed_prefix: &str,
+    ) -> Result<Vec<(CredentialId, Secret)>, StoreError> {
+        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+            "SELECT id, totp_secret FROM multipass_credentials \
+             WHERE totp_secret IS NOT NULL AND left(totp_secret, length($1)) <> $1",
+        )
+        .bind(sealed_prefix)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, secret)| (CredentialId::from_uuid(id), Secret::new(secret)))
+            .collect())
+    }
+
+    async fn replace_totp_secret(
+        &self,
+        credential: CredentialId,
+        old: &Secret,
+        new: &Secret,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2",
+        )
+        .bind(credential.as_uuid())
+        .bind(old.expose())
+        .bind(new.expose())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn disable_totp(
         &self,

@@ -3,7 +3,7 @@
 //! inside `BEGIN IMMEDIATE`) and a concurrent second attempt finds it gone.
 
 use crate::errors::map_err;
-use crate::store::{SqliteStore, credential_from_row, time_from, uuid_from, uuid_text};
+use crate::store::{SqliteStore, credential_from_row, parse_uuid, time_from, uuid_from, uuid_text};
 use crate::time::to_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -103,6 +103,46 @@ impl FactorStore for SqliteStore {
         .bind(step_param(step)?)
         .bind(enable)
         .bind(to_text(now))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn plain_totp_secrets(
+        &self,
+        sealed_prefix: &str,
+    ) -> Result<Vec<(CredentialId, Secret)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, totp_secret FROM multipass_credentials \
+             WHERE totp_secret IS NOT NULL AND substr(totp_secret, 1, length(?1)) <> ?1",
+        )
+        .bind(sealed_prefix)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(id, secret)| {
+                Ok((
+                    CredentialId::from_uuid(parse_uuid(&id).map_err(map_err)?),
+                    Secret::new(secret),
+                ))
+            })
+            .collect()
+    }
+
+    async fn replace_totp_secret(
+        &self,
+        credential: CredentialId,
+        old: &Secret,
+        new: &Secret,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE multipass_credentials SET totp_secret = ?3 WHERE id = ?1 AND totp_secret = ?2",
+        )
+        .bind(uuid_text(credential.as_uuid()))
+        .bind(old.expose())
+        .bind(new.expose())
         .execute(&self.pool)
         .await
         .map_err(map_err)?;

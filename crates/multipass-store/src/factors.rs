@@ -65,6 +65,21 @@ pub trait FactorStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// Every stored TOTP secret that does not start with `sealed_prefix`, by credential.
+    async fn plain_totp_secrets(
+        &self,
+        sealed_prefix: &str,
+    ) -> Result<Vec<(CredentialId, Secret)>, StoreError>;
+
+    /// Replaces the stored TOTP secret `old` with `new` (the same secret in another form);
+    /// false, changing nothing, when the row no longer holds `old`.
+    async fn replace_totp_secret(
+        &self,
+        credential: CredentialId,
+        old: &Secret,
+        new: &Secret,
+    ) -> Result<bool, StoreError>;
+
     /// Forgets the TOTP secret, enabled or pending. Refused (false) while `require_2fa` is
     /// set or when there is no secret.
     async fn disable_totp(

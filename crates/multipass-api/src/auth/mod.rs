@@ -9,6 +9,7 @@ mod audit_log;
 mod second_factor;
 mod sessions;
 mod throttle;
+mod totp_at_rest;
 pub mod views;
 
 use crate::MultipassApi;

@@ -1,8 +1,8 @@
 //! TOTP enrolment and removal, backup codes, `require_2fa`, and the second-factor step of
 //! sign-in.
 //!
-//! The TOTP secret is kept in `multipass_credentials.totp_secret` (base32): every desktop
-//! sharing the database must be able to check a code, so it cannot live in one machine's
+//! The TOTP secret is kept in `multipass_credentials.totp_secret`, sealed on a server (see
+//! `totp_at_rest`): whoever checks codes must reach it, so it cannot live in one machine's
 //! keyring. Backup codes are kept only as Argon2id hashes.
 
 use super::views::{
@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorCode};
 use chrono::{DateTime, Utc};
 use multipass_domain::backup_codes::{self, BackupCode};
 use multipass_domain::totp::{self, TotpError, TotpSecret};
-use multipass_domain::{IdentityId, Password, Role, Secret, SessionToken};
+use multipass_domain::{IdentityId, Password, Role, SessionToken};
 use multipass_store::{
     AuthMethod, CredentialRecord, NotificationKind, SecondFactors, SecurityEventType,
 };
@@ -31,11 +31,6 @@ fn wrong_code(field: &str) -> ApiError {
 
 fn malformed_code(err: TotpError, field: &str) -> ApiError {
     ApiError::new(ErrorCode::InvalidInput, err.to_string()).with_field(field)
-}
-
-fn stored_secret(secret: &Secret) -> Result<TotpSecret, ApiError> {
-    TotpSecret::parse(secret.expose())
-        .map_err(|e| ApiError::internal("A stored authenticator secret is unreadable", &e))
 }
 
 impl MultipassApi {
@@ -118,7 +113,7 @@ impl MultipassApi {
         let Some(stored) = &factors.totp_secret else {
             return Ok(Err(TotpError::Incorrect));
         };
-        let secret = stored_secret(stored)?;
+        let secret = self.totp_from_rest(record.id, stored)?;
         let step = match totp::verify(&secret, code, now, factors.totp_last_step) {
             Ok(step) => step,
             Err(err) => return Ok(Err(err)),
@@ -224,9 +219,10 @@ impl MultipassApi {
         let username = self.store.identity(identity).await?.username;
         let secret = TotpSecret::generate(&mut rand::rng());
         let base32 = secret.to_base32();
+        let at_rest = self.totp_at_rest(record.id, base32.clone())?;
         if !self
             .store
-            .stage_totp_secret(record.id, &base32, self.clock.now())
+            .stage_totp_secret(record.id, &at_rest, self.clock.now())
             .await?
         {
             return Err(ApiError::new(

@@ -781,7 +781,7 @@ pub async fn server_instances_share_one_sealed_key_set(
         .expect("the shared database keeps sealed secrets");
     let sealed = |key: &str| {
         Arc::new(SealedVault::new(
-            SealingKey::from_hex(key).unwrap(),
+            Arc::new(SealingKey::from_hex(key).unwrap()),
             secrets.clone(),
         ))
     };

@@ -130,3 +130,44 @@ async fn failed_sign_ins_are_limited_per_username_sqlite() {
     let (_dir, store) = fresh_store().await;
     failed_sign_ins_are_limited_per_username(store).await;
 }
+
+/// The embedded store finds TOTP secrets not yet in a given form and replaces one only
+/// while it still holds what was read (the queries both backends share).
+#[tokio::test]
+async fn plain_totp_secrets_are_found_and_replaced_by_compare_and_set_sqlite() {
+    use multipass_domain::Secret;
+    use multipass_store::factors::FactorStore;
+    let (_dir, store) = fresh_store().await;
+    let api = common::api(
+        store.clone(),
+        common::ManualClock::new(),
+        Default::default(),
+    );
+    let ada = common::sign_up(&api, "ada").await;
+    let enrolment = api.totp_enrol(&ada.token).await.unwrap();
+    let found = store.plain_totp_secrets("sealed:v1:").await.unwrap();
+    assert_eq!(found.len(), 1);
+    let (credential, plain) = &found[0];
+    assert_eq!(plain.expose(), enrolment.secret);
+    let replaced = Secret::new("sealed:v1:stand-in".to_owned());
+    assert!(
+        store
+            .replace_totp_secret(*credential, plain, &replaced)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replace_totp_secret(*credential, plain, &replaced)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .plain_totp_secrets("sealed:v1:")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.plain_totp_secrets("other:").await.unwrap().len(), 1);
+}

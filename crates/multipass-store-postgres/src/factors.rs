@@ -116,14 +116,12 @@ impl FactorStore for PgStore {
         &self,
         sealed_prefix: &str,
     ) -> Result<Vec<(CredentialId, Secret)>, StoreError> {
-        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
-            "SELECT id, totp_secret FROM multipass_credentials \
-             WHERE totp_secret IS NOT NULL AND left(totp_secret, length($1)) <> $1",
-        )
-        .bind(sealed_prefix)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<(uuid::Uuid, String)> =
+            sqlx::query_as(multipass_store::factors::PLAIN_TOTP_SECRETS_SQL)
+                .bind(sealed_prefix)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         Ok(rows
             .into_iter()
             .map(|(id, secret)| (CredentialId::from_uuid(id), Secret::new(secret)))
@@ -136,15 +134,13 @@ impl FactorStore for PgStore {
         old: &Secret,
         new: &Secret,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE multipass_credentials SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2",
-        )
-        .bind(credential.as_uuid())
-        .bind(old.expose())
-        .bind(new.expose())
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query(multipass_store::factors::REPLACE_TOTP_SECRET_SQL)
+            .bind(credential.as_uuid())
+            .bind(old.expose())
+            .bind(new.expose())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 

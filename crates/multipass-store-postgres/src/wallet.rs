@@ -228,13 +228,16 @@ async fn add_to_balance(
 async fn ensure_treasury(store: &PgStore, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     // The identity insert is a CTE of the wallet insert, so one round trip creates both; the
     // wallet's foreign key is checked at the end of the statement, when the identity exists.
+    // `ON CONFLICT DO NOTHING` names no index: clients that charge the first fee at once race
+    // on every unique index of the row (the wallet's id and the owner's one default), and
+    // whichever index the loser meets first must count as "already there".
     sqlx::query(
         "WITH owner AS ( \
            INSERT INTO identity_profiles (id, full_name, email, metadata, created_at, updated_at) \
            VALUES ($1, 'Multipass fee treasury', 'fee-treasury@multipass.invalid', '{\"system\": true}', $3, $3) \
-           ON CONFLICT (id) DO NOTHING) \
+           ON CONFLICT DO NOTHING) \
          INSERT INTO wallet_accounts (id, identity_id, name, labels, is_default, created_at, updated_at) \
-         VALUES ($2, $1, 'Fee treasury', ARRAY['treasury'], TRUE, $3, $3) ON CONFLICT (id) DO NOTHING",
+         VALUES ($2, $1, 'Fee treasury', ARRAY['treasury'], TRUE, $3, $3) ON CONFLICT DO NOTHING",
     )
     .bind(TREASURY_IDENTITY_ID.as_uuid())
     .bind(TREASURY_WALLET_ID.as_uuid())

@@ -113,14 +113,12 @@ impl FactorStore for SqliteStore {
         &self,
         sealed_prefix: &str,
     ) -> Result<Vec<(CredentialId, Secret)>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, totp_secret FROM multipass_credentials \
-             WHERE totp_secret IS NOT NULL AND substr(totp_secret, 1, length(?1)) <> ?1",
-        )
-        .bind(sealed_prefix)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as(multipass_store::factors::PLAIN_TOTP_SECRETS_SQL)
+                .bind(sealed_prefix)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter()
             .map(|(id, secret)| {
                 Ok((
@@ -137,15 +135,13 @@ impl FactorStore for SqliteStore {
         old: &Secret,
         new: &Secret,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE multipass_credentials SET totp_secret = ?3 WHERE id = ?1 AND totp_secret = ?2",
-        )
-        .bind(uuid_text(credential.as_uuid()))
-        .bind(old.expose())
-        .bind(new.expose())
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query(multipass_store::factors::REPLACE_TOTP_SECRET_SQL)
+            .bind(uuid_text(credential.as_uuid()))
+            .bind(old.expose())
+            .bind(new.expose())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 

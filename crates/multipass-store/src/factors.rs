@@ -161,3 +161,12 @@ pub trait FactorStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 }
+
+/// The credentials whose TOTP secret does not start with `$1`: `(id, totp_secret)`. Both
+/// backends run this text (SQLite reads `$n` as a parameter named by its first appearance).
+pub const PLAIN_TOTP_SECRETS_SQL: &str = "SELECT id, totp_secret FROM multipass_credentials \
+     WHERE totp_secret IS NOT NULL AND substr(totp_secret, 1, length($1)) <> $1";
+
+/// Replaces the TOTP secret of credential `$1` with `$3` while it still is `$2`.
+pub const REPLACE_TOTP_SECRET_SQL: &str =
+    "UPDATE multipass_credentials SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2";

@@ -345,5 +345,12 @@ pub async fn runtime_store(owner: &sqlx::PgPool) -> multipass_store_postgres::Pg
     let pool = multipass_store_postgres::test_support::runtime_pool(owner, size)
         .await
         .unwrap();
+    // The test harness drops the database once it has closed the owner's pool; a server
+    // still holding this pool would keep it open until that gives up, so it closes too.
+    let (closing, watched) = (owner.clone(), pool.clone());
+    tokio::spawn(async move {
+        closing.close_event().await;
+        watched.close().await;
+    });
     multipass_store_postgres::PgStore::from_migrated_pool(pool)
 }

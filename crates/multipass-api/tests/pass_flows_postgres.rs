@@ -51,3 +51,8 @@ async fn locked_and_deactivated(pool: PgPool) {
 async fn cancelled_ceremony(pool: PgPool) {
     a_ceremony_waiting_for_a_touch_can_be_cancelled(postgres(pool).await).await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn failed_pass_sign_ins_are_limited(pool: PgPool) {
+    failed_pass_sign_ins_count_towards_the_limit(postgres(pool).await).await;
+}

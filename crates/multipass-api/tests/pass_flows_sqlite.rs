@@ -58,3 +58,9 @@ async fn cancelled_ceremony() {
     let (_dir, db) = sqlite().await;
     a_ceremony_waiting_for_a_touch_can_be_cancelled(db).await;
 }
+
+#[tokio::test]
+async fn failed_pass_sign_ins_are_limited() {
+    let (_dir, db) = sqlite().await;
+    failed_pass_sign_ins_count_towards_the_limit(db).await;
+}

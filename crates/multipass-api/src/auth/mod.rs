@@ -101,12 +101,7 @@ impl MultipassApi {
         let keys = Self::throttle_keys(&request.username);
         self.refuse_if_throttled(&keys).await?;
         let outcome = self.check_sign_in(request, second_factor, kind).await;
-        if outcome
-            .as_ref()
-            .is_err_and(|e| e.code == ErrorCode::InvalidCredentials)
-        {
-            self.count_failed_sign_in(&keys).await?;
-        }
+        self.count_if_refused(&keys, &outcome).await?;
         outcome
     }
 

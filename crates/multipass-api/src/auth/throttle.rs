@@ -52,6 +52,21 @@ impl MultipassApi {
         .with_retry_after(seconds))
     }
 
+    /// Counts a failure under each key when `outcome` is a refused sign-in.
+    pub(crate) async fn count_if_refused<T>(
+        &self,
+        keys: &[ThrottleKey],
+        outcome: &Result<T, ApiError>,
+    ) -> Result<(), ApiError> {
+        if outcome
+            .as_ref()
+            .is_err_and(|e| e.code == ErrorCode::InvalidCredentials)
+        {
+            self.count_failed_sign_in(keys).await?;
+        }
+        Ok(())
+    }
+
     /// Counts one failed sign-in under each key.
     pub(crate) async fn count_failed_sign_in(&self, keys: &[ThrottleKey]) -> Result<(), ApiError> {
         let now = self.clock.now();

@@ -113,6 +113,16 @@ impl MultipassApi {
     /// issues one challenge per active pass.
     #[tracing::instrument(skip_all)]
     pub async fn begin_pass_sign_in(&self, username: &str) -> Result<SignInChallenge, ApiError> {
+        // The limits on failed sign-ins hold for passes too: a name or an address at its
+        // limit gets no challenges (which are rows written for anyone who asks).
+        let keys = Self::throttle_keys(username);
+        self.refuse_if_throttled(&keys).await?;
+        let outcome = self.issue_pass_challenges(username).await;
+        self.count_if_refused(&keys, &outcome).await?;
+        outcome
+    }
+
+    async fn issue_pass_challenges(&self, username: &str) -> Result<SignInChallenge, ApiError> {
         let (record, username) = match Username::parse(username) {
             Ok(name) => (
                 self.store.credentials_by_username(&name).await?,
@@ -187,6 +197,19 @@ impl MultipassApi {
     /// no longer matches the pass's signature.
     #[tracing::instrument(skip_all)]
     pub async fn finish_pass_sign_in(
+        &self,
+        attempt: &SignInChallenge,
+        assertion: &PassAssertion,
+        kind: SessionKind,
+    ) -> Result<SignInOutcome, ApiError> {
+        let keys = Self::throttle_keys(&attempt.username);
+        self.refuse_if_throttled(&keys).await?;
+        let outcome = self.check_pass_answer(attempt, assertion, kind).await;
+        self.count_if_refused(&keys, &outcome).await?;
+        outcome
+    }
+
+    async fn check_pass_answer(
         &self,
         attempt: &SignInChallenge,
         assertion: &PassAssertion,

@@ -60,7 +60,15 @@ impl SoftPass {
 }
 
 pub fn api_with(db: &Db, clock: Arc<ManualClock>, pass: &SoftPass) -> TestApi {
-    let policies = Policies {
+    TestApi::new(MultipassApi::new(
+        db.store.clone(),
+        policies_for(pass),
+        clock,
+    ))
+}
+
+fn policies_for(pass: &SoftPass) -> Policies {
+    Policies {
         session: multipass_domain::SessionPolicy {
             idle_timeout: None,
             ..Default::default()
@@ -70,8 +78,7 @@ pub fn api_with(db: &Db, clock: Arc<ManualClock>, pass: &SoftPass) -> TestApi {
             ..Default::default()
         },
         ..Default::default()
-    };
-    TestApi::new(MultipassApi::new(db.store.clone(), policies, clock))
+    }
 }
 
 fn enrolment(username: &str, pin: Option<&str>) -> DeskEnrolmentRequest {
@@ -368,23 +375,29 @@ fn answer(
         .into()
 }
 
-pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
+/// Ada and Grace, each with a pass of her own (one pass cannot be enrolled for two people):
+/// Ada's pass, Grace's, the clock and an API whose software pass is Ada's.
+async fn ada_and_grace_with_passes(db: &Db) -> (SoftPass, SoftPass, Arc<ManualClock>, TestApi) {
     let pass = SoftPass::start(None);
     let clock = ManualClock::new();
-    let api = api_with(&db, clock.clone(), &pass);
-    let desk = member(&db, &api, "desk", "desk").await;
+    let api = api_with(db, clock.clone(), &pass);
+    let desk = member(db, &api, "desk", "desk").await;
     sign_up(&api, "ada").await;
     sign_up(&api, "grace").await;
     enrol(&api, &desk, "ada", None).await;
-    // A pass of her own: one pass cannot be enrolled for two people.
     let grace_pass = SoftPass::start(None);
     enrol(
-        &api_with(&db, clock.clone(), &grace_pass),
+        &api_with(db, clock.clone(), &grace_pass),
         &desk,
         "grace",
         None,
     )
     .await;
+    (pass, grace_pass, clock, api)
+}
+
+pub async fn challenges_are_single_use_timely_and_bound(db: Db) {
+    let (pass, grace_pass, clock, api) = ada_and_grace_with_passes(&db).await;
 
     // Used twice.
     let attempt = api.begin_pass_sign_in("ada").await.unwrap();
@@ -579,4 +592,41 @@ pub async fn a_ceremony_waiting_for_a_touch_can_be_cancelled(db: Db) {
     assert_eq!(err.code, ErrorCode::Cancelled, "{}", err.message);
     assert!(err.message.contains("cancelled"), "{}", err.message);
     assert_eq!(api.passes(&ada.token, None).await.unwrap(), vec![]);
+}
+
+/// Refused pass sign-ins count against the username like wrong passwords: at the limit the
+/// person gets no more challenges, with `rate_limited` and the wait.
+pub async fn failed_pass_sign_ins_count_towards_the_limit(db: Db) {
+    use multipass_domain::throttle::{SignInThrottle, ThrottleLimit};
+    let (pass, other_pass, clock, _api) = ada_and_grace_with_passes(&db).await;
+    let limited = TestApi::new(MultipassApi::new(
+        db.store.clone(),
+        Policies {
+            throttle: SignInThrottle {
+                per_username: ThrottleLimit {
+                    max_failures: 2,
+                    window: Duration::minutes(15),
+                },
+                ..SignInThrottle::default()
+            },
+            ..policies_for(&pass)
+        },
+        clock.clone(),
+    ));
+    // Grace's pass's answer presented for Ada's attempt: refused, twice.
+    for _ in 0..2 {
+        let attempt = limited.begin_pass_sign_in("ada").await.unwrap();
+        let graces = limited.begin_pass_sign_in("grace").await.unwrap();
+        let answer = answer(&other_pass, &graces.request);
+        let err = limited
+            .finish_pass_sign_in(&attempt, &answer, SessionKind::Cli)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials, "{}", err.message);
+    }
+    let err = limited.begin_pass_sign_in("ada").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited, "{}", err.message);
+    assert!(err.retry_after_seconds.is_some());
+    clock.advance(Duration::minutes(15));
+    pass_sign_in(&limited, "ada", None).await.unwrap();
 }

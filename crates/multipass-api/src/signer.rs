@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::market::{PlaceOrderRequest, PlacedOrderView, SignedOrderRequest};
 use crate::operations::Operations;
 use crate::process_cache::ProcessCache;
-use crate::vault::{SecretVault, VaultError};
+use crate::vault::{SecretVault, off_the_runtime};
 use crate::wallet::{
     CreateWalletRequest, RegisterWalletRequest, SignedTransferRequest, TransferRequest,
     TransferView, WalletView, fee_policy_for,
@@ -21,9 +21,7 @@ use crate::wallet::{
 use multipass_domain::SessionToken;
 use multipass_domain::ids::WalletId;
 use multipass_domain::market::Symbol;
-use multipass_domain::wallet::{
-    AssetType, FeePolicy, OrderMessage, Signable, TransferMessage, WalletKeyPair,
-};
+use multipass_domain::wallet::{FeePolicy, OrderMessage, Signable, TransferMessage, WalletKeyPair};
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
@@ -38,16 +36,6 @@ pub struct WalletKeys {
     pairs: Arc<ProcessCache<WalletId, Arc<WalletKeyPair>>>,
     /// The authority's fee schedule as last fetched: signed into every transfer.
     fees: Arc<Mutex<Option<FeePolicy>>>,
-}
-
-async fn blocking<T: Send + 'static>(
-    vault: Arc<dyn SecretVault>,
-    work: impl FnOnce(&dyn SecretVault) -> Result<T, VaultError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(move || work(vault.as_ref()))
-        .await
-        .map_err(|e| ApiError::internal("The keyring task stopped", &e))?
-        .map_err(ApiError::from)
 }
 
 fn signing_failed(e: &dyn std::fmt::Display) -> ApiError {
@@ -120,12 +108,7 @@ impl WalletKeys {
     ) -> Result<SignedTransferRequest, ApiError> {
         let from = parse_wallet(&transfer.from_wallet_id, "fromWalletId")?;
         let to = parse_wallet(&transfer.to_wallet_id, "toWalletId")?;
-        let asset = transfer
-            .asset
-            .as_deref()
-            .map(AssetType::parse)
-            .transpose()?
-            .unwrap_or_else(AssetType::native);
+        let asset = crate::wallet::parse_asset(transfer.asset.as_deref())?;
         let fee =
             fee_policy_for(from, self.fee_schedule(api, token).await?).fee_for(transfer.amount);
         let transfer_id = Uuid::new_v4();
@@ -225,7 +208,7 @@ impl WalletKeys {
         rand::Rng::fill(&mut rand::rng(), &mut seed[..]);
         let pair = Arc::new(WalletKeyPair::from_seed(*seed));
         let stored = zeroize::Zeroizing::new(*pair.seed());
-        blocking(self.vault.clone(), move |v| {
+        off_the_runtime(&self.vault, move |v| {
             v.put(&vault_name(wallet), stored.as_slice())
         })
         .await?;
@@ -237,7 +220,7 @@ impl WalletKeys {
     async fn forget(&self, wallet: WalletId) {
         self.pairs.remove(&wallet);
         if let Err(error) =
-            blocking(self.vault.clone(), move |v| v.delete(&vault_name(wallet))).await
+            off_the_runtime(&self.vault, move |v| v.delete(&vault_name(wallet))).await
         {
             tracing::warn!(?error, %wallet, "an unused wallet key could not be removed");
         }
@@ -250,7 +233,7 @@ impl WalletKeys {
         if let Some(pair) = self.pairs.get(&wallet) {
             return Ok(Some(pair));
         }
-        let seed = blocking(self.vault.clone(), move |v| v.get(&vault_name(wallet))).await?;
+        let seed = off_the_runtime(&self.vault, move |v| v.get(&vault_name(wallet))).await?;
         let Some(seed) = seed else {
             return Ok(None);
         };

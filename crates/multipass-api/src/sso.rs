@@ -24,7 +24,7 @@ use crate::MultipassApi;
 use crate::apps::views::{KeyRotatedView, SsoTokenView, VerifiedSsoTokenView, rfc3339};
 use crate::apps::{module_not_found, refused};
 use crate::error::{ApiError, ErrorCode};
-use crate::vault::SecretVault;
+use crate::vault::off_the_runtime;
 use multipass_domain::apps::sso::JwkSet;
 use multipass_domain::apps::{
     ModuleName, Scope, ScopeSet, SsoClaims, SsoPublicKey, SsoSigningKey, SsoTokenError, jwks,
@@ -32,7 +32,6 @@ use multipass_domain::apps::{
 };
 use multipass_domain::{Role, SessionId, SessionToken};
 use multipass_store::{NewSsoKey, NewSsoSession, SecurityEventType, SsoSessionOpened};
-use std::sync::Arc;
 use tokio::sync::Mutex;
 
 const CURRENT_KEY: &str = "sso-signing-key:current";
@@ -43,18 +42,6 @@ fn key_entry(kid: &str) -> String {
 
 /// One key change at a time in this process, so two first tokens do not make two keys.
 static KEY_LOCK: Mutex<()> = Mutex::const_new(());
-
-/// Keyring calls block (D-Bus on Linux), so they run off the async threads.
-async fn in_vault<T: Send + 'static>(
-    vault: &Arc<dyn SecretVault>,
-    work: impl FnOnce(&dyn SecretVault) -> Result<T, crate::vault::VaultError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let vault = Arc::clone(vault);
-    tokio::task::spawn_blocking(move || work(vault.as_ref()))
-        .await
-        .map_err(|e| ApiError::internal("The keyring task stopped", &e))?
-        .map_err(ApiError::from)
-}
 
 fn token_refused(err: &SsoTokenError) -> ApiError {
     let code = match err {
@@ -207,7 +194,7 @@ impl MultipassApi {
         let caller = self.caller(token).await?;
         caller.require(Role::Admin)?;
         let _guard = KEY_LOCK.lock().await;
-        let old = in_vault(&self.vault, |v| v.get(CURRENT_KEY)).await?;
+        let old = off_the_runtime(&self.vault, |v| v.get(CURRENT_KEY)).await?;
         let old = old.and_then(|kid| String::from_utf8(kid.to_vec()).ok());
         let new = self.publish_new_key(old.as_deref()).await?;
         let detail = serde_json::json!({ "kid": new.kid(), "retiredKid": old });
@@ -228,7 +215,7 @@ impl MultipassApi {
     /// store does not publish it (another database, or retired).
     async fn current_signing_key(&self) -> Result<SsoSigningKey, ApiError> {
         let _guard = KEY_LOCK.lock().await;
-        let (kid, seed) = in_vault(&self.vault, |v| {
+        let (kid, seed) = off_the_runtime(&self.vault, |v| {
             let Some(kid) = v.get(CURRENT_KEY)? else {
                 return Ok((None, None));
             };
@@ -259,7 +246,7 @@ impl MultipassApi {
         let kid = key.kid().to_owned();
         let seed = key.seed();
         let entry = key_entry(&kid);
-        in_vault(&self.vault, move |v| v.put(&entry, seed.as_slice())).await?;
+        off_the_runtime(&self.vault, move |v| v.put(&entry, seed.as_slice())).await?;
         let public = key.public_key();
         self.store
             .add_sso_key(
@@ -272,7 +259,7 @@ impl MultipassApi {
             )
             .await?;
         let old = retire.map(key_entry);
-        in_vault(&self.vault, move |v| {
+        off_the_runtime(&self.vault, move |v| {
             v.put(CURRENT_KEY, kid.as_bytes())?;
             match old {
                 Some(old) => v.delete(&old),

@@ -49,6 +49,19 @@ impl From<VaultError> for ApiError {
     }
 }
 
+/// Runs `work` on the vault on the blocking pool: keyring calls block on D-Bus or the
+/// Keychain, and the sealed vault on the database.
+pub(crate) async fn off_the_runtime<T: Send + 'static>(
+    vault: &std::sync::Arc<dyn SecretVault>,
+    work: impl FnOnce(&dyn SecretVault) -> Result<T, VaultError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let vault = std::sync::Arc::clone(vault);
+    tokio::task::spawn_blocking(move || work(vault.as_ref()))
+        .await
+        .map_err(|e| ApiError::internal("The keyring task stopped", &e))?
+        .map_err(ApiError::from)
+}
+
 /// The OS keyring through the `keyring` crate. Entries are named `<service>` / `<name>`.
 #[derive(Debug, Clone)]
 pub struct KeyringVault {

@@ -40,7 +40,7 @@ pub(crate) fn parse_uuid(raw: &str, field: &'static str) -> Result<Uuid, ApiErro
         .map_err(|_| ValidationError::new(field, "This is not a valid id.").into())
 }
 
-fn parse_asset(raw: Option<&str>) -> Result<AssetType, ApiError> {
+pub(crate) fn parse_asset(raw: Option<&str>) -> Result<AssetType, ApiError> {
     Ok(raw
         .map(AssetType::parse)
         .transpose()?

@@ -94,11 +94,11 @@ sqlx_versions() { # "version|success" per applied migration, or nothing
     q enterprise_db "SELECT version || '|' || success FROM _sqlx_migrations ORDER BY version"
   fi
 }
-sqlx_recorded_versions_1_to_5() {
-  [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true\n4|true\n5|true' ]]
-}
 sqlx_recorded_versions_1_to_6() {
   [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true\n4|true\n5|true\n6|true' ]]
+}
+sqlx_recorded_versions_1_to_7() {
+  [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true\n4|true\n5|true\n6|true\n7|true' ]]
 }
 runtime_role_can_write() { # whether multipass_runtime holds INSERT on the audit trail
   [[ "$(q enterprise_db "SELECT has_table_privilege('multipass_runtime', 'security_events', 'INSERT')")" == t ]]
@@ -263,17 +263,17 @@ for block in "${blocks[@]}"; do
       check "psql rollback: multipass_set_updated_at() dropped" has_no_updated_at_function
       ;;
     sqlx_run)
-      check "sqlx migrate run: _sqlx_migrations records versions 1 to 6 as successful" sqlx_recorded_versions_1_to_6
-      check "sqlx migrate run: 25 tables (the seed's 20, security_events, sso_signing_keys, market_books, sign_in_throttles, server_secrets)" has_tables 25
+      check "sqlx migrate run: _sqlx_migrations records versions 1 to 7 as successful" sqlx_recorded_versions_1_to_7
+      check "sqlx migrate run: 26 tables (the seed's 20, security_events, sso_signing_keys, market_books, sign_in_throttles, server_secrets, security_policy)" has_tables 26
       check "sqlx migrate run: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
       check "sqlx migrate run: the runtime role may write rows" runtime_role_can_write
       ;;
     sqlx_reverted)
-      # "Revert last migration": version 6 goes (server_secrets), 1 to 5 stay.
-      check "sqlx migrate revert: server_secrets dropped, the 24 tables of versions 1 to 5 remain" has_tables 24
+      # "Revert last migration": version 7 goes (security_policy), 1 to 6 stay.
+      check "sqlx migrate revert: security_policy dropped, the 25 tables of versions 1 to 6 remain" has_tables 25
       check "sqlx migrate revert: the runtime role keeps its rights" runtime_role_can_write
       check "sqlx migrate revert: multipass_set_updated_at() and 8 updated_at triggers remain" has_updated_at_triggers
-      check "sqlx migrate revert: _sqlx_migrations records versions 1 to 5 only" sqlx_recorded_versions_1_to_5
+      check "sqlx migrate revert: _sqlx_migrations records versions 1 to 6 only" sqlx_recorded_versions_1_to_6
       ;;
     tested)
       check "Testing: \\dt listed the 20 tables" \

@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   postgresql postgresql-client fonts-dejavu-core poppler-utils
   python3 python3-venv
   valgrind
+  libevent-dev
 )
 
 # Versions are pinned so a fresh machine builds the same tools the last green run used.
@@ -58,3 +59,8 @@ if ! have_python_packages python3 && ! { [ -x "$PY_VENV/bin/python3" ] && have_p
   python3 -m venv "$PY_VENV"
   "$PY_VENV/bin/python3" -m pip install --quiet "${PYTHON_PACKAGES[@]}"
 fi
+
+# PgBouncer for the transaction-pooling test: Debian 12's 1.18 predates prepared statements in
+# transaction mode (1.21), which sqlx needs, so a pinned newer release is built from Debian's
+# own source archive.
+bash "$(dirname "$0")/lib/pgbouncer.sh" >/dev/null

@@ -41,6 +41,10 @@ export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME
   XDG_CACHE_HOME="$test_home/.cache"
 mkdir -p "$root/target/e2e"
 
+# The PgBouncer the transaction-pooling test puts in front of the cluster (built once).
+MULTIPASS_TEST_PGBOUNCER=$(bash scripts/lib/pgbouncer.sh)
+export MULTIPASS_TEST_PGBOUNCER
+
 step "Rust: unit, integration and end-to-end tests (real PostgreSQL, SQLite, the OS keyring, and the app window under Xvfb)"
 scripts/lib/with-keyring.sh xvfb-run -a -s "-screen 0 1280x900x24" \
   cargo nextest run --workspace --locked --run-ignored all --no-fail-fast --failure-output final

@@ -53,7 +53,11 @@ impl MultipassApi {
         // session rather than from a second look-up of the identity.
         let active = self
             .store
-            .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
+            .use_session(
+                &token.hash(),
+                now,
+                self.rules().await?.session.idle_cutoff(now),
+            )
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         let session = active.session;

@@ -21,6 +21,7 @@ mod open;
 pub mod operations;
 pub mod pass_ceremony;
 pub mod passes;
+pub mod policy;
 mod process_cache;
 pub mod reports;
 pub mod request_source;
@@ -42,7 +43,7 @@ pub use multipass_store::{OpenMode, SessionKind};
 pub use notifications::{
     NotificationCount, NotificationListRequest, NotificationPage, NotificationView,
 };
-pub use open::open_store;
+pub use open::{application_open_mode, open_store, require_current_schema};
 pub use operations::{Operations, Remote};
 
 /// The newest schema versions this build knows, per backend.
@@ -56,7 +57,9 @@ use multipass_store::Store;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Rules the use cases apply; all come from [`Settings`] or their defaults.
+/// Rules the use cases apply; all come from [`Settings`] or their defaults. On a shared
+/// database the security rules among them (lockout, session, passes, reports, throttle)
+/// come from the database instead ([`MultipassApi::with_database_authority`]).
 #[derive(Debug, Clone, Default)]
 pub struct Policies {
     pub password: PasswordPolicy,
@@ -72,6 +75,19 @@ pub struct Policies {
     pub hashing_waiting_room: HashingWaitingRoom,
     /// Failed sign-ins allowed per username and per source address.
     pub throttle: multipass_domain::throttle::SignInThrottle,
+}
+
+impl Policies {
+    /// The security rules these policies set, for an API that is its own authority.
+    pub fn rules(&self) -> multipass_domain::policy::PolicyRules {
+        multipass_domain::policy::PolicyRules {
+            lockout: self.lockout,
+            session: self.session,
+            passes: self.passes,
+            report_timeout: self.reports.timeout,
+            throttle: self.throttle,
+        }
+    }
 }
 
 /// The bound of the queue before password hashing (see [`Policies`]).
@@ -107,15 +123,27 @@ pub struct MultipassApi {
     /// Where completed reports are copied for offline reading; only while the store is
     /// the shared PostgreSQL (the embedded store is local already).
     report_cache: Option<Arc<dyn multipass_store::ReportCache>>,
+    /// The shared database's policy and clock, when they are the authority
+    /// ([`MultipassApi::with_database_authority`]); otherwise `policies` and `clock` are.
+    shared_authority: Option<Arc<policy::SharedAuthority>>,
 }
 
 impl MultipassApi {
     /// Opens the store that `settings` select (migrating it) and builds the API over it.
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
-        let store = open_store(&settings.database, OpenMode::Migrate).await?;
+        let store = open_store(
+            &settings.database,
+            open::application_open_mode(&settings.database),
+        )
+        .await?;
+        if matches!(settings.database, DatabaseSettings::Postgres { .. }) {
+            open::require_current_schema(store.as_ref()).await?;
+        }
         reports::install_builtins(store.as_ref()).await?;
         let sealed = sealed_vault::sealed_secrets_for(settings, store.clone())?;
-        let mut api = Self::new(store, settings.policies(), Arc::new(SystemClock));
+        let mut api = Self::new(store, settings.policies(), Arc::new(SystemClock))
+            .with_database_authority()
+            .await?;
         if let Some(sealed) = sealed {
             api = api.with_sealed_secrets(sealed);
         }
@@ -140,6 +168,7 @@ impl MultipassApi {
             asset_ids: market::AssetIds::default(),
             parties: wallet::Parties::default(),
             report_cache: None,
+            shared_authority: None,
         }
     }
 

@@ -6,7 +6,7 @@ use multipass_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Opens and migrates the store the settings select.
+/// Opens the store the settings select, migrating it when `mode` says so.
 pub async fn open_store(
     settings: &DatabaseSettings,
     mode: OpenMode,
@@ -19,6 +19,7 @@ pub async fn open_store(
         DatabaseSettings::Postgres {
             options,
             max_connections,
+            report_replica,
         } => {
             tracing::info!(
                 host = options.get_host(),
@@ -35,7 +36,54 @@ pub async fn open_store(
                 mode,
             )
             .await?;
+            let store = match report_replica {
+                Some(replica) => {
+                    tracing::info!(
+                        host = replica.get_host(),
+                        port = replica.get_port(),
+                        "reports run on a replica"
+                    );
+                    store.with_report_replica(
+                        (**replica).clone(),
+                        *max_connections,
+                        Duration::from_secs(10),
+                    )
+                }
+                None => store,
+            };
             Ok(Arc::new(store))
         }
+    }
+}
+
+/// The mode an application (desktop, CLI, server) opens its store in: the embedded store is
+/// the desktop's own and is brought up to date; a shared database is migrated only by
+/// `multipass migrate` with the schema owner's login, never by an application at start.
+pub fn application_open_mode(settings: &DatabaseSettings) -> OpenMode {
+    match settings {
+        DatabaseSettings::Embedded { .. } => OpenMode::Migrate,
+        DatabaseSettings::Postgres { .. } => OpenMode::Inspect,
+    }
+}
+
+/// Refuses a shared database whose schema is not the one this build knows.
+pub async fn require_current_schema(store: &dyn Store) -> Result<(), ApiError> {
+    let status = store.status().await?;
+    let latest = crate::schema::LATEST_POSTGRES;
+    match status.schema_version {
+        found if found > latest => Err(multipass_store::StoreError::SchemaTooNew {
+            found,
+            known: latest,
+        }
+        .into()),
+        found if found < latest => Err(ApiError::new(
+            crate::ErrorCode::InvalidState,
+            format!(
+                "The database's schema is at version {found}; this version of Multipass needs \
+                 {latest}. An administrator brings it up to date with `multipass migrate`, \
+                 using the schema owner's login."
+            ),
+        )),
+        _ => Ok(()),
     }
 }

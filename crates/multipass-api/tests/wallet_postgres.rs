@@ -213,16 +213,15 @@ async fn wallet_history_exports_as_csv_on_postgres(pool: PgPool) {
     wallet_history_exports_as_csv(store, &sql).await;
 }
 
-/// Two server instances, each with its own pool and caches, over one database: a thousand
-/// concurrent transfers sent to them in turn keep every balance invariant.
-#[sqlx::test(migrations = false)]
-async fn a_thousand_concurrent_transfers_through_two_server_instances(pool: PgPool) {
-    migrator().run(&pool).await.unwrap();
+/// The stores of two server instances, each with its own pool, connecting with `connect`.
+async fn two_instances(
+    connect: &sqlx::postgres::PgConnectOptions,
+) -> Vec<Arc<dyn multipass_store::Store>> {
     let mut instances: Vec<Arc<dyn multipass_store::Store>> = Vec::new();
     for _ in 0..2 {
         let store = PgStore::open(
             PgStoreOptions {
-                connect: (*pool.connect_options()).clone(),
+                connect: connect.clone(),
                 max_connections: 16,
                 acquire_timeout: Duration::from_secs(60),
             },
@@ -232,5 +231,40 @@ async fn a_thousand_concurrent_transfers_through_two_server_instances(pool: PgPo
         .unwrap();
         instances.push(Arc::new(store));
     }
+    instances
+}
+
+/// Two server instances, each with its own pool and caches, over one database: a thousand
+/// concurrent transfers sent to them in turn keep every balance invariant.
+#[sqlx::test(migrations = false)]
+async fn a_thousand_concurrent_transfers_through_two_server_instances(pool: PgPool) {
+    migrator().run(&pool).await.unwrap();
+    let instances = two_instances(&pool.connect_options()).await;
     concurrent_transfers_over(&instances, &Pg(pool), 10, 1000, 32).await;
+}
+
+/// The same through PgBouncer in transaction mode, with the server's runtime login: every
+/// statement and transaction of the store works on whichever server connection PgBouncer
+/// lends, and the balances stay invariant.
+#[sqlx::test(migrations = false)]
+#[ignore = "needs PgBouncer 1.21+ in MULTIPASS_TEST_PGBOUNCER; `make test` builds one and runs this"]
+async fn a_thousand_concurrent_transfers_through_two_server_instances_and_pgbouncer(pool: PgPool) {
+    migrator().run(&pool).await.unwrap();
+    // Makes the runtime login, which PgBouncer then lets through.
+    multipass_store_postgres::test_support::runtime_pool(&pool, 1)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let bouncer = common::pgbouncer::PgBouncer::start(
+        &pool.connect_options(),
+        &[multipass_store_postgres::test_support::RUNTIME_TEST_LOGIN],
+    );
+    let through_bouncer = bouncer
+        .in_front_of(&pool.connect_options())
+        .username(multipass_store_postgres::test_support::RUNTIME_TEST_LOGIN)
+        .password("");
+    let instances = two_instances(&through_bouncer).await;
+    concurrent_transfers_over(&instances, &Pg(pool), 10, 1000, 32).await;
+    drop(bouncer);
 }

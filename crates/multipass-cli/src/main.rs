@@ -7,6 +7,7 @@ mod identity;
 mod market;
 mod output;
 mod passes;
+mod policy;
 mod reports;
 mod session;
 mod wallet;
@@ -73,6 +74,9 @@ enum Command {
     /// The hardware-pass registry.
     #[command(subcommand)]
     Passes(passes::PassesCommand),
+    /// The security policy: lockout, sessions, pass challenges, report and sign-in limits (admins).
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 #[derive(Debug, Serialize)]
@@ -166,6 +170,7 @@ async fn run_service(command: Command, settings: &Settings) -> Result<Output, Ap
         Command::Identity(command) => identity::run(&api, command).await,
         Command::Admin(command) => identity::run_admin(&api, command).await,
         Command::Passes(command) => passes::run(&api, command).await,
+        Command::Policy(command) => policy::run(&api, command).await,
     }
 }
 

@@ -137,6 +137,17 @@ fn reports_open_offline_after_the_database_is_dropped() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
 
+    // Nothing but `migrate` changes a shared database's schema.
+    let (unmigrated, _) = multipass_with(home, &SIGN_UP, &env);
+    assert_eq!(unmigrated["error"]["code"], "invalid_state", "{unmigrated}");
+    assert!(
+        unmigrated["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("multipass migrate")),
+        "{unmigrated}"
+    );
+    let (migrated, _) = multipass_with(home, &["migrate"], &env);
+    assert_eq!(migrated["migrationPending"], false, "{migrated}");
     let (signed_up, _) = multipass_with(home, &SIGN_UP, &env);
     assert_eq!(signed_up["identity"]["username"], "ada", "{signed_up}");
     let (report, _) = multipass_with(

@@ -124,40 +124,52 @@ async fn an_untrusted_server_certificate_is_a_clear_error() {
     );
 }
 
-/// The lockout policy is the server's: a CLI whose own settings say one wrong password
-/// locks an account for good changes nothing.
+/// The lockout policy is the database's: a CLI whose own settings say one wrong password
+/// locks an account for good is refused before it sends anything, and without them one
+/// wrong password locks nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clients_settings_do_not_bend_the_servers_policy() {
     let server = Arc::new(server().await);
     let home = tempfile::tempdir().unwrap();
     let home_path = home.path().to_owned();
     sign_up_ada(&server, &home_path).await;
-    let sign_in = |password: &'static str| {
+    let sign_in = |password: &'static str, policy: &'static [(&'static str, &'static str)]| {
         let (s, h) = (server.clone(), home_path.clone());
         in_background(move || {
-            run(
-                &h,
-                &["sign-in", "--username", "ada", "--json"],
-                &[
-                    ("MULTIPASS_PASSWORD", password),
-                    ("MULTIPASS_SERVER_URL", &s.url),
-                    ("MULTIPASS_SERVER_CA", s.ca_file.to_str().unwrap()),
-                    ("MULTIPASS_MAX_FAILED_SIGN_INS", "1"),
-                    ("MULTIPASS_LOCKOUT_MINUTES", "0"),
-                    ("MULTIPASS_SESSION_HOURS", "1"),
-                ],
-            )
+            let ca = s.ca_file.to_str().unwrap().to_owned();
+            let mut env = vec![
+                ("MULTIPASS_PASSWORD", password),
+                ("MULTIPASS_SERVER_URL", s.url.as_str()),
+                ("MULTIPASS_SERVER_CA", ca.as_str()),
+            ];
+            env.extend_from_slice(policy);
+            run(&h, &["sign-in", "--username", "ada", "--json"], &env)
         })
     };
-    let wrong = sign_in("not the password").await;
+    let bending = sign_in(
+        "not the password",
+        &[
+            ("MULTIPASS_MAX_FAILED_SIGN_INS", "1"),
+            ("MULTIPASS_LOCKOUT_MINUTES", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(json(&bending)["error"]["code"], "config", "{bending:?}");
+    assert!(
+        json(&bending)["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("MULTIPASS_MAX_FAILED_SIGN_INS")),
+        "{bending:?}"
+    );
+    let wrong = sign_in("not the password", &[]).await;
     assert_eq!(
         json(&wrong)["error"]["code"],
         "invalid_credentials",
         "{wrong:?}"
     );
-    let right = sign_in(PASSWORD).await;
+    let right = sign_in(PASSWORD, &[]).await;
     assert!(
         right.status.success(),
-        "one wrong password locked the account by the client's word: {right:?}"
+        "one wrong password locked the account: {right:?}"
     );
 }

@@ -14,6 +14,7 @@ pub mod market;
 pub mod money;
 pub mod pass;
 pub mod password;
+pub mod policy;
 pub mod profile;
 pub mod role;
 pub mod secret;

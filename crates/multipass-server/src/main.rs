@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use multipass_api::config::DatabaseSettings;
-use multipass_api::{MultipassApi, OpenMode, Settings, SystemClock, open_store, schema};
+use multipass_api::{MultipassApi, OpenMode, Settings, SystemClock, open_store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,10 +28,9 @@ settings.toml in the per-user config folder); the variable wins.
   MULTIPASS_TRUSTED_PROXIES / listen.trusted_proxies
                                                load balancers whose X-Forwarded-For is
                                                believed (sign-in limits per address)
-  MULTIPASS_MAX_FAILED_SIGN_INS, MULTIPASS_LOCKOUT_MINUTES, MULTIPASS_SESSION_HOURS,
-  MULTIPASS_SESSION_IDLE_MINUTES, MULTIPASS_REPORT_TIMEOUT_SECONDS, ...
-                                               the security policy (see the README)
 
+The security policy (lockout, sessions, pass challenges, report and sign-in limits) and the
+clock are the database's: admins change the policy with `multipass policy set`.
 The schema is never migrated here: run `multipass migrate` with the owner role first.
 GET /health answers without a session; GET /.well-known/jwks.json publishes the SSO keys.";
 
@@ -75,14 +74,10 @@ async fn main() -> anyhow::Result<()> {
         .status()
         .await
         .context("the database's status cannot be read")?;
-    if status.schema_version != schema::LATEST_POSTGRES {
-        bail!(
-            "the database schema is at version {}, this server needs {}: run `multipass migrate` \
-             with the schema owner's role, then start the server again",
-            status.schema_version,
-            schema::LATEST_POSTGRES
-        );
-    }
+    multipass_api::require_current_schema(store.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))
+        .context("the database is not ready for this server")?;
     if settings.secrets_key_file.is_none() {
         bail!(
             "MULTIPASS_SECRETS_KEY_FILE is not set: the server keeps the deployment's SSO \
@@ -94,8 +89,12 @@ async fn main() -> anyhow::Result<()> {
     let sealed = multipass_api::sealed_vault::sealed_secrets_for(&settings, store.clone())
         .context("the secrets key cannot be used")?
         .context("the secrets key file is not set")?;
+    // The security policy and the time come from the database, not from these settings.
     let api = MultipassApi::new(store, settings.policies(), Arc::new(SystemClock))
-        .with_sealed_secrets(sealed);
+        .with_sealed_secrets(sealed)
+        .with_database_authority()
+        .await
+        .context("the security policy cannot be read from the database")?;
     if cli.check {
         println!(
             "settings, database ({}) and schema version {} are in order",

@@ -12,6 +12,7 @@ mod identity;
 mod market;
 pub mod migrations;
 mod passes;
+mod policy;
 mod reporting;
 mod secrets;
 mod store;

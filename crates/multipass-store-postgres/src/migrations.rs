@@ -31,9 +31,13 @@ const CREATE_SERVER_SECRETS: &str =
     include_str!("../../../migrations/011_create_server_secrets.sql");
 const ROLLBACK_SERVER_SECRETS: &str =
     include_str!("../../../migrations/012_rollback_server_secrets.sql");
+const CREATE_SECURITY_POLICY: &str =
+    include_str!("../../../migrations/013_create_security_policy.sql");
+const ROLLBACK_SECURITY_POLICY: &str =
+    include_str!("../../../migrations/014_rollback_security_policy.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 6;
+pub const LATEST_SCHEMA_VERSION: i64 = 7;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -73,6 +77,12 @@ pub fn migrator() -> Migrator {
             "create server secrets",
             CREATE_SERVER_SECRETS,
             ROLLBACK_SERVER_SECRETS,
+        ),
+        (
+            7,
+            "create security policy",
+            CREATE_SECURITY_POLICY,
+            ROLLBACK_SECURITY_POLICY,
         ),
     ] {
         migrations.push(Migration::new(

@@ -393,7 +393,9 @@ impl ReportStore for PgStore {
         limits: QueryLimits,
     ) -> Result<QueryRows, StoreError> {
         let mut tx = self
-            .pool
+            .report_pool
+            .as_ref()
+            .unwrap_or(&self.pool)
             .begin_with("BEGIN TRANSACTION READ ONLY")
             .await
             .map_err(map_err)?;

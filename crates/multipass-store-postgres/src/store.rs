@@ -24,6 +24,8 @@ pub struct PgStoreOptions {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// Where report queries run: a read replica's pool, or `pool`.
+    pub(crate) report_pool: Option<PgPool>,
     location: String,
 }
 
@@ -88,7 +90,11 @@ impl PgStore {
             .connect_with(options.connect)
             .await
             .map_err(map_err)?;
-        let store = Self { pool, location };
+        let store = Self {
+            pool,
+            report_pool: None,
+            location,
+        };
         if mode == OpenMode::Migrate {
             store.check_schema_is_not_newer().await?;
             migrator().run(&store.pool).await.map_err(map_migrate_err)?;
@@ -96,10 +102,31 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Runs report queries on a read replica of this database, so heavy reports never load
+    /// the primary. The replica is reached when a report runs: while it does not answer,
+    /// reports answer `unavailable` rather than falling back to the primary.
+    pub fn with_report_replica(
+        mut self,
+        replica: PgConnectOptions,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Self {
+        let pool = pool_options()
+            .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
+            .connect_lazy_with(replica);
+        self.report_pool = Some(pool);
+        self
+    }
+
     /// Wraps a pool whose database is already migrated (tests, tools).
     pub fn from_migrated_pool(pool: PgPool) -> Self {
         let location = describe(&pool.connect_options());
-        Self { pool, location }
+        Self {
+            pool,
+            report_pool: None,
+            location,
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -202,6 +229,12 @@ impl Store for PgStore {
     fn server_secrets(
         self: std::sync::Arc<Self>,
     ) -> Option<std::sync::Arc<dyn multipass_store::ServerSecretStore>> {
+        Some(self)
+    }
+
+    fn shared_policy(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn multipass_store::SharedPolicyStore>> {
         Some(self)
     }
 

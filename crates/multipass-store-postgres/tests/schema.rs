@@ -25,8 +25,8 @@ const VERSION_2_SQL: &str =
 const VERSION_2_TABLES: [&str; 2] = ["security_events", "sso_signing_keys"];
 /// Tables that schema version 3 adds.
 const VERSION_3_TABLES: [&str; 1] = ["market_books"];
-/// Tables that schema versions 5 and 6 add (version 4 adds a role's rights only).
-const VERSION_5_TABLES: [&str; 2] = ["sign_in_throttles", "server_secrets"];
+/// Tables that schema versions 5 to 7 add (version 4 adds a role's rights only).
+const VERSION_5_TABLES: [&str; 3] = ["sign_in_throttles", "server_secrets", "security_policy"];
 
 include!("../../multipass-store/testdata/seed_schema.rs");
 
@@ -801,12 +801,14 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
             MigrationType::ReversibleUp,
             MigrationType::ReversibleDown,
             MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
             MigrationType::ReversibleDown
         ]
     );
     let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 6);
+    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]);
+    assert_eq!(LATEST_SCHEMA_VERSION, 7);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

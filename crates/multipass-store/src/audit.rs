@@ -38,6 +38,7 @@ pub enum SecurityEventType {
     KycReviewed,
     WalletKeyCreated,
     ReportDefinitionChanged,
+    SecurityPolicyChanged,
 }
 
 impl SecurityEventType {
@@ -69,6 +70,7 @@ impl SecurityEventType {
             Self::KycReviewed => "kyc_reviewed",
             Self::WalletKeyCreated => "wallet_key_created",
             Self::ReportDefinitionChanged => "report_definition_changed",
+            Self::SecurityPolicyChanged => "security_policy_changed",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod factors;
 pub mod identity;
 pub mod market;
 pub mod passes;
+pub mod policy;
 mod records;
 pub mod report_cache;
 pub mod reporting;
@@ -38,6 +39,7 @@ pub use market::{
     OrderFilter, OrderRecord, PlacedOrder, PositionRecord, TradeRecord,
 };
 pub use passes::PassStore;
+pub use policy::{SharedPolicyStore, StoredPolicy};
 pub use records::*;
 pub use report_cache::{CachedReport, CachedReportSummary, CachedSession, ReportCache};
 pub use reporting::{
@@ -80,6 +82,13 @@ pub trait Store:
     /// Where the server keeps its sealed secrets; `None` for a backend that has no
     /// `server_secrets` (the embedded store: a desktop keeps its secrets in its keyring).
     fn server_secrets(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn ServerSecretStore>> {
+        None
+    }
+
+    /// Where the shared security policy and the database's clock are; `None` for the
+    /// embedded store, whose desktop is its own authority and takes both from its settings
+    /// and its system clock.
+    fn shared_policy(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn SharedPolicyStore>> {
         None
     }
 

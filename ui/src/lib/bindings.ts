@@ -589,6 +589,47 @@ actorId: string | null, eventType: string, detail: Record<string, unknown>,
  */
 createdAt: string, };
 
+export type SecurityPolicy = { 
+/**
+ * Consecutive failed sign-ins that lock an account.
+ */
+maxFailedSignIns: number, 
+/**
+ * How long a lock lasts; 0 keeps it until an admin unlocks the account.
+ */
+lockoutMinutes: number, 
+/**
+ * A session's hard limit from sign-in.
+ */
+sessionHours: number, 
+/**
+ * A session unused this long ends; 0 turns this off.
+ */
+sessionIdleMinutes: number, 
+/**
+ * How long a pass challenge may be answered.
+ */
+passChallengeSeconds: number, 
+/**
+ * A report query running longer is cancelled.
+ */
+reportTimeoutSeconds: number, 
+/**
+ * Failed sign-ins allowed per username within one window.
+ */
+signInFailuresPerUsername: number, 
+/**
+ * Failed sign-ins allowed per source address within one window.
+ */
+signInFailuresPerAddress: number, signInFailureWindowMinutes: number, };
+
+export type SecurityPolicyView = { policy: SecurityPolicy, 
+/**
+ * `database`: the shared policy, changed by admins; `settings`: a standalone
+ * desktop's own settings, which this operation cannot change.
+ */
+source: string, updatedAt: string | null, updatedBy: IdentityId | null, };
+
 export type SessionId = string;
 
 export type SignedOrderRequest = { order: PlaceOrderRequest, 

@@ -48,6 +48,8 @@ import type {
   RunReportRequest,
   SecondFactorStatus,
   SecurityEventView,
+  SecurityPolicy,
+  SecurityPolicyView,
   SessionId,
   SessionView,
   SsoTokenView,
@@ -171,6 +173,16 @@ export function changePassword(args: { request: ChangePasswordRequest }): Promis
 
 export function unlock(args: { identity: IdentityId }): Promise<ApiResult<null>> {
   return callOperation<null>("unlock", args);
+}
+
+/** The security policy in force: the shared database's, or a standalone desktop's settings. */
+export function securityPolicy(): Promise<ApiResult<SecurityPolicyView>> {
+  return callOperation<SecurityPolicyView>("security_policy", {});
+}
+
+/** Replaces the shared database's security policy. */
+export function updateSecurityPolicy(args: { policy: SecurityPolicy }): Promise<ApiResult<SecurityPolicyView>> {
+  return callOperation<SecurityPolicyView>("update_security_policy", args);
 }
 
 export function listWallets(args: { owner: string | null }): Promise<ApiResult<Array<WalletView>>> {

@@ -141,7 +141,7 @@ impl MultipassApi {
         }
         // Before any second-factor answer, so that a locked account tells nobody whether
         // the password was right.
-        if self.policies.lockout.is_locked(record.locked_at, now) {
+        if self.rules().await?.lockout.is_locked(record.locked_at, now) {
             return self.refuse_locked(&record).await;
         }
         // A deactivated identity gets the same answer as a wrong password: whether an
@@ -211,8 +211,8 @@ impl MultipassApi {
             .store
             .record_failed_sign_in(
                 record.id,
-                self.policies.lockout.max_failed_attempts,
-                self.policies.lockout.stale_lock_cutoff(now),
+                self.rules().await?.lockout.max_failed_attempts,
+                self.rules().await?.lockout.stale_lock_cutoff(now),
                 now,
             )
             .await?;
@@ -283,7 +283,11 @@ impl MultipassApi {
         let now = self.clock.now();
         let session = self
             .store
-            .use_session(&token.hash(), now, self.policies.session.idle_cutoff(now))
+            .use_session(
+                &token.hash(),
+                now,
+                self.rules().await?.session.idle_cutoff(now),
+            )
             .await?
             .ok_or_else(ApiError::unauthenticated)?
             .session;
@@ -299,7 +303,7 @@ impl MultipassApi {
         now: DateTime<Utc>,
     ) -> Result<SignInOutcome, ApiError> {
         let token = SessionToken::generate(&mut rand::rng());
-        let expires_at = self.policies.session.expires_at(now);
+        let expires_at = self.rules().await?.session.expires_at(now);
         let opened = self
             .store
             .open_session(
@@ -316,7 +320,7 @@ impl MultipassApi {
                     scopes: Vec::new(),
                     audience: None,
                 },
-                self.policies.lockout.stale_lock_cutoff(now),
+                self.rules().await?.lockout.stale_lock_cutoff(now),
             )
             .await?;
         if opened == SessionOpened::AccountLocked {

@@ -21,7 +21,7 @@ impl MultipassApi {
         let now = self.clock.now();
         let sessions = self
             .store
-            .sessions_of(target, now, self.policies.session.idle_cutoff(now))
+            .sessions_of(target, now, self.rules().await?.session.idle_cutoff(now))
             .await?;
         Ok(sessions
             .into_iter()

@@ -20,7 +20,7 @@ impl MultipassApi {
         let stored: Vec<String> = keys.iter().map(ThrottleKey::stored).collect();
         let windows = self.store.sign_in_failures(&stored).await?;
         let now = self.clock.now();
-        let throttle = self.policies.throttle;
+        let throttle = self.rules().await?.throttle;
         let wait = keys
             .iter()
             .zip(&stored)
@@ -70,7 +70,7 @@ impl MultipassApi {
     /// Counts one failed sign-in under each key.
     pub(crate) async fn count_failed_sign_in(&self, keys: &[ThrottleKey]) -> Result<(), ApiError> {
         let now = self.clock.now();
-        let throttle = self.policies.throttle;
+        let throttle = self.rules().await?.throttle;
         let with_cutoffs: Vec<_> = keys
             .iter()
             .map(|key| (key.stored(), throttle.window_cutoff(key, now)))

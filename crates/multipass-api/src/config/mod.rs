@@ -8,6 +8,7 @@
 
 use crate::Policies;
 use chrono::Duration;
+use multipass_domain::policy;
 use multipass_domain::{LockoutPolicy, SessionPolicy};
 use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
@@ -54,6 +55,9 @@ pub enum DatabaseSettings {
     Postgres {
         options: Box<PgConnectOptions>,
         max_connections: u32,
+        /// A read replica report queries run on (`reports.database_url`), so heavy reports
+        /// never load the primary.
+        report_replica: Option<Box<PgConnectOptions>>,
     },
 }
 
@@ -65,6 +69,7 @@ impl std::fmt::Debug for DatabaseSettings {
             Self::Postgres {
                 options,
                 max_connections,
+                report_replica,
             } => f
                 .debug_struct("Postgres")
                 .field("host", &options.get_host())
@@ -73,6 +78,12 @@ impl std::fmt::Debug for DatabaseSettings {
                 .field("user", &options.get_username())
                 .field("password", &"[redacted]")
                 .field("max_connections", max_connections)
+                .field(
+                    "report_replica",
+                    &report_replica
+                        .as_ref()
+                        .map(|r| format!("{}:{}", r.get_host(), r.get_port())),
+                )
                 .finish(),
         }
     }
@@ -214,6 +225,7 @@ impl Settings {
         let database = database_settings(
             &source,
             &parsed.database,
+            &parsed.reports,
             parsed.store.path,
             default_data_dir,
         )?;
@@ -229,6 +241,9 @@ impl Settings {
                 "a server and a database are both configured; a desktop in server mode holds \
                  no database setting (remove the DATABASE_* settings, or the server URL)",
             ));
+        }
+        if server.is_some() || matches!(database, DatabaseSettings::Postgres { .. }) {
+            refuse_local_security_policy(&source, &parsed.auth, &parsed.reports, &parsed.passes)?;
         }
         let listen = remote::listen_settings(&source, &parsed.listen);
         let secrets_key_file = source
@@ -257,6 +272,71 @@ impl Settings {
             secrets_key_file,
         })
     }
+}
+
+/// A shared database keeps the security policy for everyone who reaches it (a server, a
+/// direct-PostgreSQL desktop, the CLI), so a setting that would set it here is refused
+/// rather than silently ignored.
+fn refuse_local_security_policy(
+    source: &Sources<'_>,
+    auth: &AuthSection,
+    reports: &ReportsSection,
+    passes: &PassesSection,
+) -> Result<(), ConfigError> {
+    let in_file =
+        |present: bool, key: &str| present.then(|| format!("{key} in {}", source.file_name));
+    let settings = [
+        (
+            "MULTIPASS_MAX_FAILED_SIGN_INS",
+            in_file(
+                auth.max_failed_attempts.is_some(),
+                "auth.max_failed_attempts",
+            ),
+        ),
+        (
+            "MULTIPASS_LOCKOUT_MINUTES",
+            in_file(auth.lockout_minutes.is_some(), "auth.lockout_minutes"),
+        ),
+        (
+            "MULTIPASS_SESSION_HOURS",
+            in_file(auth.session_hours.is_some(), "auth.session_hours"),
+        ),
+        (
+            "MULTIPASS_SESSION_IDLE_MINUTES",
+            in_file(
+                auth.session_idle_minutes.is_some(),
+                "auth.session_idle_minutes",
+            ),
+        ),
+        (
+            "MULTIPASS_REPORT_TIMEOUT_SECONDS",
+            in_file(reports.timeout_seconds.is_some(), "reports.timeout_seconds"),
+        ),
+        (
+            "MULTIPASS_PASS_CHALLENGE_SECONDS",
+            in_file(
+                passes.challenge_seconds.is_some(),
+                "passes.challenge_seconds",
+            ),
+        ),
+    ];
+    for (var, file_key) in settings {
+        let set_in_env = source.env.get(var).is_some_and(|v| !v.trim().is_empty());
+        let setting = if set_in_env {
+            Some(var.to_owned())
+        } else {
+            file_key
+        };
+        if let Some(setting) = setting {
+            return Err(ConfigError::new(
+                setting,
+                "is part of the security policy, which a shared database keeps for every \
+                 server, desktop and tool that uses it; remove this setting and have an admin \
+                 change the policy with `multipass policy set`",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The settings file's shape. Unknown keys are errors, so a typo is not silently ignored.
@@ -359,6 +439,7 @@ impl Sources<'_> {
 fn database_settings(
     source: &Sources<'_>,
     file: &DatabaseSection,
+    reports: &ReportsSection,
     store_path: Option<PathBuf>,
     default_data_dir: Option<PathBuf>,
 ) -> Result<DatabaseSettings, ConfigError> {
@@ -400,9 +481,21 @@ fn database_settings(
         ));
     }
 
+    let replica_url = source.text(
+        "MULTIPASS_REPORTS_DATABASE_URL",
+        "reports.database_url",
+        reports.database_url.as_ref(),
+    );
     let any_part =
         host.is_some() || port.is_some() || name.is_some() || user.is_some() || password.is_some();
     if url.is_none() && !any_part {
+        if let Some((_, setting)) = replica_url {
+            return Err(ConfigError::new(
+                setting,
+                "a report replica serves a shared PostgreSQL, and none is configured \
+                 (set DATABASE_URL or the other DATABASE_* settings)",
+            ));
+        }
         let path = match (store_path, default_data_dir) {
             (Some(path), _) => path,
             (None, Some(dir)) => dir.join(STORE_FILE_NAME),
@@ -444,22 +537,32 @@ fn database_settings(
         options = options.password(&password);
     }
     // A configured CA means the server's certificate and name are checked, whatever the
-    // URL's sslmode says: no silent fallback to an unchecked or plain connection.
-    if let Some((ca, _)) = source.text(
+    // URL's sslmode says: no silent fallback to an unchecked or plain connection. The
+    // replica is the same deployment's and is held to the same.
+    let ca = source.text(
         "DATABASE_SSL_ROOT_CERT",
         "database.ssl_root_cert",
         file.ssl_root_cert
             .as_ref()
             .map(|p| p.display().to_string())
             .as_ref(),
-    ) {
-        options = options
+    );
+    let verified = |options: PgConnectOptions| match &ca {
+        Some((ca, _)) => options
             .ssl_mode(sqlx::postgres::PgSslMode::VerifyFull)
-            .ssl_root_cert(PathBuf::from(ca));
-    }
+            .ssl_root_cert(PathBuf::from(ca)),
+        None => options,
+    };
+    let report_replica = match replica_url {
+        Some((url, setting)) => Some(Box::new(
+            verified(parse_database_url(&url, &setting)?).application_name("multipass-reports"),
+        )),
+        None => None,
+    };
     Ok(DatabaseSettings::Postgres {
-        options: Box::new(options.application_name("multipass-desktop")),
+        options: Box::new(verified(options).application_name("multipass-desktop")),
         max_connections,
+        report_replica,
     })
 }
 
@@ -499,7 +602,7 @@ fn lockout_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<LockoutPol
         "a whole number from 1 to 100",
     )?;
     let max_failed_attempts = match max {
-        Some((n, _)) if (1..=100).contains(&n) => n,
+        Some((n, _)) if policy::MAX_FAILED_SIGN_INS.contains(&n) => n,
         Some((n, setting)) => {
             return Err(ConfigError::new(
                 setting,
@@ -516,7 +619,15 @@ fn lockout_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<LockoutPol
     )?;
     let unlock_after = match minutes {
         Some((0, _)) => None,
-        Some((m, _)) => Some(Duration::minutes(i64::from(m))),
+        Some((m, _)) if policy::LOCKOUT_MINUTES.contains(&m) => {
+            Some(Duration::minutes(i64::from(m)))
+        }
+        Some((m, setting)) => {
+            return Err(ConfigError::new(
+                setting,
+                format!("expected 0 to 525600 minutes (a year), got {m}"),
+            ));
+        }
         None => defaults.unlock_after,
     };
     Ok(LockoutPolicy {
@@ -534,7 +645,7 @@ fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPol
     )?;
     let defaults = SessionPolicy::default();
     let absolute_lifetime = match hours {
-        Some((h, _)) if (1..=720).contains(&h) => Duration::hours(i64::from(h)),
+        Some((h, _)) if policy::SESSION_HOURS.contains(&h) => Duration::hours(i64::from(h)),
         Some((h, setting)) => {
             return Err(ConfigError::new(
                 setting,
@@ -551,7 +662,9 @@ fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPol
     )?;
     let idle_timeout = match idle {
         Some((0, _)) => None,
-        Some((m, _)) if m <= 1440 => Some(Duration::minutes(i64::from(m))),
+        Some((m, _)) if policy::SESSION_IDLE_MINUTES.contains(&m) => {
+            Some(Duration::minutes(i64::from(m)))
+        }
         Some((m, setting)) => {
             return Err(ConfigError::new(
                 setting,
@@ -571,6 +684,7 @@ fn session_policy(source: &Sources<'_>, auth: &AuthSection) -> Result<SessionPol
 struct ReportsSection {
     timeout_seconds: Option<u32>,
     cache_path: Option<String>,
+    database_url: Option<String>,
 }
 
 /// The cache lives beside the embedded store's file (where that would be), so that one
@@ -606,9 +720,11 @@ fn report_policy(
         "a whole number of seconds from 1 to 3600",
     )?;
     match seconds {
-        Some((s, _)) if (1..=3600).contains(&s) => Ok(crate::reports::ReportPolicy {
-            timeout: std::time::Duration::from_secs(u64::from(s)),
-        }),
+        Some((s, _)) if policy::REPORT_TIMEOUT_SECONDS.contains(&s) => {
+            Ok(crate::reports::ReportPolicy {
+                timeout: std::time::Duration::from_secs(u64::from(s)),
+            })
+        }
         Some((s, setting)) => Err(ConfigError::new(
             setting,
             format!("expected 1 to 3600 seconds, got {s}"),
@@ -630,9 +746,11 @@ fn pass_policy(
     match seconds {
         // Under 10 s nobody finds and touches their pass in time; over 10 minutes a captured
         // challenge stays useful for too long.
-        Some((s, _)) if (10..=600).contains(&s) => Ok(multipass_domain::pass::PassPolicy {
-            challenge_ttl: Duration::seconds(i64::from(s)),
-        }),
+        Some((s, _)) if policy::PASS_CHALLENGE_SECONDS.contains(&s) => {
+            Ok(multipass_domain::pass::PassPolicy {
+                challenge_ttl: Duration::seconds(i64::from(s)),
+            })
+        }
         Some((s, setting)) => Err(ConfigError::new(
             setting,
             format!("expected 10 to 600 seconds, got {s}"),
@@ -719,6 +837,7 @@ mod tests {
             DatabaseSettings::Postgres {
                 options,
                 max_connections,
+                ..
             } => (options, *max_connections),
             DatabaseSettings::Embedded { path } => panic!(
                 "expected PostgreSQL, got embedded store at {}",
@@ -740,6 +859,63 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(settings.lockout, LockoutPolicy::default());
+    }
+
+    #[rstest]
+    #[case::env_with_a_database(&[("DATABASE_URL", "postgresql://db.corp/ent"), ("MULTIPASS_MAX_FAILED_SIGN_INS", "1")], None, "MULTIPASS_MAX_FAILED_SIGN_INS")]
+    #[case::file_with_a_database(&[("DATABASE_URL", "postgresql://db.corp/ent")], Some("[auth]\nlockout_minutes = 0\n"), "auth.lockout_minutes")]
+    #[case::env_with_a_server(&[("MULTIPASS_SERVER_URL", "https://mp.corp"), ("MULTIPASS_SESSION_HOURS", "720")], None, "MULTIPASS_SESSION_HOURS")]
+    #[case::file_with_a_server(&[("MULTIPASS_SERVER_URL", "https://mp.corp")], Some("[reports]\ntimeout_seconds = 3600\n"), "reports.timeout_seconds")]
+    #[case::idle(&[("DATABASE_URL", "postgresql://db.corp/ent"), ("MULTIPASS_SESSION_IDLE_MINUTES", "0")], None, "MULTIPASS_SESSION_IDLE_MINUTES")]
+    #[case::challenge(&[("DATABASE_URL", "postgresql://db.corp/ent")], Some("[passes]\nchallenge_seconds = 600\n"), "passes.challenge_seconds")]
+    fn a_shared_database_refuses_a_local_security_policy(
+        #[case] env: &[(&str, &str)],
+        #[case] file: Option<&str>,
+        #[case] setting: &str,
+    ) {
+        let err = load(env, file).unwrap_err();
+        assert!(err.setting.starts_with(setting), "{err:?}");
+        assert!(err.problem.contains("multipass policy set"), "{err:?}");
+    }
+
+    #[test]
+    fn reports_may_run_on_a_replica_held_to_the_same_certificate_check() {
+        let settings = load(
+            &[
+                ("DATABASE_URL", "postgresql://app@db.corp/ent"),
+                ("DATABASE_SSL_ROOT_CERT", "/etc/corp-ca.pem"),
+            ],
+            Some("[reports]\ndatabase_url = \"postgresql://reader:pw@replica.corp:6432/ent\"\n"),
+        )
+        .unwrap();
+        let DatabaseSettings::Postgres { report_replica, .. } = &settings.database else {
+            panic!("{:?}", settings.database);
+        };
+        let replica = report_replica.as_ref().expect("a replica");
+        assert_eq!(
+            (replica.get_host(), replica.get_port()),
+            ("replica.corp", 6432)
+        );
+        assert_eq!(replica.get_username(), "reader");
+        assert!(matches!(
+            replica.get_ssl_mode(),
+            sqlx::postgres::PgSslMode::VerifyFull
+        ));
+        assert!(!format!("{settings:?}").contains("pw"), "{settings:?}");
+    }
+
+    #[rstest]
+    #[case::without_a_database(&[("MULTIPASS_REPORTS_DATABASE_URL", "postgresql://replica/ent")])]
+    #[case::not_postgres(&[("DATABASE_URL", "postgresql://db/ent"), ("MULTIPASS_REPORTS_DATABASE_URL", "mysql://replica/ent")])]
+    fn a_replica_needs_a_shared_database_and_a_postgres_url(#[case] env: &[(&str, &str)]) {
+        let err = load(env, None).unwrap_err();
+        assert_eq!(err.setting, "MULTIPASS_REPORTS_DATABASE_URL", "{err:?}");
+    }
+
+    #[test]
+    fn a_standalone_desktop_sets_its_own_security_policy() {
+        let settings = load(&[("MULTIPASS_MAX_FAILED_SIGN_INS", "3")], None).unwrap();
+        assert_eq!(settings.lockout.max_failed_attempts, 3);
     }
 
     #[test]

@@ -33,6 +33,7 @@ use crate::market::{
 use crate::notifications::{NotificationCount, NotificationListRequest, NotificationPage};
 use crate::pass_ceremony::{PassAssertion, SignInChallenge};
 use crate::passes::{ChallengeView, EnrollPassRequest, PassView};
+use crate::policy::SecurityPolicyView;
 use crate::reports::{
     GeneratedReportView, NewReportDefinitionRequest, OpenedReport, ReportDefinitionChanges,
     ReportDefinitionView, RunReportRequest,
@@ -44,6 +45,7 @@ use crate::wallet::{
     WalletView,
 };
 use multipass_domain::apps::sso::JwkSet;
+use multipass_domain::policy::SecurityPolicy;
 use multipass_domain::{IdentityId, SessionId, SessionToken};
 use multipass_store::SessionKind;
 use uuid::Uuid;
@@ -114,6 +116,10 @@ operations! {
         User fn set_require_2fa(identity: Option<IdentityId>, required: bool) -> SecondFactorStatus;
         User fn change_password(request: ChangePasswordRequest) -> u64;
         Admin fn unlock(identity: IdentityId) -> ();
+        /// The security policy in force: the shared database's, or a standalone desktop's settings.
+        Admin fn security_policy() -> SecurityPolicyView;
+        /// Replaces the shared database's security policy.
+        Admin fn update_security_policy(policy: SecurityPolicy) -> SecurityPolicyView;
 
         // Wallets
         /// Registers a wallet whose key pair the desktop made (`WalletKeys::create_wallet`).

@@ -65,7 +65,7 @@ impl MultipassApi {
                 purpose,
                 challenge: Challenge::from_random(rand::random()),
                 created_at: now,
-                expires_at: now + self.policies.passes.challenge_ttl,
+                expires_at: now + self.rules().await?.passes.challenge_ttl,
             })
             .await?)
     }

@@ -135,7 +135,12 @@ impl MultipassApi {
         };
         let now = self.clock.now();
         let identity = credential.identity_id;
-        if self.policies.lockout.is_locked(credential.locked_at, now) {
+        if self
+            .rules()
+            .await?
+            .lockout
+            .is_locked(credential.locked_at, now)
+        {
             return self
                 .pass_sign_in_failed(Some(identity), "account_locked")
                 .await;

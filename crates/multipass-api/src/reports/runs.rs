@@ -96,7 +96,7 @@ impl MultipassApi {
         let limits = QueryLimits {
             row_limit: u32::try_from(record.row_limit)
                 .map_err(|e| stored_definition_broken(&record, &e))?,
-            timeout: self.policies.reports.timeout,
+            timeout: self.rules().await?.report_timeout,
         };
         match self.produce(&query, limits, format, &record).await {
             Ok(result) => {

@@ -33,6 +33,8 @@ impl Clock for ManualClock {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+pub mod pgbouncer;
+pub mod processes;
 mod through_server;
 
 pub use through_server::{AsOperations, TestApi};

@@ -1,0 +1,1 @@
+../014_rollback_security_policy.sql

@@ -1,0 +1,1 @@
+../013_create_security_policy.sql

@@ -420,10 +420,8 @@ pub async fn reports(api: &Connection, command: ReportsCommand) -> Result<Output
             ))
         }
         ReportsCommand::Export { id, to, .. } => {
-            let exported = api
-                .in_process()?
-                .export_report(&token, parse_id(&id)?, &to)
-                .await?;
+            let exported =
+                multipass_api::reports::export_report(&**api, &token, parse_id(&id)?, &to).await?;
             Ok(Output::from_view(&exported, exported_line(&exported)))
         }
     }

@@ -307,7 +307,6 @@ pub async fn run(api: &Connection, args: WalletArgs) -> Result<Output, ApiError>
                 until,
             };
             let view = api
-                .in_process()?
                 .export_wallet_transactions_csv(&token, request, file)
                 .await?;
             let text = format!("wrote {} transactions to {}", view.rows, csv.display());

@@ -26,6 +26,10 @@ async fn server() -> Server {
     )
     .await
     .unwrap();
+    // As a server's API opens its store: the built-in reports are there.
+    multipass_api::reports::install_builtins(&store)
+        .await
+        .unwrap();
     let api = MultipassApi::new(Arc::new(store), Policies::default(), Arc::new(SystemClock));
     let pki = multipass_server::loopback_pki().unwrap();
     let ca_file = dir.path().join("ca.pem");
@@ -171,5 +175,71 @@ async fn the_clients_settings_do_not_bend_the_servers_policy() {
     assert!(
         right.status.success(),
         "one wrong password locked the account: {right:?}"
+    );
+}
+
+/// Exports are written on this computer from what the server sends: a wallet's history as
+/// CSV and a generated report, with no database and no API in this process.
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_are_written_here_from_the_server() {
+    let server = Arc::new(server().await);
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_owned();
+    sign_up_ada(&server, &home_path).await;
+    let cli = |args: Vec<String>| {
+        let (s, h) = (server.clone(), home_path.clone());
+        in_background(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            multipass(&h, &s, &args)
+        })
+    };
+    let owned = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let wallet = cli(owned(&["wallet", "create", "--name", "Main", "--json"])).await;
+    assert!(wallet.status.success(), "{wallet:?}");
+    let wallet_id = json(&wallet)["id"].as_str().unwrap().to_owned();
+
+    let history = home_path.join("history.csv");
+    let exported = cli(owned(&[
+        "wallet",
+        "export",
+        &wallet_id,
+        "--csv",
+        history.to_str().unwrap(),
+        "--json",
+    ]))
+    .await;
+    assert!(exported.status.success(), "{exported:?}");
+    assert_eq!(json(&exported)["rows"], 0);
+    let text = std::fs::read_to_string(&history).unwrap();
+    assert!(text.starts_with("id,created_at,transfer_id"), "{text}");
+
+    let run = cli(owned(&[
+        "reports",
+        "run",
+        "BalanceSheet",
+        "--format",
+        "csv",
+        "--json",
+    ]))
+    .await;
+    assert!(run.status.success(), "{run:?}");
+    let report_id = json(&run)["id"].as_str().unwrap().to_owned();
+    let file = home_path.join("sheet.csv");
+    let written = cli(owned(&[
+        "reports",
+        "export",
+        &report_id,
+        "--to",
+        file.to_str().unwrap(),
+        "--json",
+    ]))
+    .await;
+    assert!(written.status.success(), "{written:?}");
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(json(&written)["bytes"], bytes.len());
+    assert!(
+        String::from_utf8_lossy(&bytes).starts_with("wallet,status,asset_type"),
+        "{}",
+        String::from_utf8_lossy(&bytes)
     );
 }

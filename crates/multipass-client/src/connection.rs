@@ -7,7 +7,9 @@ use multipass_api::dto::{StatusView, StoreBackend};
 use multipass_api::pass_ceremony::PassReader;
 use multipass_api::signer::WalletKeys;
 use multipass_api::vault::KeyringVault;
+use multipass_api::wallet::{ExportRequest, ExportView};
 use multipass_api::{ApiError, ErrorCode, MultipassApi, Operations, Settings};
+use multipass_domain::SessionToken;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -63,7 +65,7 @@ impl Connection {
     }
 
     /// The API in this process, for what is not split between desktop and server yet: desk
-    /// enrolment, exports written to this computer's files, offline report copies.
+    /// enrolment and offline report copies.
     pub fn in_process(&self) -> Result<&MultipassApi, ApiError> {
         match &self.target {
             Target::InProcess(api) => Ok(api),
@@ -71,6 +73,35 @@ impl Connection {
                 ErrorCode::InvalidState,
                 "This is not available yet while Multipass works through a server.",
             )),
+        }
+    }
+
+    /// Writes one of the caller's wallets' history as CSV to `writer`: streamed from the
+    /// store in process, or fetched whole from the server (up to its size limit).
+    pub async fn export_wallet_transactions_csv<W: std::io::Write + Send>(
+        &self,
+        token: &SessionToken,
+        request: ExportRequest,
+        mut writer: W,
+    ) -> Result<ExportView, ApiError> {
+        match &self.target {
+            Target::InProcess(api) => {
+                api.export_wallet_transactions_csv(token, request, writer)
+                    .await
+            }
+            Target::Server { api, .. } => {
+                let export = api.wallet_transactions_csv(token, request).await?;
+                writer
+                    .write_all(export.csv.as_bytes())
+                    .and_then(|()| writer.flush())
+                    .map_err(|e| {
+                        ApiError::new(
+                            ErrorCode::InvalidInput,
+                            format!("The export could not be written: {e}."),
+                        )
+                    })?;
+                Ok(ExportView { rows: export.rows })
+            }
         }
     }
 

@@ -9,6 +9,10 @@ use std::sync::Arc;
 pub struct LoopbackPki {
     pub server_config: Arc<rustls::ServerConfig>,
     pub ca_pem: String,
+    /// The server's certificate and key as PEM, for a `multipass-server` process started
+    /// with them in files.
+    pub server_cert_pem: String,
+    pub server_key_pem: String,
 }
 
 pub fn loopback_pki() -> Result<LoopbackPki, String> {
@@ -29,13 +33,14 @@ pub fn loopback_pki() -> Result<LoopbackPki, String> {
     let server_cert = server_params
         .signed_by(&server_key, &issuer)
         .map_err(failed)?;
-    let server_config = crate::tls_config_from_pem(
-        server_cert.pem().as_bytes(),
-        server_key.serialize_pem().as_bytes(),
-    )?;
+    let (server_cert_pem, server_key_pem) = (server_cert.pem(), server_key.serialize_pem());
+    let server_config =
+        crate::tls_config_from_pem(server_cert_pem.as_bytes(), server_key_pem.as_bytes())?;
     Ok(LoopbackPki {
         server_config,
         ca_pem: ca_cert.pem(),
+        server_cert_pem,
+        server_key_pem,
     })
 }
 

@@ -345,6 +345,12 @@ export type CreateAssetRequest = { symbol: string, name: string,
  */
 assetType: string, totalSupply: number, };
 
+export type CsvExportView = { csv: string, 
+/**
+ * Data rows, the header not counted.
+ */
+rows: number, };
+
 export type DepositRequest = { walletId: string, 
 /**
  * Defaults to the native currency, MPC.
@@ -380,6 +386,24 @@ algorithm: number, aaguid: string | null, signCount: number, capabilities: Array
  * RFC 3339.
  */
 expiresAt: string | null, };
+
+export type ExportRequest = { walletId: string, asset: string | null, 
+/**
+ * `credit` or `debit`.
+ */
+direction: string | null, 
+/**
+ * `pending`, `completed`, `failed` or `reversed`.
+ */
+status: string | null, 
+/**
+ * RFC 3339; rows at or after it.
+ */
+since: string | null, 
+/**
+ * RFC 3339; rows before it.
+ */
+until: string | null, };
 
 export type FeeScheduleView = { basisPoints: number, minimum: number, };
 

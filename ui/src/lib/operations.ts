@@ -14,8 +14,10 @@ import type {
   ChallengeView,
   ChangePasswordRequest,
   CreateAssetRequest,
+  CsvExportView,
   DepositRequest,
   EnrollPassRequest,
+  ExportRequest,
   FeeScheduleView,
   GeneratedReportView,
   HistoryPage,
@@ -215,6 +217,11 @@ export function feeSchedule(): Promise<ApiResult<FeeScheduleView>> {
 
 export function verifyTransfer(args: { transferId: string }): Promise<ApiResult<VerificationView>> {
   return callOperation<VerificationView>("verify_transfer", args);
+}
+
+/** One of the caller's wallets' history as CSV, whole, for the desktop to write to its file (`limit_exceeded` past `MAX_SENT_CSV_BYTES`). */
+export function walletTransactionsCsv(args: { request: ExportRequest }): Promise<ApiResult<CsvExportView>> {
+  return callOperation<CsvExportView>("wallet_transactions_csv", args);
 }
 
 export function history(args: { request: HistoryRequest }): Promise<ApiResult<HistoryPage>> {

@@ -40,9 +40,9 @@ use crate::reports::{
 };
 use crate::roles::RoleGrantView;
 use crate::wallet::{
-    BalanceView, DepositRequest, FeeScheduleView, HistoryPage, HistoryRequest,
-    RegisterWalletRequest, SignedTransferRequest, TransactionView, TransferView, VerificationView,
-    WalletView,
+    BalanceView, CsvExportView, DepositRequest, ExportRequest, FeeScheduleView, HistoryPage,
+    HistoryRequest, RegisterWalletRequest, SignedTransferRequest, TransactionView, TransferView,
+    VerificationView, WalletView,
 };
 use multipass_domain::apps::sso::JwkSet;
 use multipass_domain::policy::SecurityPolicy;
@@ -134,6 +134,9 @@ operations! {
         User fn transfer(request: SignedTransferRequest) -> TransferView, signed;
         User fn fee_schedule() -> FeeScheduleView;
         User fn verify_transfer(transfer_id: &str => String) -> VerificationView;
+        /// One of the caller's wallets' history as CSV, whole, for the desktop to write to
+        /// its file (`limit_exceeded` past `MAX_SENT_CSV_BYTES`).
+        User fn wallet_transactions_csv(request: ExportRequest) -> CsvExportView;
         User fn history(request: HistoryRequest) -> HistoryPage;
 
         // Market

@@ -12,7 +12,7 @@ pub use offline::{
     KEPT_PER_PERSON, OfflineExportedReport, OfflineOpenedReport, OfflineReportView, OfflineReports,
     ReportSource,
 };
-pub use runs::{MAX_LISTED_REPORTS, with_offline_hint};
+pub use runs::{MAX_LISTED_REPORTS, export_report, with_offline_hint};
 pub use types::*;
 
 use crate::MultipassApi;

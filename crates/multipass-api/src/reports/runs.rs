@@ -233,14 +233,25 @@ impl MultipassApi {
         id: Uuid,
         path: &Path,
     ) -> Result<ExportedReport, ApiError> {
-        let opened = self.open_report(token, id).await?;
-        write_result(path, &opened.bytes).await?;
-        Ok(ExportedReport {
-            path: path.to_owned(),
-            bytes: opened.bytes.len() as u64,
-            result_hash: opened.report.result_hash.unwrap_or_default(),
-        })
+        export_report(self, token, id, path).await
     }
+}
+
+/// Writes a completed report to `path` on this computer (replacing a file there), its
+/// bytes opened from `authority`: the API in process, or a server.
+pub async fn export_report(
+    authority: &dyn crate::Operations,
+    token: &SessionToken,
+    id: Uuid,
+    path: &Path,
+) -> Result<ExportedReport, ApiError> {
+    let opened = authority.open_report(token, id).await?;
+    write_result(path, &opened.bytes).await?;
+    Ok(ExportedReport {
+        path: path.to_owned(),
+        bytes: opened.bytes.len() as u64,
+        result_hash: opened.report.result_hash.unwrap_or_default(),
+    })
 }
 
 pub(super) fn list_limit(limit: Option<u32>) -> Result<u32, ApiError> {

@@ -90,6 +90,45 @@ fn write_row<W: std::io::Write>(
     out.write_record(None::<&[u8]>)
 }
 
+/// The most a CSV export sent whole through a server may hold. A desktop on its own store
+/// streams any size to its file; through a server, a larger history is exported in parts
+/// (narrower dates).
+pub const MAX_SENT_CSV_BYTES: usize = 32 << 20;
+
+/// A CSV export sent whole, for the desktop to write to its own file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CsvExportView {
+    pub csv: String,
+    /// Data rows, the header not counted.
+    #[ts(type = "number")]
+    pub rows: u64,
+}
+
+/// A writer that refuses to grow past its cap, remembering that it did.
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    cap: usize,
+    exceeded: bool,
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.cap {
+            self.exceeded = true;
+            return Err(std::io::Error::other(
+                "the export is larger than may be sent",
+            ));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn write_failed(error: &dyn std::fmt::Display) -> ApiError {
     tracing::warn!(%error, "the export could not be written");
     ApiError::new(
@@ -160,5 +199,67 @@ impl MultipassApi {
         }
         out.flush().map_err(|e| write_failed(&e))?;
         Ok(ExportView { rows })
+    }
+
+    /// The same CSV, whole, for a desktop that reaches this API through a server and
+    /// writes the file itself; up to [`MAX_SENT_CSV_BYTES`].
+    #[tracing::instrument(skip_all)]
+    pub async fn wallet_transactions_csv(
+        &self,
+        token: &SessionToken,
+        request: ExportRequest,
+    ) -> Result<CsvExportView, ApiError> {
+        self.wallet_transactions_csv_capped(token, request, MAX_SENT_CSV_BYTES)
+            .await
+    }
+
+    pub(crate) async fn wallet_transactions_csv_capped(
+        &self,
+        token: &SessionToken,
+        request: ExportRequest,
+        cap: usize,
+    ) -> Result<CsvExportView, ApiError> {
+        let mut buffer = CappedBuffer {
+            bytes: Vec::new(),
+            cap,
+            exceeded: false,
+        };
+        let written = self
+            .export_wallet_transactions_csv(token, request, &mut buffer)
+            .await;
+        if buffer.exceeded {
+            return Err(ApiError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "This history is larger than {} MiB, the most an export through the \
+                     server may hold. Export it in parts with narrower dates (since, until).",
+                    cap >> 20
+                ),
+            ));
+        }
+        let rows = written?.rows;
+        let csv = String::from_utf8(buffer.bytes)
+            .map_err(|e| ApiError::internal("The export is not UTF-8", &e))?;
+        Ok(CsvExportView { csv, rows })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CappedBuffer;
+    use std::io::Write as _;
+
+    #[test]
+    fn the_capped_buffer_refuses_to_grow_past_its_cap_and_says_so() {
+        let mut buffer = CappedBuffer {
+            bytes: Vec::new(),
+            cap: 8,
+            exceeded: false,
+        };
+        buffer.write_all(b"12345678").unwrap();
+        assert!(!buffer.exceeded);
+        assert!(buffer.write_all(b"9").is_err());
+        assert!(buffer.exceeded);
+        assert_eq!(buffer.bytes, b"12345678");
     }
 }

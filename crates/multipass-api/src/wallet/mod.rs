@@ -16,7 +16,7 @@ pub(crate) use parties::{Parties, Party};
 pub(crate) use signatures::check_signed;
 pub(crate) use transfer::fee_policy_for;
 
-pub use export::{EXPORT_HEADER, ExportRequest, ExportView};
+pub use export::{CsvExportView, EXPORT_HEADER, ExportRequest, ExportView, MAX_SENT_CSV_BYTES};
 pub use views::{
     BalanceView, CreateWalletRequest, DepositRequest, FeeScheduleView, HistoryPage, HistoryRequest,
     RegisterWalletRequest, SignedTransferRequest, TransactionView, TransferRequest, TransferView,

@@ -57,6 +57,13 @@ pub async fn wallet_history_exports_as_csv(store: Arc<dyn Store>, sql: &dyn RawS
         .await
         .unwrap();
     assert_eq!(view.rows, 10);
+    // Whole, as a desktop gets it through a server, it is the same file.
+    let sent = w
+        .api
+        .wallet_transactions_csv(&ada, request(&a.id))
+        .await
+        .unwrap();
+    assert_eq!((sent.csv.as_bytes(), sent.rows), (bytes.as_slice(), 10));
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),

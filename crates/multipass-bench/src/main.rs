@@ -15,6 +15,7 @@ mod ceiling;
 mod export;
 mod matching;
 mod memory;
+mod mixed;
 mod overhead;
 mod pass;
 mod persisted;
@@ -97,6 +98,12 @@ struct Args {
     /// desktop's own pool serves without waiting; 2 measures that.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     connections_per_client: u32,
+    /// Mixed: simulated desktops, each with its own session, key and HTTPS connection.
+    #[arg(long, default_value_t = mixed::DEFAULT_DESKTOPS, value_parser = parse_count)]
+    desktops: usize,
+    /// Mixed: seconds the desktops run.
+    #[arg(long, default_value_t = mixed::DEFAULT_SECONDS, value_parser = clap::value_parser!(u32).range(1..))]
+    mixed_seconds: u32,
     /// Export: wallet transactions inserted and exported.
     #[arg(long, default_value_t = export::DEFAULT_ROWS, value_parser = parse_count)]
     export_rows: usize,
@@ -128,6 +135,8 @@ enum Only {
     Persisted,
     /// Transfers and placements through the server against the same in process.
     Overhead,
+    /// Many simulated desktops on one server process: latency, errors and its memory.
+    Mixed,
     Ceiling,
     Export,
 }
@@ -148,6 +157,7 @@ struct Report {
     pgbench: Option<pgbench::PgbenchReport>,
     persisted: Option<persisted::PersistedReport>,
     overhead: Option<overhead::OverheadReport>,
+    mixed: Option<mixed::MixedReport>,
     ceiling: Option<ceiling::CeilingReport>,
     export: Option<export::ExportReport>,
     goals: Goals,
@@ -206,6 +216,7 @@ fn main() -> Result<()> {
         pgbench: None,
         persisted: None,
         overhead: None,
+        mixed: None,
         ceiling: None,
         export: None,
         goals: Goals {
@@ -303,6 +314,16 @@ fn main() -> Result<()> {
                 clients: args.pgbench_clients.clone(),
                 seconds: args.pgbench_seconds,
                 runs: runs(pgbench::DEFAULT_RUNS),
+            },
+        )?);
+    }
+    if let Some(url) = server_for(&args, Only::Mixed, "mixed")? {
+        report.mixed = Some(mixed::run(
+            &runtime,
+            url,
+            &mixed::Config {
+                desktops: args.desktops,
+                seconds: args.mixed_seconds,
             },
         )?);
     }
@@ -549,6 +570,9 @@ fn render(report: &Report) -> String {
     }
     if let Some(o) = &report.overhead {
         overhead::render(&mut out, o);
+    }
+    if let Some(m) = &report.mixed {
+        mixed::render(&mut out, m);
     }
     if let Some(c) = &report.ceiling {
         ceiling::render(&mut out, c);

@@ -243,3 +243,54 @@ async fn exports_are_written_here_from_the_server() {
         String::from_utf8_lossy(&bytes)
     );
 }
+
+/// A report run through the server is kept on this computer and opens from that copy with
+/// the server gone, with the session that ran it.
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_run_through_the_server_open_offline_without_it() {
+    let server = Arc::new(server().await);
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_owned();
+    sign_up_ada(&server, &home_path).await;
+    let (s, h) = (server.clone(), home_path.clone());
+    let ran = in_background(move || {
+        multipass(
+            &h,
+            &s,
+            &[
+                "reports",
+                "run",
+                "BalanceSheet",
+                "--format",
+                "csv",
+                "--json",
+            ],
+        )
+    })
+    .await;
+    assert!(ran.status.success(), "{ran:?}");
+    let id = json(&ran)["id"].as_str().unwrap().to_owned();
+
+    // Nothing listens on port 1: the server is out of reach.
+    let away = |args: Vec<String>| {
+        let (h, ca) = (home_path.clone(), server.ca_file.clone());
+        in_background(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(
+                &h,
+                &args,
+                &[
+                    ("MULTIPASS_SERVER_URL", "https://127.0.0.1:1"),
+                    ("MULTIPASS_SERVER_CA", ca.to_str().unwrap()),
+                ],
+            )
+        })
+    };
+    let words = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let online = away(words(&["reports", "show", &id, "--json"])).await;
+    assert_eq!(json(&online)["error"]["code"], "unavailable", "{online:?}");
+    let offline = away(words(&["reports", "show", &id, "--offline", "--json"])).await;
+    assert!(offline.status.success(), "{offline:?}");
+    assert_eq!(json(&offline)["id"], id.as_str(), "{offline:?}");
+    assert_eq!(json(&offline)["source"], "offline_copy", "{offline:?}");
+}

@@ -5,12 +5,15 @@ use crate::RemoteApi;
 use multipass_api::config::ServerEndpoint;
 use multipass_api::dto::{StatusView, StoreBackend};
 use multipass_api::pass_ceremony::PassReader;
+use multipass_api::reports::{GeneratedReportView, OpenedReport, RunReportRequest};
 use multipass_api::signer::WalletKeys;
 use multipass_api::vault::KeyringVault;
 use multipass_api::wallet::{ExportRequest, ExportView};
 use multipass_api::{ApiError, ErrorCode, MultipassApi, Operations, Settings};
 use multipass_domain::SessionToken;
+use multipass_store::ReportCache;
 use std::sync::Arc;
+use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -25,8 +28,10 @@ pub struct Connection {
 enum Target {
     InProcess(Box<MultipassApi>),
     Server {
-        api: RemoteApi,
+        api: Box<RemoteApi>,
         endpoint: ServerEndpoint,
+        /// Where reports opened through the server are kept for offline reading.
+        report_cache: Option<Arc<dyn ReportCache>>,
     },
 }
 
@@ -37,8 +42,9 @@ impl Connection {
         Ok(match &settings.server {
             Some(endpoint) => Self {
                 target: Target::Server {
-                    api: crate::connect(endpoint)?,
+                    api: Box::new(crate::connect(endpoint)?),
                     endpoint: endpoint.clone(),
+                    report_cache: multipass_api::reports::open_cache_for(settings).await,
                 },
                 keys: WalletKeys::new(Arc::new(KeyringVault::default())),
                 passes: PassReader::new(&settings.ceremony),
@@ -65,7 +71,7 @@ impl Connection {
     }
 
     /// The API in this process, for what is not split between desktop and server yet: desk
-    /// enrolment and offline report copies.
+    /// enrolment.
     pub fn in_process(&self) -> Result<&MultipassApi, ApiError> {
         match &self.target {
             Target::InProcess(api) => Ok(api),
@@ -105,11 +111,60 @@ impl Connection {
         }
     }
 
+    /// Runs a report; through a server, a completed one is also kept on this computer for
+    /// offline reading, as the API in process keeps it.
+    pub async fn run_report(
+        &self,
+        token: &SessionToken,
+        request: RunReportRequest,
+    ) -> Result<GeneratedReportView, ApiError> {
+        let report = (**self).run_report(token, request).await?;
+        if report.status == "completed" {
+            self.keep_offline(token, report.id).await;
+        }
+        Ok(report)
+    }
+
+    /// Opens a report; through a server, it is also kept on this computer for offline
+    /// reading.
+    pub async fn open_report(
+        &self,
+        token: &SessionToken,
+        id: Uuid,
+    ) -> Result<OpenedReport, ApiError> {
+        let opened = (**self).open_report(token, id).await?;
+        if let Target::Server {
+            api,
+            report_cache: Some(cache),
+            ..
+        } = &self.target
+        {
+            keep(cache.as_ref(), api, token, &opened).await;
+        }
+        Ok(opened)
+    }
+
+    async fn keep_offline(&self, token: &SessionToken, id: Uuid) {
+        if let Target::Server {
+            api,
+            report_cache: Some(cache),
+            ..
+        } = &self.target
+        {
+            match api.open_report(token, id).await {
+                Ok(opened) => keep(cache.as_ref(), api, token, &opened).await,
+                Err(err) => {
+                    tracing::warn!(%err, %id, "a report could not be fetched for offline reading")
+                }
+            }
+        }
+    }
+
     /// Which store or server is in use, and whether it answers.
     pub async fn status(&self) -> Result<StatusView, ApiError> {
         match &self.target {
             Target::InProcess(api) => api.status().await,
-            Target::Server { api, endpoint } => {
+            Target::Server { api, endpoint, .. } => {
                 let health = api.0.health().await?;
                 Ok(StatusView {
                     backend: StoreBackend::Server,
@@ -125,13 +180,29 @@ impl Connection {
     }
 }
 
+/// An offline copy that cannot be kept costs only that copy: logged, and the report is
+/// still answered.
+async fn keep(
+    cache: &dyn ReportCache,
+    api: &RemoteApi,
+    token: &SessionToken,
+    opened: &OpenedReport,
+) {
+    let kept =
+        multipass_api::reports::keep_opened_offline(cache, api, token, opened, chrono::Utc::now())
+            .await;
+    if let Err(err) = kept {
+        tracing::warn!(%err, id = %opened.report.id, "a report could not be kept for offline reading");
+    }
+}
+
 impl std::ops::Deref for Connection {
     type Target = dyn Operations;
 
     fn deref(&self) -> &Self::Target {
         match &self.target {
             Target::InProcess(api) => api.as_ref(),
-            Target::Server { api, .. } => api,
+            Target::Server { api, .. } => api.as_ref(),
         }
     }
 }

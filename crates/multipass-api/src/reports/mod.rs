@@ -7,10 +7,9 @@ mod offline;
 mod runs;
 mod types;
 
-pub(crate) use offline::open_cache_for;
 pub use offline::{
     KEPT_PER_PERSON, OfflineExportedReport, OfflineOpenedReport, OfflineReportView, OfflineReports,
-    ReportSource,
+    ReportSource, keep_opened_offline, open_cache_for,
 };
 pub use runs::{MAX_LISTED_REPORTS, export_report, with_offline_hint};
 pub use types::*;

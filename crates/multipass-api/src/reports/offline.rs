@@ -29,10 +29,11 @@ use uuid::Uuid;
 /// How many of one person's reports the cache keeps; older ones make way.
 pub const KEPT_PER_PERSON: u32 = MAX_LISTED_REPORTS;
 
-/// The cache to copy into, when the settings select PostgreSQL. A cache that cannot be
-/// opened costs only the offline copies, so it is logged and the app goes on without.
-pub(crate) async fn open_cache_for(settings: &Settings) -> Option<Arc<dyn ReportCache>> {
-    if !matches!(settings.database, DatabaseSettings::Postgres { .. }) {
+/// The cache to copy into, when the settings select PostgreSQL or a server. A cache that
+/// cannot be opened costs only the offline copies, so it is logged and the app goes on
+/// without.
+pub async fn open_cache_for(settings: &Settings) -> Option<Arc<dyn ReportCache>> {
+    if !reports_come_from_afar(settings) {
         return None;
     }
     let Some(path) = &settings.report_cache else {
@@ -46,6 +47,71 @@ pub(crate) async fn open_cache_for(settings: &Settings) -> Option<Arc<dyn Report
             None
         }
     }
+}
+
+/// Whether reports live somewhere this computer may lose touch with (a shared database or
+/// a server), so that copies are kept for offline reading.
+fn reports_come_from_afar(settings: &Settings) -> bool {
+    settings.server.is_some() || matches!(settings.database, DatabaseSettings::Postgres { .. })
+}
+
+/// Keeps a report opened through a server in `cache`, as the API keeps one it opens itself:
+/// only the person's own completed reports, with their session, whose end `authority`
+/// tells. The bytes must match the report's hash.
+pub async fn keep_opened_offline(
+    cache: &dyn ReportCache,
+    authority: &dyn crate::Operations,
+    token: &SessionToken,
+    opened: &super::OpenedReport,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let view = &opened.report;
+    if view.status != "completed"
+        || view.result_hash.as_deref() != Some(result_hash(&opened.bytes).as_str())
+    {
+        return Ok(());
+    }
+    let me = authority.identity_for(token).await?;
+    if me.id != view.identity_id.to_string() {
+        return Ok(());
+    }
+    let Some(session) = authority
+        .sessions(token, None)
+        .await?
+        .into_iter()
+        .find(|s| s.current)
+    else {
+        return Ok(());
+    };
+    let expires_at = DateTime::parse_from_rfc3339(&session.expires_at)
+        .map_err(|e| ApiError::internal("The server sent a session end that is not a time", &e))?
+        .with_timezone(&Utc);
+    let report = GeneratedReport {
+        summary: GeneratedReportSummary {
+            id: view.id,
+            definition_id: view.definition_id,
+            definition_name: view.definition_name.clone(),
+            identity_id: IdentityId::from_uuid(view.identity_id),
+            parameters: view.parameters.clone(),
+            format: view.format.clone(),
+            status: view.status.clone(),
+            result_hash: view.result_hash.clone(),
+            row_count: view.row_count,
+            error_message: view.error_message.clone(),
+            generated_at: view.generated_at,
+            created_at: view.created_at,
+        },
+        result: Some(opened.bytes.clone()),
+    };
+    let session = CachedSession {
+        token_hash: token.hash(),
+        identity_id: report.summary.identity_id,
+        expires_at,
+    };
+    cache
+        .keep_report(&session, &report, KEPT_PER_PERSON, now)
+        .await?;
+    Ok(())
 }
 
 impl MultipassApi {
@@ -154,10 +220,10 @@ impl OfflineReports {
     /// Opens what the settings select without ever contacting PostgreSQL.
     pub async fn open(settings: &Settings) -> Result<Self, ApiError> {
         match &settings.database {
-            DatabaseSettings::Embedded { .. } => {
+            DatabaseSettings::Embedded { .. } if settings.server.is_none() => {
                 Ok(Self::Local(Box::new(MultipassApi::open(settings).await?)))
             }
-            DatabaseSettings::Postgres { .. } => {
+            _ => {
                 let path = settings.report_cache.as_ref().ok_or_else(|| {
                     ApiError::new(
                         ErrorCode::Config,

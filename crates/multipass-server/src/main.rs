@@ -67,6 +67,17 @@ async fn main() -> anyhow::Result<()> {
     if let Some(risk) = settings.database.unverified_remote_database() {
         tracing::warn!("{risk}");
     }
+    if let DatabaseSettings::Postgres {
+        report_replica: None,
+        ..
+    } = &settings.database
+    {
+        tracing::warn!(
+            "report templates run on the server's own login as multipass_report_reader, a \
+             role a template can reset; set MULTIPASS_REPORTS_DATABASE_URL to a login that \
+             holds only multipass_report_reader (on the primary or a replica)"
+        );
+    }
     let store = open_store(&settings.database, OpenMode::Inspect)
         .await
         .context("the database cannot be opened")?;

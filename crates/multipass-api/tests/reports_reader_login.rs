@@ -1,0 +1,84 @@
+//! Reports on a connection that logs in as the report reader (`reports.database_url` with a
+//! login holding only `multipass_report_reader`): a template that resets the role mid-query
+//! falls back to that login, which cannot read credentials either.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is the test failing
+
+mod common;
+
+use common::*;
+use multipass_api::reports::{NewReportDefinitionRequest, RunReportRequest};
+use multipass_api::{MultipassApi, Policies};
+use multipass_store_postgres::migrator;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The review's template: it resets the role through a quoted `set_config` and hides the
+/// credentials table inside a string that `query_to_xml` plans after the reset.
+const ESCAPING_TEMPLATE: &str = "SELECT x.r, query_to_xml('select username, password_hash \
+     from multipass_credentials', true, false, '')::text AS loot, :caller_identity_id AS me \
+     FROM (SELECT \"set_config\"('role', 'none', true) AS r) x";
+
+#[sqlx::test(migrations = false)]
+async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
+    migrator().run(&pool).await.unwrap();
+    let reader = multipass_store_postgres::test_support::report_reader_options(&pool)
+        .await
+        .unwrap();
+    let store = runtime_store(&pool)
+        .await
+        .with_report_replica(reader, 2, Duration::from_secs(10));
+    multipass_api::reports::install_builtins(&store)
+        .await
+        .unwrap();
+    let api = MultipassApi::new(Arc::new(store), Policies::default(), ManualClock::new());
+    let root = sign_up(&api, "root").await;
+    api.bootstrap_admin(&root.token).await.unwrap();
+
+    let definition = api
+        .create_report_definition(
+            &root.token,
+            NewReportDefinitionRequest {
+                name: "Escape".into(),
+                description: String::new(),
+                sql_template: ESCAPING_TEMPLATE.into(),
+                parameters: Vec::new(),
+                default_format: Some("json".into()),
+                row_limit: None,
+            },
+        )
+        .await
+        .expect("the template checker accepts it (the gap the login closes)");
+    let run = |definition: String| {
+        let api = api.clone();
+        let token = root.token.clone();
+        async move {
+            api.run_report(
+                &token,
+                RunReportRequest {
+                    definition,
+                    parameters: BTreeMap::new(),
+                    format: Some("json".into()),
+                },
+            )
+            .await
+        }
+    };
+    let escaped = run(definition.id.to_string()).await;
+    if let Ok(report) = &escaped {
+        let opened = api.open_report(&root.token, report.id).await;
+        let text = opened
+            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+            .unwrap_or_default();
+        assert!(
+            report.status != "completed" || !text.contains("$argon2id"),
+            "the template read password hashes: {text}"
+        );
+    }
+
+    // Legitimate reports run as before over the reader login.
+    let sheet = run("BalanceSheet".into()).await.unwrap();
+    assert_eq!(sheet.status, "completed", "{sheet:?}");
+}

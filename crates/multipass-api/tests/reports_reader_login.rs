@@ -82,3 +82,71 @@ async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
     let sheet = run("BalanceSheet".into()).await.unwrap();
     assert_eq!(sheet.status, "completed", "{sheet:?}");
 }
+
+/// The reader reads what describes a report run or a pass, not a report's bytes or a pass's
+/// credential (schema version 8), whichever login reports use.
+#[sqlx::test(migrations = false)]
+async fn the_reader_sees_no_report_bytes_and_no_pass_credentials(pool: PgPool) {
+    migrator().run(&pool).await.unwrap();
+    let store = runtime_store(&pool).await;
+    multipass_api::reports::install_builtins(&store)
+        .await
+        .unwrap();
+    let api = MultipassApi::new(Arc::new(store), Policies::default(), ManualClock::new());
+    let root = sign_up(&api, "root").await;
+    api.bootstrap_admin(&root.token).await.unwrap();
+    let define = |name: &str, sql: &str| {
+        let (api, token) = (api.clone(), root.token.clone());
+        let request = NewReportDefinitionRequest {
+            name: name.into(),
+            description: String::new(),
+            sql_template: sql.into(),
+            parameters: Vec::new(),
+            default_format: Some("json".into()),
+            row_limit: None,
+        };
+        async move { api.create_report_definition(&token, request).await.unwrap() }
+    };
+    let run = |definition: String| {
+        let (api, token) = (api.clone(), root.token.clone());
+        async move {
+            api.run_report(
+                &token,
+                RunReportRequest {
+                    definition,
+                    parameters: BTreeMap::new(),
+                    format: Some("json".into()),
+                },
+            )
+            .await
+        }
+    };
+    // Something to read: a completed report of root's own.
+    run("BalanceSheet".into()).await.unwrap();
+    let described = define(
+        "Runs",
+        "SELECT id, status, row_count FROM generated_reports WHERE identity_id = :caller_identity_id",
+    )
+    .await;
+    let runs = run(described.id.to_string()).await.unwrap();
+    assert_eq!(runs.status, "completed", "{runs:?}");
+    for (name, sql) in [
+        (
+            "Bytes",
+            "SELECT encode(result, 'hex') AS bytes FROM generated_reports \
+             WHERE identity_id = :caller_identity_id",
+        ),
+        (
+            "Credentials",
+            "SELECT credential_id, public_key FROM hardware_passes \
+             WHERE identity_id = :caller_identity_id",
+        ),
+    ] {
+        let definition = define(name, sql).await;
+        let refused = run(definition.id.to_string()).await;
+        assert!(
+            refused.as_ref().is_err() || refused.as_ref().is_ok_and(|r| r.status == "failed"),
+            "{name}: {refused:?}"
+        );
+    }
+}

@@ -35,9 +35,11 @@ const CREATE_SECURITY_POLICY: &str =
     include_str!("../../../migrations/013_create_security_policy.sql");
 const ROLLBACK_SECURITY_POLICY: &str =
     include_str!("../../../migrations/014_rollback_security_policy.sql");
+const NARROW_REPORT_READER: &str = include_str!("../../../migrations/015_narrow_report_reader.sql");
+const WIDEN_REPORT_READER: &str = include_str!("../../../migrations/016_widen_report_reader.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 7;
+pub const LATEST_SCHEMA_VERSION: i64 = 8;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -83,6 +85,12 @@ pub fn migrator() -> Migrator {
             "create security policy",
             CREATE_SECURITY_POLICY,
             ROLLBACK_SECURITY_POLICY,
+        ),
+        (
+            8,
+            "narrow report reader",
+            NARROW_REPORT_READER,
+            WIDEN_REPORT_READER,
         ),
     ] {
         migrations.push(Migration::new(

@@ -1,0 +1,1 @@
+../016_widen_report_reader.sql

@@ -1,0 +1,1 @@
+../015_narrow_report_reader.sql

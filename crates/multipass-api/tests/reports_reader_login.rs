@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use multipass_api::reports::{NewReportDefinitionRequest, RunReportRequest};
 use multipass_api::{MultipassApi, Policies};
+use multipass_domain::SessionToken;
 use multipass_store_postgres::migrator;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
@@ -20,6 +21,44 @@ use std::time::Duration;
 const ESCAPING_TEMPLATE: &str = "SELECT x.r, query_to_xml('select username, password_hash \
      from multipass_credentials', true, false, '')::text AS loot, :caller_identity_id AS me \
      FROM (SELECT \"set_config\"('role', 'none', true) AS r) x";
+
+/// An admin's report definition of `sql`, shown as JSON.
+async fn define(
+    api: &MultipassApi,
+    token: &SessionToken,
+    name: &str,
+    sql: &str,
+) -> multipass_api::reports::ReportDefinitionView {
+    api.create_report_definition(
+        token,
+        NewReportDefinitionRequest {
+            name: name.into(),
+            description: String::new(),
+            sql_template: sql.into(),
+            parameters: Vec::new(),
+            default_format: Some("json".into()),
+            row_limit: None,
+        },
+    )
+    .await
+    .expect("the template checker accepts it")
+}
+
+async fn run(
+    api: &MultipassApi,
+    token: &SessionToken,
+    definition: &str,
+) -> Result<multipass_api::reports::GeneratedReportView, multipass_api::ApiError> {
+    api.run_report(
+        token,
+        RunReportRequest {
+            definition: definition.into(),
+            parameters: BTreeMap::new(),
+            format: Some("json".into()),
+        },
+    )
+    .await
+}
 
 #[sqlx::test(migrations = false)]
 async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
@@ -37,36 +76,8 @@ async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
     let root = sign_up(&api, "root").await;
     api.bootstrap_admin(&root.token).await.unwrap();
 
-    let definition = api
-        .create_report_definition(
-            &root.token,
-            NewReportDefinitionRequest {
-                name: "Escape".into(),
-                description: String::new(),
-                sql_template: ESCAPING_TEMPLATE.into(),
-                parameters: Vec::new(),
-                default_format: Some("json".into()),
-                row_limit: None,
-            },
-        )
-        .await
-        .expect("the template checker accepts it (the gap the login closes)");
-    let run = |definition: String| {
-        let api = api.clone();
-        let token = root.token.clone();
-        async move {
-            api.run_report(
-                &token,
-                RunReportRequest {
-                    definition,
-                    parameters: BTreeMap::new(),
-                    format: Some("json".into()),
-                },
-            )
-            .await
-        }
-    };
-    let escaped = run(definition.id.to_string()).await;
+    let definition = define(&api, &root.token, "Escape", ESCAPING_TEMPLATE).await;
+    let escaped = run(&api, &root.token, &definition.id.to_string()).await;
     if let Ok(report) = &escaped {
         let opened = api.open_report(&root.token, report.id).await;
         let text = opened
@@ -79,7 +90,7 @@ async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
     }
 
     // Legitimate reports run as before over the reader login.
-    let sheet = run("BalanceSheet".into()).await.unwrap();
+    let sheet = run(&api, &root.token, "BalanceSheet").await.unwrap();
     assert_eq!(sheet.status, "completed", "{sheet:?}");
 }
 
@@ -95,40 +106,18 @@ async fn the_reader_sees_no_report_bytes_and_no_pass_credentials(pool: PgPool) {
     let api = MultipassApi::new(Arc::new(store), Policies::default(), ManualClock::new());
     let root = sign_up(&api, "root").await;
     api.bootstrap_admin(&root.token).await.unwrap();
-    let define = |name: &str, sql: &str| {
-        let (api, token) = (api.clone(), root.token.clone());
-        let request = NewReportDefinitionRequest {
-            name: name.into(),
-            description: String::new(),
-            sql_template: sql.into(),
-            parameters: Vec::new(),
-            default_format: Some("json".into()),
-            row_limit: None,
-        };
-        async move { api.create_report_definition(&token, request).await.unwrap() }
-    };
-    let run = |definition: String| {
-        let (api, token) = (api.clone(), root.token.clone());
-        async move {
-            api.run_report(
-                &token,
-                RunReportRequest {
-                    definition,
-                    parameters: BTreeMap::new(),
-                    format: Some("json".into()),
-                },
-            )
-            .await
-        }
-    };
     // Something to read: a completed report of root's own.
-    run("BalanceSheet".into()).await.unwrap();
+    run(&api, &root.token, "BalanceSheet").await.unwrap();
     let described = define(
+        &api,
+        &root.token,
         "Runs",
         "SELECT id, status, row_count FROM generated_reports WHERE identity_id = :caller_identity_id",
     )
     .await;
-    let runs = run(described.id.to_string()).await.unwrap();
+    let runs = run(&api, &root.token, &described.id.to_string())
+        .await
+        .unwrap();
     assert_eq!(runs.status, "completed", "{runs:?}");
     for (name, sql) in [
         (
@@ -142,8 +131,8 @@ async fn the_reader_sees_no_report_bytes_and_no_pass_credentials(pool: PgPool) {
              WHERE identity_id = :caller_identity_id",
         ),
     ] {
-        let definition = define(name, sql).await;
-        let refused = run(definition.id.to_string()).await;
+        let definition = define(&api, &root.token, name, sql).await;
+        let refused = run(&api, &root.token, &definition.id.to_string()).await;
         assert!(
             refused.as_ref().is_err() || refused.as_ref().is_ok_and(|r| r.status == "failed"),
             "{name}: {refused:?}"

@@ -94,12 +94,16 @@ sqlx_versions() { # "version|success" per applied migration, or nothing
     q enterprise_db "SELECT version || '|' || success FROM _sqlx_migrations ORDER BY version"
   fi
 }
-sqlx_recorded_versions_1_to_7() {
-  [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true\n4|true\n5|true\n6|true\n7|true' ]]
-}
 sqlx_recorded_versions_1_to_8() {
   [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true\n4|true\n5|true\n6|true\n7|true\n8|true' ]]
 }
+sqlx_recorded_versions_1_to_9() {
+  [[ "$(sqlx_versions)" == $'1|true\n2|true\n3|true\n4|true\n5|true\n6|true\n7|true\n8|true\n9|true' ]]
+}
+runtime_role_forgets_ended_counts() { # whether multipass_runtime may delete sign_in_throttles rows
+  [[ "$(q enterprise_db "SELECT has_table_privilege('multipass_runtime', 'sign_in_throttles', 'DELETE')")" == t ]]
+}
+runtime_role_keeps_counts() { ! runtime_role_forgets_ended_counts; }
 reader_reads_whole_reports() { # whether multipass_report_reader may read generated_reports.result
   [[ "$(q enterprise_db "SELECT has_column_privilege('multipass_report_reader', 'generated_reports', 'result', 'SELECT')")" == t ]]
 }
@@ -267,19 +271,21 @@ for block in "${blocks[@]}"; do
       check "psql rollback: multipass_set_updated_at() dropped" has_no_updated_at_function
       ;;
     sqlx_run)
-      check "sqlx migrate run: _sqlx_migrations records versions 1 to 8 as successful" sqlx_recorded_versions_1_to_8
+      check "sqlx migrate run: _sqlx_migrations records versions 1 to 9 as successful" sqlx_recorded_versions_1_to_9
       check "sqlx migrate run: 26 tables (the seed's 20, security_events, sso_signing_keys, market_books, sign_in_throttles, server_secrets, security_policy)" has_tables 26
       check "sqlx migrate run: multipass_set_updated_at() and 8 updated_at triggers" has_updated_at_triggers
       check "sqlx migrate run: the runtime role may write rows" runtime_role_can_write
       check "sqlx migrate run: the report reader cannot read report bytes" reader_reads_run_descriptions_only
+      check "sqlx migrate run: the runtime role deletes ended sign-in counts" runtime_role_forgets_ended_counts
       ;;
     sqlx_reverted)
-      # "Revert last migration": version 8 goes (the reader's narrower rights), 1 to 7 stay.
-      check "sqlx migrate revert: the 26 tables of versions 1 to 7 remain" has_tables 26
-      check "sqlx migrate revert: the report reader reads report bytes again, as in version 7" reader_reads_whole_reports
+      # "Revert last migration": version 9 goes (deleting ended sign-in counts), 1 to 8 stay.
+      check "sqlx migrate revert: the 26 tables of versions 1 to 8 remain" has_tables 26
+      check "sqlx migrate revert: the runtime role deletes no sign-in counts again" runtime_role_keeps_counts
+      check "sqlx migrate revert: the report reader still cannot read report bytes" reader_reads_run_descriptions_only
       check "sqlx migrate revert: the runtime role keeps its rights" runtime_role_can_write
       check "sqlx migrate revert: multipass_set_updated_at() and 8 updated_at triggers remain" has_updated_at_triggers
-      check "sqlx migrate revert: _sqlx_migrations records versions 1 to 7 only" sqlx_recorded_versions_1_to_7
+      check "sqlx migrate revert: _sqlx_migrations records versions 1 to 8 only" sqlx_recorded_versions_1_to_8
       ;;
     tested)
       check "Testing: \\dt listed the 20 tables" \

@@ -114,6 +114,11 @@ impl SignInThrottle {
     pub fn window_cutoff(&self, key: &ThrottleKey, now: DateTime<Utc>) -> DateTime<Utc> {
         now - self.limit(key).window
     }
+
+    /// Counts whose window started at or before this have ended under either limit.
+    pub fn ended_before(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.per_username.window.max(self.per_source.window)
+    }
 }
 
 #[cfg(test)]

@@ -37,9 +37,13 @@ const ROLLBACK_SECURITY_POLICY: &str =
     include_str!("../../../migrations/014_rollback_security_policy.sql");
 const NARROW_REPORT_READER: &str = include_str!("../../../migrations/015_narrow_report_reader.sql");
 const WIDEN_REPORT_READER: &str = include_str!("../../../migrations/016_widen_report_reader.sql");
+const PRUNE_SIGN_IN_THROTTLES: &str =
+    include_str!("../../../migrations/017_prune_sign_in_throttles.sql");
+const KEEP_SIGN_IN_THROTTLES: &str =
+    include_str!("../../../migrations/018_keep_sign_in_throttles.sql");
 
 /// The newest schema version this build knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 8;
+pub const LATEST_SCHEMA_VERSION: i64 = 9;
 
 pub fn migrator() -> Migrator {
     let mut migrations = Vec::new();
@@ -91,6 +95,12 @@ pub fn migrator() -> Migrator {
             "narrow report reader",
             NARROW_REPORT_READER,
             WIDEN_REPORT_READER,
+        ),
+        (
+            9,
+            "prune sign in throttles",
+            PRUNE_SIGN_IN_THROTTLES,
+            KEEP_SIGN_IN_THROTTLES,
         ),
     ] {
         migrations.push(Migration::new(

@@ -805,12 +805,17 @@ async fn embedded_migrator_equals_what_sqlx_cli_reads_from_migrations_sqlx() -> 
             MigrationType::ReversibleUp,
             MigrationType::ReversibleDown,
             MigrationType::ReversibleUp,
+            MigrationType::ReversibleDown,
+            MigrationType::ReversibleUp,
             MigrationType::ReversibleDown
         ]
     );
     let versions: Vec<i64> = embedded.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8]);
-    assert_eq!(LATEST_SCHEMA_VERSION, 8);
+    assert_eq!(
+        versions,
+        [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]
+    );
+    assert_eq!(LATEST_SCHEMA_VERSION, 9);
     for (a, b) in embedded.iter().zip(from_folder.iter()) {
         assert_eq!(
             a.sql.as_str(),

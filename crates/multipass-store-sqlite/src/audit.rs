@@ -110,4 +110,13 @@ impl AuditStore for SqliteStore {
         }
         Ok(())
     }
+
+    async fn forget_sign_in_failures(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(multipass_store::FORGET_SIGN_IN_FAILURES_SQL)
+            .bind(to_text(before))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
 }

@@ -121,7 +121,16 @@ pub trait AuditStore: Send + Sync {
         keys: &[(String, DateTime<Utc>)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Deletes the counts whose window started at or before `before`: their windows have
+    /// ended, so the next failure under such a key would start a new one anyway. Answers how
+    /// many went.
+    async fn forget_sign_in_failures(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
+
+/// Deletes the counts whose window started at or before `$1` (both backends).
+pub const FORGET_SIGN_IN_FAILURES_SQL: &str =
+    "DELETE FROM sign_in_throttles WHERE window_started_at <= $1";
 
 /// Counts one failed sign-in under a key (`$1`), at `$2`, starting a new window when the
 /// key's started at or before `$3`. One statement, so failures counted at once by several

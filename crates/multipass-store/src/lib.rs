@@ -26,8 +26,8 @@ pub use apps::{
     SsoSessionOpened, SsoSessionRecord, app_state_from_stored, next_event_time, plan_app_change,
 };
 pub use audit::{
-    AuditStore, NewSecurityEvent, RECORD_SIGN_IN_FAILURE_SQL, SecurityEventRecord,
-    SecurityEventType,
+    AuditStore, FORGET_SIGN_IN_FAILURES_SQL, NewSecurityEvent, RECORD_SIGN_IN_FAILURE_SQL,
+    SecurityEventRecord, SecurityEventType,
 };
 pub use error::{Conflict, StoreError};
 pub use factors::FactorStore;

@@ -78,6 +78,11 @@ impl MultipassApi {
         self.store
             .record_sign_in_failure(&with_cutoffs, now)
             .await?;
+        // Keys whose windows have ended would start anew anyway; without this, names
+        // sprayed once each would pile up for ever.
+        self.store
+            .forget_sign_in_failures(throttle.ended_before(now))
+            .await?;
         Ok(())
     }
 }

@@ -956,4 +956,18 @@ pub async fn failed_sign_ins_are_limited_per_username(store: Arc<dyn Store>) {
         assert_eq!(err.code, ErrorCode::InvalidCredentials);
     }
     sign_in_with(&api, "ada", PASSWORD, None).await.unwrap();
+    // Counts whose window has ended go with the next failure, so names tried once each do
+    // not pile up: nobody's window ended when Ada's did, and Ada's failures since removed
+    // it; Ada's running window stays.
+    let nobody = multipass_domain::throttle::ThrottleKey::username("nobody").stored();
+    let ada = multipass_domain::throttle::ThrottleKey::username("ada").stored();
+    let kept: Vec<String> = api
+        .store()
+        .sign_in_failures(&[nobody, ada.clone()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(kept, [ada]);
 }

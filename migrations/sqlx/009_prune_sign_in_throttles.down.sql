@@ -1,0 +1,1 @@
+../018_keep_sign_in_throttles.sql

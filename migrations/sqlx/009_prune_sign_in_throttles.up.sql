@@ -1,0 +1,1 @@
+../017_prune_sign_in_throttles.sql

@@ -339,6 +339,10 @@ impl MultipassApi {
     }
 
     /// Uses up a challenge the caller's pass answered: once only, before it expires.
+    ///
+    /// Not an operation a client may call: its word that the pass answered proves nothing.
+    /// Ceremonies consume their challenges themselves once the assertion verifies; this is
+    /// the registry's rule for them and for tools in this process.
     #[tracing::instrument(skip_all)]
     pub async fn consume_challenge(
         &self,
@@ -357,7 +361,8 @@ impl MultipassApi {
     }
 
     /// Records a use of the caller's pass with the signature count the device reported. A
-    /// count that does not advance is refused and audited as a possible clone.
+    /// count that does not advance is refused and audited as a possible clone. Not an
+    /// operation, for the reason [`Self::consume_challenge`] gives.
     #[tracing::instrument(skip_all)]
     pub async fn record_pass_use(
         &self,

@@ -184,6 +184,18 @@ async fn unknown_operations_and_malformed_arguments_are_refused_clearly() {
     assert_eq!(unknown.status(), 404);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["code"], "not_found", "{body}");
+    // A client's word that its pass answered is no proof: these change pass state only
+    // inside a ceremony that verified the assertion, never on request.
+    for unverified in ["consume_challenge", "record_pass_use"] {
+        let refused = http
+            .post(url(&w, &format!("api/v1/{unverified}")))
+            .bearer_auth(ada.token.expose())
+            .body(r#"{"pass": "x", "challenge": "x", "signCount": 1}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 404, "{unverified}");
+    }
 
     let malformed = http
         .post(url(&w, "api/v1/totp_confirm"))

@@ -379,11 +379,3 @@ export function expireDuePasses(): Promise<ApiResult<Array<PassView>>> {
 export function issueChallenge(args: { pass: string; purpose: string }): Promise<ApiResult<ChallengeView>> {
   return callOperation<ChallengeView>("issue_challenge", args);
 }
-
-export function consumeChallenge(args: { pass: string; challenge: string }): Promise<ApiResult<ChallengeView>> {
-  return callOperation<ChallengeView>("consume_challenge", args);
-}
-
-export function recordPassUse(args: { pass: string; signCount: number }): Promise<ApiResult<null>> {
-  return callOperation<null>("record_pass_use", args);
-}

@@ -215,7 +215,5 @@ operations! {
         ) -> PassView;
         Admin fn expire_due_passes() -> Vec<PassView>;
         User fn issue_challenge(pass: &str => String, purpose: &str => String) -> ChallengeView;
-        User fn consume_challenge(pass: &str => String, challenge: &str => String) -> ChallengeView;
-        User fn record_pass_use(pass: &str => String, sign_count: u32) -> ();
     }
 }

@@ -266,7 +266,7 @@ pub async fn a_challenge_is_used_once_under_concurrency(db: Db) {
             let token = ada.token.clone();
             let pass = pass.id.clone();
             let hex = challenge.challenge.clone();
-            tokio::spawn(async move { api.consume_challenge(&token, &pass, &hex).await })
+            tokio::spawn(async move { api.local().consume_challenge(&token, &pass, &hex).await })
         })
         .collect();
     let results: Vec<_> = futures::future::join_all(attempts)
@@ -300,6 +300,7 @@ pub async fn challenges_expire_and_belong_to_one_pass(db: Db) {
         .unwrap();
     clock.advance(Duration::minutes(2) + Duration::seconds(1));
     let err = api
+        .local()
         .consume_challenge(&ada.token, &pass.id, &stale.challenge)
         .await
         .unwrap_err();
@@ -317,6 +318,7 @@ pub async fn challenges_expire_and_belong_to_one_pass(db: Db) {
         (&grace.token, &graces.id),
     ] {
         let err = api
+            .local()
             .consume_challenge(token, pass_id, &fresh.challenge)
             .await
             .unwrap_err();
@@ -324,16 +326,19 @@ pub async fn challenges_expire_and_belong_to_one_pass(db: Db) {
     }
     clock.advance(Duration::seconds(119));
     let used = api
+        .local()
         .consume_challenge(&ada.token, &pass.id, &fresh.challenge.to_uppercase())
         .await
         .unwrap();
     assert!(used.used_at.is_some());
     let err = api
+        .local()
         .consume_challenge(&ada.token, &pass.id, &fresh.challenge)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::AlreadyUsed);
     let err = api
+        .local()
         .consume_challenge(&ada.token, &pass.id, "abcd")
         .await
         .unwrap_err();
@@ -349,6 +354,7 @@ pub async fn challenges_expire_and_belong_to_one_pass(db: Db) {
         .unwrap();
     api.revoke_pass(&ada.token, &pass.id, None).await.unwrap();
     let err = api
+        .local()
         .consume_challenge(&ada.token, &pass.id, &pending.challenge)
         .await
         .unwrap_err();
@@ -360,17 +366,30 @@ pub async fn the_sign_count_only_moves_forward(db: Db) {
     let ada = sign_up(&api, "ada").await;
     let pass = enrol(&api, &ada, "Y291bnRlcg").await;
     // A device without a counter reports 0 each time.
-    api.record_pass_use(&ada.token, &pass.id, 0).await.unwrap();
-    api.record_pass_use(&ada.token, &pass.id, 0).await.unwrap();
-    api.record_pass_use(&ada.token, &pass.id, 5).await.unwrap();
+    api.local()
+        .record_pass_use(&ada.token, &pass.id, 0)
+        .await
+        .unwrap();
+    api.local()
+        .record_pass_use(&ada.token, &pass.id, 0)
+        .await
+        .unwrap();
+    api.local()
+        .record_pass_use(&ada.token, &pass.id, 5)
+        .await
+        .unwrap();
     for stale in [5, 3, 0] {
         let err = api
+            .local()
             .record_pass_use(&ada.token, &pass.id, stale)
             .await
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidState);
     }
-    api.record_pass_use(&ada.token, &pass.id, 6).await.unwrap();
+    api.local()
+        .record_pass_use(&ada.token, &pass.id, 6)
+        .await
+        .unwrap();
     let now = api.passes(&ada.token, None).await.unwrap().remove(0);
     assert_eq!(now.sign_count, 6);
     assert!(now.last_used_at.is_some());

@@ -22,6 +22,19 @@ const ESCAPING_TEMPLATE: &str = "SELECT x.r, query_to_xml('select username, pass
      from multipass_credentials', true, false, '')::text AS loot, :caller_identity_id AS me \
      FROM (SELECT \"set_config\"('role', 'none', true) AS r) x";
 
+/// The API over `store`, as it opens one (with the built-in reports), and its admin.
+async fn with_admin(
+    store: multipass_store_postgres::PgStore,
+) -> (MultipassApi, multipass_api::SignInOutcome) {
+    multipass_api::reports::install_builtins(&store)
+        .await
+        .unwrap();
+    let api = MultipassApi::new(Arc::new(store), Policies::default(), ManualClock::new());
+    let root = sign_up(&api, "root").await;
+    api.bootstrap_admin(&root.token).await.unwrap();
+    (api, root)
+}
+
 /// An admin's report definition of `sql`, shown as JSON.
 async fn define(
     api: &MultipassApi,
@@ -69,12 +82,7 @@ async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
     let store = runtime_store(&pool)
         .await
         .with_report_replica(reader, 2, Duration::from_secs(10));
-    multipass_api::reports::install_builtins(&store)
-        .await
-        .unwrap();
-    let api = MultipassApi::new(Arc::new(store), Policies::default(), ManualClock::new());
-    let root = sign_up(&api, "root").await;
-    api.bootstrap_admin(&root.token).await.unwrap();
+    let (api, root) = with_admin(store).await;
 
     let definition = define(&api, &root.token, "Escape", ESCAPING_TEMPLATE).await;
     let escaped = run(&api, &root.token, &definition.id.to_string()).await;
@@ -99,13 +107,7 @@ async fn a_role_reset_in_a_template_stays_with_the_reader_login(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn the_reader_sees_no_report_bytes_and_no_pass_credentials(pool: PgPool) {
     migrator().run(&pool).await.unwrap();
-    let store = runtime_store(&pool).await;
-    multipass_api::reports::install_builtins(&store)
-        .await
-        .unwrap();
-    let api = MultipassApi::new(Arc::new(store), Policies::default(), ManualClock::new());
-    let root = sign_up(&api, "root").await;
-    api.bootstrap_admin(&root.token).await.unwrap();
+    let (api, root) = with_admin(runtime_store(&pool).await).await;
     // Something to read: a completed report of root's own.
     run(&api, &root.token, "BalanceSheet").await.unwrap();
     let described = define(

@@ -397,38 +397,10 @@ async fn drive(desktops: &[Desktop], keys: &WalletKeys, seconds: u32) -> Vec<Sam
                     sent += 1;
                     let to =
                         &wallets[(i + 1 + rng.random_range(0..wallets.len() - 1)) % wallets.len()];
-                    let outcome = keys
-                        .transfer(
-                            desktop.ops.as_ref(),
-                            &desktop.token,
-                            TransferRequest {
-                                from_wallet_id: desktop.wallet.clone(),
-                                to_wallet_id: to.clone(),
-                                asset: None,
-                                amount: rng.random_range(1..=100),
-                                idempotency_key: format!("mixed-{i}-{sent}"),
-                            },
-                        )
-                        .await
-                        .map(drop);
-                    ("transfer", outcome)
+                    let key = format!("mixed-{i}-{sent}");
+                    transfer(desktop, keys, to, &key, &mut rng).await
                 } else {
-                    let buy = rng.random_bool(0.5);
-                    let outcome = keys
-                        .place_order(
-                            desktop.ops.as_ref(),
-                            &desktop.token,
-                            PlaceOrderRequest {
-                                wallet_id: desktop.wallet.clone(),
-                                symbol: SYMBOL.into(),
-                                side: if buy { "buy" } else { "sell" }.into(),
-                                price: MID_PRICE + rng.random_range(-5..=5),
-                                quantity: rng.random_range(1..=10),
-                            },
-                        )
-                        .await
-                        .map(drop);
-                    ("place_order", outcome)
+                    place_order(desktop, keys, &mut rng).await
                 };
                 samples.push(Sample {
                     operation,
@@ -444,6 +416,55 @@ async fn drive(desktops: &[Desktop], keys: &WalletKeys, seconds: u32) -> Vec<Sam
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// A signed transfer of a small amount to `to`.
+async fn transfer(
+    desktop: &Desktop,
+    keys: &WalletKeys,
+    to: &str,
+    idempotency_key: &str,
+    rng: &mut StdRng,
+) -> (&'static str, Result<(), multipass_api::ApiError>) {
+    let outcome = keys
+        .transfer(
+            desktop.ops.as_ref(),
+            &desktop.token,
+            TransferRequest {
+                from_wallet_id: desktop.wallet.clone(),
+                to_wallet_id: to.to_owned(),
+                asset: None,
+                amount: rng.random_range(1..=100),
+                idempotency_key: idempotency_key.to_owned(),
+            },
+        )
+        .await
+        .map(drop);
+    ("transfer", outcome)
+}
+
+/// A signed limit order near the one price, on either side.
+async fn place_order(
+    desktop: &Desktop,
+    keys: &WalletKeys,
+    rng: &mut StdRng,
+) -> (&'static str, Result<(), multipass_api::ApiError>) {
+    let buy = rng.random_bool(0.5);
+    let outcome = keys
+        .place_order(
+            desktop.ops.as_ref(),
+            &desktop.token,
+            PlaceOrderRequest {
+                wallet_id: desktop.wallet.clone(),
+                symbol: SYMBOL.into(),
+                side: if buy { "buy" } else { "sell" }.into(),
+                price: MID_PRICE + rng.random_range(-5..=5),
+                quantity: rng.random_range(1..=10),
+            },
+        )
+        .await
+        .map(drop);
+    ("place_order", outcome)
 }
 
 async fn read(

@@ -7,7 +7,7 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
-use support::{PASSWORD, json, run};
+use support::{PASSWORD, SIGN_UP_ADA, json, run};
 
 fn multipass(home: &Path, args: &[&str]) -> Output {
     run(home, args, &[("MULTIPASS_PASSWORD", PASSWORD)])
@@ -17,19 +17,7 @@ fn multipass(home: &Path, args: &[&str]) -> Output {
 fn bootstrap_then_identity_and_passes_commands() {
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
-    let signed_up = multipass(
-        home,
-        &[
-            "sign-up",
-            "--full-name",
-            "Ada Lovelace",
-            "--email",
-            "ada@example.com",
-            "--username",
-            "ada",
-            "--json",
-        ],
-    );
+    let signed_up = multipass(home, &[&SIGN_UP_ADA[..], &["--json"]].concat());
     assert!(signed_up.status.success(), "{signed_up:?}");
 
     let boot = multipass(home, &["admin", "bootstrap", "--json"]);

@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use support::{PASSWORD, json, psql, run, test_server, url_with_database};
+use support::{PASSWORD, SIGN_UP_ADA as SIGN_UP, json, psql, run, test_server, url_with_database};
 
 fn multipass(home: &Path, args: &[&str]) -> Value {
     let args: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
@@ -113,16 +113,6 @@ fn multipass_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> (Value, O
     let output = run(home, &args, &env);
     (json(&output), output.status.code())
 }
-
-const SIGN_UP: [&str; 7] = [
-    "sign-up",
-    "--full-name",
-    "Ada Lovelace",
-    "--email",
-    "ada@example.com",
-    "--username",
-    "ada",
-];
 
 /// On PostgreSQL: a report run there opens from the offline copy once the database is gone,
 /// and the online commands say plainly that it is gone.

@@ -9,7 +9,7 @@ use multipass_api::{MultipassApi, Policies, SystemClock};
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
-use support::{PASSWORD, json, run};
+use support::{PASSWORD, SIGN_UP_ADA, json, run};
 
 struct Server {
     url: String,
@@ -43,65 +43,66 @@ async fn server() -> Server {
     }
 }
 
-fn multipass(home: &Path, server: &Server, args: &[&str]) -> Output {
-    run(
-        home,
-        args,
-        &[
-            ("MULTIPASS_PASSWORD", PASSWORD),
-            ("MULTIPASS_SERVER_URL", &server.url),
-            ("MULTIPASS_SERVER_CA", server.ca_file.to_str().unwrap()),
-        ],
-    )
-}
-
-async fn in_background(f: impl FnOnce() -> Output + Send + 'static) -> Output {
-    tokio::task::spawn_blocking(f).await.unwrap()
-}
-
-async fn sign_up_ada(server: &Arc<Server>, home: &Path) {
-    let (s, h) = (server.clone(), home.to_owned());
-    let signed_up = in_background(move || {
-        multipass(
-            &h,
-            &s,
-            &[
-                "sign-up",
-                "--full-name",
-                "Ada Lovelace",
-                "--email",
-                "ada@example.com",
-                "--username",
-                "ada",
-                "--json",
-            ],
-        )
+/// Runs `multipass` with `args` and `env` on a blocking thread, so that the server, which
+/// answers on this test's runtime, keeps answering meanwhile.
+async fn cli(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = home.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(&home, &args, &env)
     })
-    .await;
+    .await
+    .unwrap()
+}
+
+/// As [`cli`], set up to use `server`, with Ada's password at hand and `extra` settings.
+async fn through_with(
+    server: &Server,
+    home: &Path,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> Output {
+    let mut env = vec![
+        ("MULTIPASS_PASSWORD", PASSWORD),
+        ("MULTIPASS_SERVER_URL", server.url.as_str()),
+        ("MULTIPASS_SERVER_CA", server.ca_file.to_str().unwrap()),
+    ];
+    env.extend_from_slice(extra);
+    cli(home, args, &env).await
+}
+
+async fn through(server: &Server, home: &Path, args: &[&str]) -> Output {
+    through_with(server, home, args, &[]).await
+}
+
+async fn sign_up_ada(server: &Server, home: &Path) {
+    let signed_up = through(server, home, &[&SIGN_UP_ADA[..], &["--json"]].concat()).await;
     assert!(signed_up.status.success(), "{signed_up:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_works_through_a_server_and_holds_no_database() {
-    let server = Arc::new(server().await);
+    let server = server().await;
     let home = tempfile::tempdir().unwrap();
-    let home_path = home.path().to_owned();
-    sign_up_ada(&server, &home_path).await;
-    let (s, h) = (server.clone(), home_path.clone());
-    let me = in_background(move || multipass(&h, &s, &["whoami", "--json"])).await;
+    let home = home.path();
+    sign_up_ada(&server, home).await;
+    let me = through(&server, home, &["whoami", "--json"]).await;
     assert_eq!(json(&me)["username"], "ada", "{me:?}");
-    let (s, h) = (server.clone(), home_path.clone());
-    let status = in_background(move || multipass(&h, &s, &["status", "--json"])).await;
-    let status = json(&status);
+    let status = json(&through(&server, home, &["status", "--json"]).await);
     assert_eq!(status["backend"], "server", "{status}");
     assert_eq!(status["healthy"], true, "{status}");
     // Nothing was stored on this computer but the CLI's session token.
     assert!(
-        !home_path.join("data/multipass/multipass.db").exists(),
+        !home.join("data/multipass/multipass.db").exists(),
         "an embedded store was made in server mode"
     );
-    let (s, h) = (server.clone(), home_path.clone());
-    let migrate = in_background(move || multipass(&h, &s, &["migrate", "--json"])).await;
+    let migrate = through(&server, home, &["migrate", "--json"]).await;
     assert_eq!(migrate.status.code(), Some(1), "{migrate:?}");
     assert_eq!(json(&migrate)["error"]["code"], "config");
 }
@@ -110,17 +111,15 @@ async fn the_cli_works_through_a_server_and_holds_no_database() {
 async fn an_untrusted_server_certificate_is_a_clear_error() {
     let server = server().await;
     let home = tempfile::tempdir().unwrap();
-    let url = server.url.clone();
-    let home_path = home.path().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &home_path,
-            &["whoami", "--json"],
-            &[("MULTIPASS_SERVER_URL", &url), ("MULTIPASS_TOKEN", "x")],
-        )
-    })
-    .await
-    .unwrap();
+    let out = cli(
+        home.path(),
+        &["whoami", "--json"],
+        &[
+            ("MULTIPASS_SERVER_URL", &server.url),
+            ("MULTIPASS_TOKEN", "x"),
+        ],
+    )
+    .await;
     assert_eq!(
         json(&out)["error"]["code"],
         "certificate_untrusted",
@@ -133,26 +132,18 @@ async fn an_untrusted_server_certificate_is_a_clear_error() {
 /// wrong password locks nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clients_settings_do_not_bend_the_servers_policy() {
-    let server = Arc::new(server().await);
+    let server = server().await;
     let home = tempfile::tempdir().unwrap();
-    let home_path = home.path().to_owned();
-    sign_up_ada(&server, &home_path).await;
-    let sign_in = |password: &'static str, policy: &'static [(&'static str, &'static str)]| {
-        let (s, h) = (server.clone(), home_path.clone());
-        in_background(move || {
-            let ca = s.ca_file.to_str().unwrap().to_owned();
-            let mut env = vec![
-                ("MULTIPASS_PASSWORD", password),
-                ("MULTIPASS_SERVER_URL", s.url.as_str()),
-                ("MULTIPASS_SERVER_CA", ca.as_str()),
-            ];
-            env.extend_from_slice(policy);
-            run(&h, &["sign-in", "--username", "ada", "--json"], &env)
-        })
-    };
-    let bending = sign_in(
-        "not the password",
+    let home = home.path();
+    sign_up_ada(&server, home).await;
+    let sign_in = ["sign-in", "--username", "ada", "--json"];
+    let wrong_password = ("MULTIPASS_PASSWORD", "not the password");
+    let bending = through_with(
+        &server,
+        home,
+        &sign_in,
         &[
+            wrong_password,
             ("MULTIPASS_MAX_FAILED_SIGN_INS", "1"),
             ("MULTIPASS_LOCKOUT_MINUTES", "0"),
         ],
@@ -165,13 +156,13 @@ async fn the_clients_settings_do_not_bend_the_servers_policy() {
             .is_some_and(|m| m.contains("MULTIPASS_MAX_FAILED_SIGN_INS")),
         "{bending:?}"
     );
-    let wrong = sign_in("not the password", &[]).await;
+    let wrong = through_with(&server, home, &sign_in, &[wrong_password]).await;
     assert_eq!(
         json(&wrong)["error"]["code"],
         "invalid_credentials",
         "{wrong:?}"
     );
-    let right = sign_in(PASSWORD, &[]).await;
+    let right = through(&server, home, &sign_in).await;
     assert!(
         right.status.success(),
         "one wrong password locked the account: {right:?}"
@@ -182,57 +173,52 @@ async fn the_clients_settings_do_not_bend_the_servers_policy() {
 /// CSV and a generated report, with no database and no API in this process.
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_are_written_here_from_the_server() {
-    let server = Arc::new(server().await);
+    let server = server().await;
     let home = tempfile::tempdir().unwrap();
-    let home_path = home.path().to_owned();
-    sign_up_ada(&server, &home_path).await;
-    let cli = |args: Vec<String>| {
-        let (s, h) = (server.clone(), home_path.clone());
-        in_background(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            multipass(&h, &s, &args)
-        })
-    };
-    let owned = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
-    let wallet = cli(owned(&["wallet", "create", "--name", "Main", "--json"])).await;
+    let home = home.path();
+    sign_up_ada(&server, home).await;
+    let wallet = through(
+        &server,
+        home,
+        &["wallet", "create", "--name", "Main", "--json"],
+    )
+    .await;
     assert!(wallet.status.success(), "{wallet:?}");
     let wallet_id = json(&wallet)["id"].as_str().unwrap().to_owned();
 
-    let history = home_path.join("history.csv");
-    let exported = cli(owned(&[
-        "wallet",
-        "export",
-        &wallet_id,
-        "--csv",
-        history.to_str().unwrap(),
-        "--json",
-    ]))
+    let history = home.join("history.csv");
+    let exported = through(
+        &server,
+        home,
+        &[
+            "wallet",
+            "export",
+            &wallet_id,
+            "--csv",
+            history.to_str().unwrap(),
+            "--json",
+        ],
+    )
     .await;
     assert!(exported.status.success(), "{exported:?}");
     assert_eq!(json(&exported)["rows"], 0);
     let text = std::fs::read_to_string(&history).unwrap();
     assert!(text.starts_with("id,created_at,transfer_id"), "{text}");
 
-    let run = cli(owned(&[
-        "reports",
-        "run",
-        "BalanceSheet",
-        "--format",
-        "csv",
-        "--json",
-    ]))
-    .await;
-    assert!(run.status.success(), "{run:?}");
-    let report_id = json(&run)["id"].as_str().unwrap().to_owned();
-    let file = home_path.join("sheet.csv");
-    let written = cli(owned(&[
-        "reports",
-        "export",
-        &report_id,
-        "--to",
-        file.to_str().unwrap(),
-        "--json",
-    ]))
+    let report_id = run_balance_sheet(&server, home).await;
+    let file = home.join("sheet.csv");
+    let written = through(
+        &server,
+        home,
+        &[
+            "reports",
+            "export",
+            &report_id,
+            "--to",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+    )
     .await;
     assert!(written.status.success(), "{written:?}");
     let bytes = std::fs::read(&file).unwrap();
@@ -244,52 +230,48 @@ async fn exports_are_written_here_from_the_server() {
     );
 }
 
+/// Runs the built-in balance sheet through `server`; answers the generated report's id.
+async fn run_balance_sheet(server: &Server, home: &Path) -> String {
+    let ran = through(
+        server,
+        home,
+        &[
+            "reports",
+            "run",
+            "BalanceSheet",
+            "--format",
+            "csv",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(ran.status.success(), "{ran:?}");
+    json(&ran)["id"].as_str().unwrap().to_owned()
+}
+
 /// A report run through the server is kept on this computer and opens from that copy with
 /// the server gone, with the session that ran it.
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_run_through_the_server_open_offline_without_it() {
-    let server = Arc::new(server().await);
+    let server = server().await;
     let home = tempfile::tempdir().unwrap();
-    let home_path = home.path().to_owned();
-    sign_up_ada(&server, &home_path).await;
-    let (s, h) = (server.clone(), home_path.clone());
-    let ran = in_background(move || {
-        multipass(
-            &h,
-            &s,
-            &[
-                "reports",
-                "run",
-                "BalanceSheet",
-                "--format",
-                "csv",
-                "--json",
-            ],
-        )
-    })
-    .await;
-    assert!(ran.status.success(), "{ran:?}");
-    let id = json(&ran)["id"].as_str().unwrap().to_owned();
+    let home = home.path();
+    sign_up_ada(&server, home).await;
+    let id = run_balance_sheet(&server, home).await;
 
     // Nothing listens on port 1: the server is out of reach.
-    let away = |args: Vec<String>| {
-        let (h, ca) = (home_path.clone(), server.ca_file.clone());
-        in_background(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run(
-                &h,
-                &args,
-                &[
-                    ("MULTIPASS_SERVER_URL", "https://127.0.0.1:1"),
-                    ("MULTIPASS_SERVER_CA", ca.to_str().unwrap()),
-                ],
-            )
-        })
-    };
-    let words = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
-    let online = away(words(&["reports", "show", &id, "--json"])).await;
+    let away = [
+        ("MULTIPASS_SERVER_URL", "https://127.0.0.1:1"),
+        ("MULTIPASS_SERVER_CA", server.ca_file.to_str().unwrap()),
+    ];
+    let online = cli(home, &["reports", "show", &id, "--json"], &away).await;
     assert_eq!(json(&online)["error"]["code"], "unavailable", "{online:?}");
-    let offline = away(words(&["reports", "show", &id, "--offline", "--json"])).await;
+    let offline = cli(
+        home,
+        &["reports", "show", &id, "--offline", "--json"],
+        &away,
+    )
+    .await;
     assert!(offline.status.success(), "{offline:?}");
     assert_eq!(json(&offline)["id"], id.as_str(), "{offline:?}");
     assert_eq!(json(&offline)["source"], "offline_copy", "{offline:?}");

@@ -119,8 +119,18 @@ impl Connection {
         request: RunReportRequest,
     ) -> Result<GeneratedReportView, ApiError> {
         let report = (**self).run_report(token, request).await?;
-        if report.status == "completed" {
-            self.keep_offline(token, report.id).await;
+        let keeps_copies = matches!(
+            &self.target,
+            Target::Server {
+                report_cache: Some(_),
+                ..
+            }
+        );
+        if keeps_copies
+            && report.status == "completed"
+            && let Err(err) = self.open_report(token, report.id).await
+        {
+            tracing::warn!(%err, id = %report.id, "a report could not be fetched for offline reading");
         }
         Ok(report)
     }
@@ -142,22 +152,6 @@ impl Connection {
             keep(cache.as_ref(), api, token, &opened).await;
         }
         Ok(opened)
-    }
-
-    async fn keep_offline(&self, token: &SessionToken, id: Uuid) {
-        if let Target::Server {
-            api,
-            report_cache: Some(cache),
-            ..
-        } = &self.target
-        {
-            match api.open_report(token, id).await {
-                Ok(opened) => keep(cache.as_ref(), api, token, &opened).await,
-                Err(err) => {
-                    tracing::warn!(%err, %id, "a report could not be fetched for offline reading")
-                }
-            }
-        }
     }
 
     /// Which store or server is in use, and whether it answers.

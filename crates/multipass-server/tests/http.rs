@@ -10,7 +10,10 @@ mod through_server;
 use multipass_api::config::ServerEndpoint;
 use multipass_api::dto::{SignInRequest, SignUpRequest};
 use multipass_api::operations::{Access, OPERATIONS};
-use multipass_api::{ErrorCode, MultipassApi, Operations, Policies, SessionKind, SystemClock};
+use multipass_api::{
+    ApiError, ErrorCode, MultipassApi, Operations, Policies, SessionKind, SignInOutcome,
+    SystemClock,
+};
 use multipass_domain::Role;
 use multipass_store::OpenMode;
 use multipass_store_sqlite::SqliteStore;
@@ -67,6 +70,19 @@ fn client_tls(ca_pem: &[u8]) -> rustls::ClientConfig {
 
 fn url(w: &World, path: &str) -> String {
     w.served.endpoint.url.join(path).unwrap().to_string()
+}
+
+/// Ada signs in with her password.
+async fn ada_signs_in(client: &dyn Operations) -> Result<SignInOutcome, ApiError> {
+    client
+        .sign_in(
+            SignInRequest {
+                username: "ada".into(),
+                password: PASSWORD.into(),
+            },
+            SessionKind::Desktop,
+        )
+        .await
 }
 
 async fn person(client: &dyn Operations, name: &str) -> multipass_api::SignInOutcome {
@@ -250,16 +266,7 @@ async fn a_certificate_this_computer_does_not_trust_is_refused_clearly() {
         ca_file: None,
     })
     .unwrap();
-    let err = untrusting
-        .sign_in(
-            SignInRequest {
-                username: "ada".into(),
-                password: PASSWORD.into(),
-            },
-            SessionKind::Desktop,
-        )
-        .await
-        .unwrap_err();
+    let err = ada_signs_in(&untrusting).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::CertificateUntrusted, "{err:?}");
     assert!(err.message.contains("server.ca_file"), "{}", err.message);
 }
@@ -358,26 +365,10 @@ async fn failed_sign_ins_from_one_address_are_limited_with_retry_after() {
     assert_eq!(body["code"], "rate_limited", "{body}");
     assert_eq!(body["retry_after_seconds"], wait, "{body}");
     // The client sees the same error, with the wait.
-    let err = client
-        .sign_in(
-            SignInRequest {
-                username: "ada".into(),
-                password: PASSWORD.into(),
-            },
-            SessionKind::Desktop,
-        )
-        .await
-        .unwrap_err();
+    let err = ada_signs_in(client).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert!(err.retry_after_seconds.is_some(), "{err:?}");
-    w.api
-        .sign_in(
-            SignInRequest {
-                username: "ada".into(),
-                password: PASSWORD.into(),
-            },
-            SessionKind::Desktop,
-        )
+    ada_signs_in(&w.api)
         .await
         .expect("no address in process: only the name counts, and it is under its limit");
 }

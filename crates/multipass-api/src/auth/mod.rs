@@ -206,13 +206,14 @@ impl MultipassApi {
         record: &CredentialRecord,
         reason: &str,
     ) -> Result<(), ApiError> {
+        let lockout = self.rules().await?.lockout;
         let now = self.clock.now();
         let failure = self
             .store
             .record_failed_sign_in(
                 record.id,
-                self.rules().await?.lockout.max_failed_attempts,
-                self.rules().await?.lockout.stale_lock_cutoff(now),
+                lockout.max_failed_attempts,
+                lockout.stale_lock_cutoff(now),
                 now,
             )
             .await?;
@@ -303,7 +304,8 @@ impl MultipassApi {
         now: DateTime<Utc>,
     ) -> Result<SignInOutcome, ApiError> {
         let token = SessionToken::generate(&mut rand::rng());
-        let expires_at = self.rules().await?.session.expires_at(now);
+        let rules = self.rules().await?;
+        let expires_at = rules.session.expires_at(now);
         let opened = self
             .store
             .open_session(
@@ -320,7 +322,7 @@ impl MultipassApi {
                     scopes: Vec::new(),
                     audience: None,
                 },
-                self.rules().await?.lockout.stale_lock_cutoff(now),
+                rules.lockout.stale_lock_cutoff(now),
             )
             .await?;
         if opened == SessionOpened::AccountLocked {

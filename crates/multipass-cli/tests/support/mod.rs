@@ -9,6 +9,17 @@ use std::process::{Command, Output, Stdio};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Ada's sign-up (her password from `MULTIPASS_PASSWORD`).
+pub const SIGN_UP_ADA: [&str; 7] = [
+    "sign-up",
+    "--full-name",
+    "Ada Lovelace",
+    "--email",
+    "ada@example.com",
+    "--username",
+    "ada",
+];
+
 /// `multipass ARGS` with `home` as HOME and XDG folders and only `env` added.
 pub fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_multipass"));
